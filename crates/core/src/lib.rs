@@ -1,0 +1,19 @@
+//! ferroscan-core: the scan engine. Crafts raw probes from a template, sends them in a
+//! seeded random order at a limited rate, validates replies statelessly with a keyed
+//! cookie, and hands out packed records. Knows nothing of Node or napi.
+
+pub mod cookie;
+pub mod error;
+pub mod net;
+pub mod packet;
+pub mod permute;
+pub mod rate;
+pub mod record;
+pub mod scan;
+pub mod space;
+mod timing;
+mod window;
+
+pub use error::{Error, Result};
+pub use record::{Record, RecordKind, RECORD_SIZE};
+pub use scan::{Scan, ScanConfig, ScanEvent, ScanInfo, ScanStats};

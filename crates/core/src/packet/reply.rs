@@ -1,0 +1,185 @@
+//! Parses a received Ethernet frame into the facts of a possible reply: a TCP segment, or
+//! an ICMP error quoting a TCP probe. Validation against the cookie happens in the caller;
+//! this only reads, and never panics on short or malformed input.
+
+use pnet_packet::ethernet::{EtherTypes, EthernetPacket};
+use pnet_packet::icmp::IcmpPacket;
+use pnet_packet::ip::IpNextHeaderProtocols;
+use pnet_packet::ipv4::Ipv4Packet;
+use pnet_packet::tcp::TcpPacket;
+use pnet_packet::Packet;
+use std::net::Ipv4Addr;
+
+/// The 4-tuple of the probe a reply refers to, seen from the prober.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeTuple {
+    pub src: Ipv4Addr,
+    pub sport: u16,
+    pub dst: Ipv4Addr,
+    pub dport: u16,
+    /// The sequence number our probe carried, as echoed by the reply.
+    pub echoed_seq: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Tcp { probe: ProbeTuple, flags: u8, window: u16, ttl: u8 },
+    Icmp { probe: ProbeTuple, icmp_type: u8, icmp_code: u8, ttl: u8, responder: Ipv4Addr },
+}
+
+/// Reads a frame that starts with an Ethernet header.
+pub fn parse_frame(frame: &[u8]) -> Option<Reply> {
+    let eth = EthernetPacket::new(frame)?;
+    if eth.get_ethertype() != EtherTypes::Ipv4 {
+        return None;
+    }
+    parse_ipv4(eth.payload())
+}
+
+/// The IPv4 header's payload, bounded by the header's own lengths (frames may be padded).
+fn ip_payload<'a>(ip: &Ipv4Packet<'a>, raw: &'a [u8]) -> Option<&'a [u8]> {
+    let hl = ip.get_header_length() as usize * 4;
+    let total = (ip.get_total_length() as usize).min(raw.len());
+    if ip.get_version() != 4 || hl < 20 || total < hl {
+        return None;
+    }
+    Some(&raw[hl..total])
+}
+
+pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
+    let ip = Ipv4Packet::new(raw)?;
+    let payload = ip_payload(&ip, raw)?;
+    // a fragment other than the first carries no transport header
+    if ip.get_fragment_offset() != 0 {
+        return None;
+    }
+    match ip.get_next_level_protocol() {
+        IpNextHeaderProtocols::Tcp => {
+            let tcp = TcpPacket::new(payload)?;
+            Some(Reply::Tcp {
+                probe: ProbeTuple {
+                    src: ip.get_destination(),
+                    sport: tcp.get_destination(),
+                    dst: ip.get_source(),
+                    dport: tcp.get_source(),
+                    echoed_seq: tcp.get_acknowledgement().wrapping_sub(1),
+                },
+                flags: tcp.get_flags(),
+                window: tcp.get_window(),
+                ttl: ip.get_ttl(),
+            })
+        }
+        IpNextHeaderProtocols::Icmp => {
+            let icmp = IcmpPacket::new(payload)?;
+            let (t, c) = (icmp.get_icmp_type().0, icmp.get_icmp_code().0);
+            // destination unreachable, time exceeded: 4 unused bytes, then the quoted datagram
+            if t != 3 && t != 11 {
+                return None;
+            }
+            let quoted = payload.get(8..)?;
+            let qip = Ipv4Packet::new(quoted)?;
+            let qhl = qip.get_header_length() as usize * 4;
+            if qip.get_version() != 4 || qhl < 20 || qip.get_next_level_protocol() != IpNextHeaderProtocols::Tcp {
+                return None;
+            }
+            // RFC 792 promises 8 bytes of the quoted transport header: ports and seq fit
+            let qt = quoted.get(qhl..qhl + 8)?;
+            Some(Reply::Icmp {
+                probe: ProbeTuple {
+                    src: qip.get_source(),
+                    sport: u16::from_be_bytes([qt[0], qt[1]]),
+                    dst: qip.get_destination(),
+                    dport: u16::from_be_bytes([qt[2], qt[3]]),
+                    echoed_seq: u32::from_be_bytes([qt[4], qt[5], qt[6], qt[7]]),
+                },
+                icmp_type: t,
+                icmp_code: c,
+                ttl: ip.get_ttl(),
+                responder: ip.get_source(),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A SYN/ACK from 198.18.0.2:22 to 198.18.0.1:40000, ack 0x01020305, TTL 64, window
+    /// 64240, with MSS option; as Linux sends it.
+    static SYN_ACK: [u8; 58] = [
+        0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00, //
+        0x45, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, //
+        198, 18, 0, 2, 198, 18, 0, 1, //
+        0x00, 0x16, 0x9c, 0x40, 0xaa, 0xbb, 0xcc, 0xdd, 0x01, 0x02, 0x03, 0x05, //
+        0x60, 0x12, 0xfa, 0xf0, 0x00, 0x00, 0x00, 0x00, //
+        0x02, 0x04, 0x05, 0xb4,
+    ];
+
+    /// ICMP port unreachable (3/3) from 198.18.0.2 quoting our SYN to port 113, plus
+    /// Ethernet padding after the IP datagram.
+    fn icmp_unreach(code: u8) -> Vec<u8> {
+        let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
+        f.extend_from_slice(&[0x45, 0xc0, 0x00, 0x38, 0, 0, 0, 0, 0x40, 0x01, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1]);
+        f.extend_from_slice(&[3, code, 0, 0, 0, 0, 0, 0]);
+        f.extend_from_slice(&[0x45, 0, 0, 0x2c, 0x05, 0x06, 0, 0, 0x3f, 0x06, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2]);
+        f.extend_from_slice(&[0x9c, 0x40, 0x00, 0x71, 0x01, 0x02, 0x03, 0x04]);
+        f.extend_from_slice(&[0; 6]);
+        f
+    }
+
+    #[test]
+    fn deconstructs_a_syn_ack() {
+        let r = parse_frame(&SYN_ACK).unwrap();
+        assert_eq!(
+            r,
+            Reply::Tcp {
+                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 40000, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 22, echoed_seq: 0x0102_0304 },
+                flags: 0x12,
+                window: 0xfaf0,
+                ttl: 64,
+            }
+        );
+    }
+
+    #[test]
+    fn deconstructs_an_icmp_error_quoting_the_probe() {
+        let r = parse_frame(&icmp_unreach(13)).unwrap();
+        assert_eq!(
+            r,
+            Reply::Icmp {
+                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 40000, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 113, echoed_seq: 0x0102_0304 },
+                icmp_type: 3,
+                icmp_code: 13,
+                ttl: 64,
+                responder: Ipv4Addr::new(198, 18, 0, 2),
+            }
+        );
+    }
+
+    #[test]
+    fn truncated_input_never_panics_and_yields_nothing() {
+        for n in 0..SYN_ACK.len() - 4 {
+            // cut inside the TCP header or earlier: no reply (the IP total length claims more)
+            let _ = parse_frame(&SYN_ACK[..n]);
+        }
+        assert_eq!(parse_frame(&SYN_ACK[..14 + 20 + 10]), None);
+        let icmp = icmp_unreach(3);
+        for n in 0..icmp.len() {
+            let _ = parse_frame(&icmp[..n]);
+        }
+        // quoted header cut before the sequence number
+        assert_eq!(parse_frame(&icmp[..14 + 20 + 8 + 20 + 6]), None);
+    }
+
+    #[test]
+    fn ignores_other_protocols_and_icmp_types() {
+        let mut arp = SYN_ACK;
+        arp[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert_eq!(parse_frame(&arp), None);
+        let mut echo = icmp_unreach(3);
+        echo[14 + 20] = 0; // echo reply
+        assert_eq!(parse_frame(&echo), None);
+    }
+}

@@ -1,0 +1,105 @@
+//! The fixed-size record that carries one reply from the engine to its consumer
+//! (the N-API binding packs them into Buffers; ts/records.ts decodes them).
+//!
+//! Layout, little-endian, `RECORD_SIZE` bytes:
+//! ```text
+//! off len field
+//!   0   1 kind: 1 = TCP reply, 2 = ICMP error quoting our probe
+//!   1   1 TCP flags of the reply (kind 1)
+//!   2   1 TTL of the reply's IP header
+//!   3   1 ICMP type (kind 2)
+//!   4   1 ICMP code (kind 2)
+//!   5   1 address family: 4 (6 reserved)
+//!   6   2 target port probed
+//!   8   2 TCP window of the reply (kind 1)
+//!  10   1 technique (1 = SYN)
+//!  11   1 attempt answered: 0 = first send, 1.. = retransmissions
+//!  12   4 round-trip time in microseconds, 0 when unknown
+//!  16  16 target address (IPv4 in the first 4 bytes, network order)
+//!  32  16 responder address: the reply's IP source (the target, or a router)
+//! ```
+//! Family and 16-byte addresses leave room for IPv6 without changing the layout.
+
+use std::net::Ipv4Addr;
+
+pub const RECORD_SIZE: usize = 48;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RecordKind {
+    Tcp = 1,
+    Icmp = 2,
+}
+
+/// One validated reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    pub kind: RecordKind,
+    pub tcp_flags: u8,
+    pub ttl: u8,
+    pub icmp_type: u8,
+    pub icmp_code: u8,
+    pub port: u16,
+    pub window: u16,
+    pub technique: u8,
+    pub attempt: u8,
+    pub rtt_us: u32,
+    pub target: Ipv4Addr,
+    pub responder: Ipv4Addr,
+}
+
+impl Record {
+    /// Appends the packed form to `out`.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let mut r = [0u8; RECORD_SIZE];
+        r[0] = self.kind as u8;
+        r[1] = self.tcp_flags;
+        r[2] = self.ttl;
+        r[3] = self.icmp_type;
+        r[4] = self.icmp_code;
+        r[5] = 4;
+        r[6..8].copy_from_slice(&self.port.to_le_bytes());
+        r[8..10].copy_from_slice(&self.window.to_le_bytes());
+        r[10] = self.technique;
+        r[11] = self.attempt;
+        r[12..16].copy_from_slice(&self.rtt_us.to_le_bytes());
+        r[16..20].copy_from_slice(&self.target.octets());
+        r[32..36].copy_from_slice(&self.responder.octets());
+        out.extend_from_slice(&r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_every_field_at_its_offset() {
+        let rec = Record {
+            kind: RecordKind::Icmp,
+            tcp_flags: 0x12,
+            ttl: 64,
+            icmp_type: 3,
+            icmp_code: 13,
+            port: 0x1f90,
+            window: 0xfaf0,
+            technique: 1,
+            attempt: 2,
+            rtt_us: 0x01020304,
+            target: Ipv4Addr::new(198, 18, 0, 2),
+            responder: Ipv4Addr::new(198, 18, 0, 1),
+        };
+        let mut out = Vec::new();
+        rec.emit(&mut out);
+        assert_eq!(out.len(), RECORD_SIZE);
+        assert_eq!(&out[0..6], &[2, 0x12, 64, 3, 13, 4]);
+        assert_eq!(&out[6..8], &[0x90, 0x1f]);
+        assert_eq!(&out[8..10], &[0xf0, 0xfa]);
+        assert_eq!(&out[10..12], &[1, 2]);
+        assert_eq!(&out[12..16], &[4, 3, 2, 1]);
+        assert_eq!(&out[16..20], &[198, 18, 0, 2]);
+        assert_eq!(&out[20..32], &[0; 12]);
+        assert_eq!(&out[32..36], &[198, 18, 0, 1]);
+        assert_eq!(&out[36..48], &[0; 12]);
+    }
+}

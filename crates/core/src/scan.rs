@@ -1,0 +1,469 @@
+//! A running scan: a send thread and a receive thread over one probe space.
+//!
+//! The send thread walks the seeded permutation, patches the template per probe, paces
+//! with the rate limiter, and retransmits what the window says is still unanswered once
+//! its RTT-derived timeout has passed. The receive thread validates each frame's cookie,
+//! maps it back to its send position, deduplicates through the window, and hands packed
+//! records to the sink in batches. The scan ends when every probe is answered or given up.
+
+use crate::cookie::CookieKey;
+use crate::error::{Error, Result};
+use crate::net::neighbor;
+use crate::net::route::{route_to, Route};
+use crate::net::socket::{Direction, PacketSocket};
+use crate::packet::reply::{parse_frame, ProbeTuple, Reply};
+use crate::packet::template::{Probe, SynTemplate, FRAME_LEN};
+use crate::permute::Permutation;
+use crate::rate::RateLimiter;
+use crate::record::{Record, RecordKind, RECORD_SIZE};
+use crate::space::ProbeSpace;
+use crate::timing::RttEstimator;
+use crate::window::{Mark, Window};
+use pnet_base::MacAddr;
+use std::collections::{HashMap, VecDeque};
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Largest number of retransmissions accepted (attempt numbers must fit the window slot).
+pub const MAX_RETRIES_LIMIT: u8 = 50;
+/// On-link targets are resolved by ARP one by one; beyond this many, refuse for now.
+const MAX_ONLINK_TARGETS: u64 = 65_536;
+const ETH_P_IP: u16 = 0x0800;
+const SEND_BATCH: usize = 64;
+const RECORDS_PER_BATCH: usize = 4096;
+const FLUSH_EVERY: Duration = Duration::from_millis(20);
+
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// Inclusive address ranges (host order), disjoint.
+    pub ranges: Vec<(u32, u32)>,
+    pub ports: Vec<u16>,
+    /// Packets per second.
+    pub rate: f64,
+    pub seed: u64,
+    pub max_retries: u8,
+    pub interface: Option<String>,
+    pub source: Option<Ipv4Addr>,
+    pub source_port: Option<u16>,
+}
+
+/// What the sink receives, always from the receive thread.
+#[derive(Debug)]
+pub enum ScanEvent {
+    /// Packed records, a multiple of RECORD_SIZE bytes.
+    Batch(Vec<u8>),
+    /// The last event of every scan.
+    Done(Result<()>),
+}
+
+pub type Sink = Box<dyn FnMut(ScanEvent) + Send>;
+
+#[derive(Debug, Clone)]
+pub struct ScanInfo {
+    pub interface: String,
+    pub source: Ipv4Addr,
+    pub source_port: u16,
+    pub total: u64,
+    /// On-link targets that did not answer ARP, so got no probe.
+    pub unresolved: Vec<Ipv4Addr>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanStats {
+    pub sent: u64,
+    pub retransmits: u64,
+    pub received: u64,
+    pub records: u64,
+    pub discarded: u64,
+    pub elapsed: Duration,
+    pub srtt_us: u64,
+    pub finished: bool,
+}
+
+/// How frames reach each target's next hop.
+enum NextHop {
+    All(MacAddr),
+    PerTarget(HashMap<u32, MacAddr>),
+}
+
+impl NextHop {
+    #[inline]
+    fn mac(&self, addr: u32) -> Option<MacAddr> {
+        match self {
+            NextHop::All(m) => Some(*m),
+            NextHop::PerTarget(t) => t.get(&addr).copied(),
+        }
+    }
+}
+
+struct Shared {
+    space: ProbeSpace,
+    perm: Permutation,
+    key: CookieKey,
+    route: Route,
+    sport: u16,
+    max_retries: u8,
+    window: Window,
+    rtt: RttEstimator,
+    start: Instant,
+    abort: AtomicBool,
+    tx_done: AtomicBool,
+    finished: AtomicBool,
+    /// one past the highest position sent
+    sent_upto: AtomicU64,
+    outstanding: AtomicI64,
+    sent: AtomicU64,
+    retransmits: AtomicU64,
+    received: AtomicU64,
+    records: AtomicU64,
+    discarded: AtomicU64,
+    tx_error: Mutex<Option<Error>>,
+}
+
+impl Shared {
+    fn now_us(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+}
+
+pub struct Scan {
+    shared: Arc<Shared>,
+    info: ScanInfo,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Picks the route for every target range and checks they agree.
+fn plan_route(cfg: &ScanConfig, space: &ProbeSpace) -> Result<Route> {
+    let mut chosen: Option<Route> = None;
+    for &(s, e) in space.ranges() {
+        for a in [s, e] {
+            let r = route_to(Ipv4Addr::from(a), cfg.interface.as_deref(), cfg.source)?;
+            match &chosen {
+                None => chosen = Some(r),
+                Some(c) if c.iface != r.iface || c.source != r.source || c.gateway != r.gateway => {
+                    return Err(Error::Route(format!(
+                        "targets need different routes ({} via {}, {} via {}); scan them separately",
+                        Ipv4Addr::from(space.ranges()[0].0),
+                        c.iface,
+                        Ipv4Addr::from(a),
+                        r.iface
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    chosen.ok_or_else(|| Error::InvalidOptions("no targets to scan".into()))
+}
+
+fn plan_next_hop(route: &Route, space: &ProbeSpace) -> Result<(NextHop, Vec<Ipv4Addr>)> {
+    if route.loopback {
+        return Ok((NextHop::All(MacAddr::zero()), vec![]));
+    }
+    if let Some(gw) = route.gateway {
+        let m = neighbor::resolve(route, &[gw], 3, Duration::from_millis(500))?;
+        let mac = m.get(&gw).copied().ok_or_else(|| Error::Route(format!("the gateway {gw} on {} does not answer ARP", route.iface)))?;
+        return Ok((NextHop::All(mac), vec![]));
+    }
+    if space.addresses() > MAX_ONLINK_TARGETS {
+        return Err(Error::Route(format!("{} on-link targets on {}: more than {MAX_ONLINK_TARGETS} are not supported yet", space.addresses(), route.iface)));
+    }
+    let wanted: Vec<Ipv4Addr> = space.ranges().iter().flat_map(|&(s, e)| (s..=e).map(Ipv4Addr::from)).collect();
+    let found = neighbor::resolve(route, &wanted, 3, Duration::from_millis(300))?;
+    let unresolved = wanted.iter().copied().filter(|a| !found.contains_key(a)).collect();
+    Ok((NextHop::PerTarget(found.into_iter().map(|(a, m)| (u32::from(a), m)).collect()), unresolved))
+}
+
+impl Scan {
+    /// Resolves the route, opens the sockets and starts both threads. Errors here are
+    /// synchronous; errors later arrive as `ScanEvent::Done(Err(..))`.
+    pub fn start(cfg: ScanConfig, sink: Sink) -> Result<Scan> {
+        if !(cfg.rate.is_finite() && cfg.rate > 0.0) {
+            return Err(Error::InvalidOptions(format!("rate must be a positive number of packets per second, not {}", cfg.rate)));
+        }
+        if cfg.max_retries > MAX_RETRIES_LIMIT {
+            return Err(Error::InvalidOptions(format!("max-retries may be at most {MAX_RETRIES_LIMIT}")));
+        }
+        let space = ProbeSpace::new(cfg.ranges.clone(), cfg.ports.clone())?;
+        // open the receiving socket first: it is where missing privileges show
+        let route = plan_route(&cfg, &space)?;
+        let rx = PacketSocket::open(&route.iface, ETH_P_IP)?;
+        rx.grow_receive_buffer(64 << 20);
+        rx.set_receive_timeout(Duration::from_millis(10))?;
+        let tx = PacketSocket::open(&route.iface, 0)?;
+        tx.bypass_qdisc();
+        let (next_hop, unresolved) = plan_next_hop(&route, &space)?;
+        let sport = cfg.source_port.unwrap_or_else(|| {
+            let mut b = [0u8; 2];
+            let _ = getrandom::getrandom(&mut b);
+            32768 + u16::from_le_bytes(b) % (61000 - 32768)
+        });
+        let total = space.len();
+        let info = ScanInfo { interface: route.iface.clone(), source: route.source, source_port: sport, total, unresolved };
+        let shared = Arc::new(Shared {
+            perm: Permutation::new(total, cfg.seed),
+            window: Window::new(total),
+            space,
+            key: CookieKey::random(),
+            route,
+            sport,
+            max_retries: cfg.max_retries,
+            rtt: RttEstimator::default(),
+            start: Instant::now(),
+            abort: AtomicBool::new(false),
+            tx_done: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            sent_upto: AtomicU64::new(0),
+            outstanding: AtomicI64::new(0),
+            sent: AtomicU64::new(0),
+            retransmits: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            records: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
+            tx_error: Mutex::new(None),
+        });
+        let s1 = shared.clone();
+        let rate = cfg.rate;
+        let t_tx = std::thread::Builder::new()
+            .name("ferroscan-tx".into())
+            .spawn(move || {
+                if let Err(e) = send_loop(&s1, &tx, &next_hop, rate) {
+                    if let Ok(mut slot) = s1.tx_error.lock() {
+                        *slot = Some(e);
+                    }
+                }
+                s1.tx_done.store(true, Ordering::Release);
+            })
+            .map_err(|e| Error::io("starting the send thread", e))?;
+        let s2 = shared.clone();
+        let t_rx = std::thread::Builder::new()
+            .name("ferroscan-rx".into())
+            .spawn(move || receive_loop(&s2, &rx, sink))
+            .map_err(|e| Error::io("starting the receive thread", e))?;
+        Ok(Scan { shared, info, threads: vec![t_tx, t_rx] })
+    }
+
+    pub fn info(&self) -> &ScanInfo {
+        &self.info
+    }
+
+    /// Asks both threads to stop; the sink still gets a final Done.
+    pub fn abort(&self) {
+        self.shared.abort.store(true, Ordering::Release);
+    }
+
+    pub fn stats(&self) -> ScanStats {
+        let s = &self.shared;
+        ScanStats {
+            sent: s.sent.load(Ordering::Relaxed),
+            retransmits: s.retransmits.load(Ordering::Relaxed),
+            received: s.received.load(Ordering::Relaxed),
+            records: s.records.load(Ordering::Relaxed),
+            discarded: s.discarded.load(Ordering::Relaxed),
+            elapsed: s.start.elapsed(),
+            srtt_us: s.rtt.srtt_us(),
+            finished: s.finished.load(Ordering::Acquire),
+        }
+    }
+
+    /// Waits for both threads.
+    pub fn join(mut self) -> ScanStats {
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        self.stats()
+    }
+}
+
+impl Drop for Scan {
+    fn drop(&mut self) {
+        // a scan dropped unfinished stops rather than running on unobserved
+        if !self.threads.is_empty() {
+            self.abort();
+            for t in self.threads.drain(..) {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+fn send_loop(s: &Shared, sock: &PacketSocket, next_hop: &NextHop, rate: f64) -> Result<()> {
+    let n = s.space.len();
+    let cap = s.window.capacity();
+    let mut limiter = RateLimiter::new(rate);
+    // one queue per attempt number: each stays ordered by position and by deadline
+    let mut queues: Vec<VecDeque<(u64, u64)>> = (0..=s.max_retries).map(|_| VecDeque::new()).collect();
+    let mut frames = vec![[0u8; FRAME_LEN]; SEND_BATCH];
+    let template = SynTemplate::new(s.route.src_mac, s.route.source, s.sport, 64, 1024);
+    let mut next_pos = 0u64;
+    loop {
+        if s.abort.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let now = s.now_us();
+        let oldest = queues.iter().filter_map(|q| q.front().map(|e| e.0)).min();
+        let can_start = next_pos < n && oldest.is_none_or(|o| next_pos - o < cap);
+        let due = queues.iter().any(|q| q.front().is_some_and(|e| e.1 <= now));
+        if !can_start && !due {
+            if next_pos >= n && s.outstanding.load(Ordering::Acquire) <= 0 {
+                return Ok(());
+            }
+            // nothing to send until the earliest deadline (or an answer empties the queues)
+            let earliest = queues.iter().filter_map(|q| q.front().map(|e| e.1)).min().unwrap_or(now + 1000);
+            std::thread::sleep(Duration::from_micros(earliest.saturating_sub(now).clamp(50, 5000)));
+            continue;
+        }
+        let budget = limiter.acquire(SEND_BATCH as u64) as usize;
+        let now = s.now_us();
+        let timeout = s.rtt.timeout_us();
+        let mut k = 0usize;
+        // retransmissions first: they are the oldest debts
+        for attempt in 0..queues.len() {
+            while k < budget {
+                let Some(&(pos, deadline)) = queues[attempt].front() else { break };
+                if s.window.answered(pos) {
+                    queues[attempt].pop_front();
+                    continue;
+                }
+                if deadline > now {
+                    break;
+                }
+                queues[attempt].pop_front();
+                if attempt as u8 >= s.max_retries {
+                    if s.window.give_up(pos) {
+                        s.outstanding.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    continue;
+                }
+                let next = attempt as u8 + 1;
+                if !s.window.retry(pos, next, now as u32) {
+                    continue;
+                }
+                let (addr, port) = s.space.probe(s.perm.at(pos));
+                let Some(mac) = next_hop.mac(addr) else { continue };
+                write_probe(s, &template, mac, addr, port, next, &mut frames[k]);
+                k += 1;
+                s.retransmits.fetch_add(1, Ordering::Relaxed);
+                queues[next as usize].push_back((pos, now + timeout));
+            }
+        }
+        while k < budget && next_pos < n {
+            let oldest = queues.iter().filter_map(|q| q.front().map(|e| e.0)).min();
+            if oldest.is_some_and(|o| next_pos - o >= cap) {
+                break;
+            }
+            let pos = next_pos;
+            next_pos += 1;
+            let (addr, port) = s.space.probe(s.perm.at(pos));
+            // an on-link target that did not answer ARP gets no probe
+            let Some(mac) = next_hop.mac(addr) else { continue };
+            s.window.start(pos, now as u32);
+            s.outstanding.fetch_add(1, Ordering::AcqRel);
+            write_probe(s, &template, mac, addr, port, 0, &mut frames[k]);
+            k += 1;
+            queues[0].push_back((pos, now + timeout));
+            s.sent_upto.store(next_pos, Ordering::Release);
+        }
+        if k > 0 {
+            let refs: Vec<&[u8]> = frames[..k].iter().map(|f| &f[..]).collect();
+            sock.send_batch(&refs)?;
+            s.sent.fetch_add(k as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+#[inline]
+fn write_probe(s: &Shared, t: &SynTemplate, mac: MacAddr, addr: u32, port: u16, attempt: u8, out: &mut [u8; FRAME_LEN]) {
+    let dst = Ipv4Addr::from(addr);
+    let seq = s.key.seq(s.route.source, s.sport, dst, port, attempt);
+    t.write(&Probe { dst_mac: mac, dst, dport: port, seq, ip_id: (seq >> 16) as u16 ^ (seq as u16) }, out);
+}
+
+/// Validates a parsed reply against the cookie and the probe space; returns the record
+/// and the position of the probe it answers.
+fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
+    let (probe, mut rec): (&ProbeTuple, Record) = match reply {
+        Reply::Tcp { probe, flags, window, ttl } => (
+            probe,
+            Record { kind: RecordKind::Tcp, tcp_flags: *flags, ttl: *ttl, icmp_type: 0, icmp_code: 0, port: probe.dport, window: *window, technique: 1, attempt: 0, rtt_us: 0, target: probe.dst, responder: probe.dst },
+        ),
+        Reply::Icmp { probe, icmp_type, icmp_code, ttl, responder } => (
+            probe,
+            Record { kind: RecordKind::Icmp, tcp_flags: 0, ttl: *ttl, icmp_type: *icmp_type, icmp_code: *icmp_code, port: probe.dport, window: 0, technique: 1, attempt: 0, rtt_us: 0, target: probe.dst, responder: *responder },
+        ),
+    };
+    if probe.src != s.route.source || probe.sport != s.sport {
+        return None;
+    }
+    rec.attempt = s.key.check(probe.src, probe.sport, probe.dst, probe.dport, probe.echoed_seq, s.max_retries)?;
+    let index = s.space.index_of(u32::from(probe.dst), probe.dport)?;
+    Some((rec, s.perm.position_of(index)))
+}
+
+fn receive_loop(s: &Shared, sock: &PacketSocket, mut sink: Sink) {
+    let mut buf = vec![0u8; 65536];
+    let mut batch: Vec<u8> = Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE);
+    let mut last_flush = Instant::now();
+    let mut result = Ok(());
+    loop {
+        match sock.recv(&mut buf) {
+            Ok(Some((len, Direction::Incoming))) => match parse_frame(&buf[..len]).and_then(|r| validate(s, &r)) {
+                Some((mut rec, pos)) => {
+                    s.received.fetch_add(1, Ordering::Relaxed);
+                    if pos >= s.sent_upto.load(Ordering::Acquire) {
+                        // valid cookie for a probe not sent yet: cannot be genuine
+                        s.discarded.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        let emit = match s.window.mark(pos) {
+                            Mark::First { resolved_now, last_attempt, sent_at_us } => {
+                                if resolved_now {
+                                    s.outstanding.fetch_sub(1, Ordering::AcqRel);
+                                }
+                                if rec.attempt == last_attempt {
+                                    let rtt = (s.now_us() as u32).wrapping_sub(sent_at_us);
+                                    rec.rtt_us = rtt.max(1);
+                                    if last_attempt == 0 {
+                                        s.rtt.observe(rtt as u64);
+                                    }
+                                }
+                                true
+                            }
+                            Mark::Duplicate => false,
+                            Mark::Stale => true,
+                        };
+                        if emit {
+                            rec.emit(&mut batch);
+                            s.records.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                None => {
+                    s.discarded.fetch_add(1, Ordering::Relaxed);
+                }
+            },
+            Ok(_) => {}
+            Err(e) => {
+                result = Err(e);
+                s.abort.store(true, Ordering::Release);
+            }
+        }
+        let done = s.tx_done.load(Ordering::Acquire);
+        if !batch.is_empty() && (done || batch.len() >= RECORDS_PER_BATCH * RECORD_SIZE || last_flush.elapsed() >= FLUSH_EVERY) {
+            sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE))));
+            last_flush = Instant::now();
+        }
+        if done || result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        if let Some(e) = s.tx_error.lock().ok().and_then(|mut g| g.take()) {
+            result = Err(e);
+        }
+    }
+    s.finished.store(true, Ordering::Release);
+    sink(ScanEvent::Done(result));
+}

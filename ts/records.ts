@@ -1,0 +1,64 @@
+// Decodes the fixed-size records that the engine packs into each batch Buffer.
+// The layout is defined in crates/core/src/record.rs; the two must change together.
+
+/** Bytes per record. */
+export const RECORD_SIZE = 48;
+
+export const enum RecordKind {
+  /** A TCP segment from the target answering a probe (flags, window, TTL). */
+  Tcp = 1,
+  /** An ICMP error quoting one of our probes (type, code, responder address). */
+  Icmp = 2,
+}
+
+/** TCP flag bits as they appear in the `flags` field. */
+export const TCP = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
+
+export interface EngineRecord {
+  kind: RecordKind;
+  /** TCP flags of the reply (kind Tcp), else 0. */
+  flags: number;
+  /** TTL of the reply's IP header. */
+  ttl: number;
+  /** ICMP type and code (kind Icmp), else 0. */
+  icmpType: number;
+  icmpCode: number;
+  /** Target address probed, dotted quad. */
+  address: string;
+  /** Target port probed. */
+  port: number;
+  /** TCP window of the reply (kind Tcp). */
+  window: number;
+  /** Which send of the probe was answered: 0 for the first, 1.. for retransmissions. */
+  attempt: number;
+  /** Round-trip time in microseconds from that send to the reply; 0 when unknown. */
+  rttUs: number;
+  /** Source address of the reply: the target itself, or a router for some ICMP errors. */
+  responder: string;
+}
+
+function ipv4(buf: Buffer, off: number): string {
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+/** Decodes every record of one batch. */
+export function decodeBatch(buf: Buffer): EngineRecord[] {
+  if (buf.length % RECORD_SIZE !== 0) throw new Error(`engine batch of ${buf.length} bytes is not a whole number of records`);
+  const out: EngineRecord[] = [];
+  for (let off = 0; off < buf.length; off += RECORD_SIZE) {
+    out.push({
+      kind: buf[off] as RecordKind,
+      flags: buf[off + 1],
+      ttl: buf[off + 2],
+      icmpType: buf[off + 3],
+      icmpCode: buf[off + 4],
+      port: buf.readUInt16LE(off + 6),
+      window: buf.readUInt16LE(off + 8),
+      attempt: buf[off + 11],
+      rttUs: buf.readUInt32LE(off + 12),
+      address: ipv4(buf, off + 16),
+      responder: ipv4(buf, off + 32),
+    });
+  }
+  return out;
+}
