@@ -10,7 +10,7 @@ use crate::cookie::CookieKey;
 use crate::error::{Error, Result};
 use crate::net::neighbor;
 use crate::net::route::{route_to, Route};
-use crate::net::socket::{Direction, PacketSocket};
+use crate::net::socket::{Direction, PacketSocket, RawIpSocket, Sender};
 use crate::packet::reply::{parse_frame, ProbeTuple, Reply};
 use crate::packet::template::{Probe, SynTemplate, FRAME_LEN};
 use crate::permute::Permutation;
@@ -193,8 +193,13 @@ impl Scan {
         let rx = PacketSocket::open(&route.iface, ETH_P_IP)?;
         rx.grow_receive_buffer(64 << 20);
         rx.set_receive_timeout(Duration::from_millis(10))?;
-        let tx = PacketSocket::open(&route.iface, 0)?;
-        tx.bypass_qdisc();
+        let tx = if route.loopback {
+            Sender::Loopback(RawIpSocket::open()?)
+        } else {
+            let s = PacketSocket::open(&route.iface, 0)?;
+            s.bypass_qdisc();
+            Sender::Link(s)
+        };
         let (next_hop, unresolved) = plan_next_hop(&route, &space)?;
         let sport = cfg.source_port.unwrap_or_else(|| {
             let mut b = [0u8; 2];
@@ -290,7 +295,7 @@ impl Drop for Scan {
     }
 }
 
-fn send_loop(s: &Shared, sock: &PacketSocket, next_hop: &NextHop, rate: f64) -> Result<()> {
+fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result<()> {
     let n = s.space.len();
     let cap = s.window.capacity();
     let mut limiter = RateLimiter::new(rate);
@@ -369,7 +374,7 @@ fn send_loop(s: &Shared, sock: &PacketSocket, next_hop: &NextHop, rate: f64) -> 
         }
         if k > 0 {
             let refs: Vec<&[u8]> = frames[..k].iter().map(|f| &f[..]).collect();
-            sock.send_batch(&refs)?;
+            sock.send(&refs)?;
             s.sent.fetch_add(k as u64, Ordering::Relaxed);
         }
     }

@@ -139,3 +139,60 @@ impl PacketSocket {
         Ok(Some((n as usize, dir)))
     }
 }
+
+/// A raw IPv4 socket (IP_HDRINCL) for the loopback device, where frames injected through
+/// a packet socket are not delivered to the local stack: the kernel routes these instead.
+pub struct RawIpSocket {
+    fd: OwnedFd,
+}
+
+impl RawIpSocket {
+    pub fn open() -> Result<Self> {
+        // SAFETY: plain socket(2) call; IPPROTO_RAW implies IP_HDRINCL
+        let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW) };
+        if raw < 0 {
+            return Err(Error::io("opening a raw IP socket", io::Error::last_os_error()));
+        }
+        // SAFETY: raw is a fresh, valid descriptor that nothing else owns
+        Ok(Self { fd: unsafe { OwnedFd::from_raw_fd(raw) } })
+    }
+
+    /// Sends the IP datagrams inside Ethernet `frames` (the 14-byte header is skipped).
+    pub fn send_frames(&self, frames: &[&[u8]]) -> Result<usize> {
+        let mut sent = 0;
+        for f in frames {
+            let Some(dgram) = f.get(14..) else { continue };
+            let Some(dst) = dgram.get(16..20) else { continue };
+            let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+            sin.sin_family = libc::AF_INET as u16;
+            sin.sin_addr.s_addr = u32::from_ne_bytes([dst[0], dst[1], dst[2], dst[3]]);
+            // SAFETY: dgram and sin are live for the call and their sizes are passed
+            let n = unsafe { libc::sendto(self.fd.as_raw_fd(), dgram.as_ptr() as *const libc::c_void, dgram.len(), 0, &sin as *const _ as *const libc::sockaddr, std::mem::size_of::<libc::sockaddr_in>() as u32) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if matches!(e.raw_os_error(), Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR)) {
+                    std::thread::yield_now();
+                    continue;
+                }
+                return Err(Error::io("sending packets", e));
+            }
+            sent += 1;
+        }
+        Ok(sent)
+    }
+}
+
+/// Where probes leave: a packet socket on an Ethernet link, or the raw IP socket on loopback.
+pub enum Sender {
+    Link(PacketSocket),
+    Loopback(RawIpSocket),
+}
+
+impl Sender {
+    pub fn send(&self, frames: &[&[u8]]) -> Result<usize> {
+        match self {
+            Sender::Link(s) => s.send_batch(frames),
+            Sender::Loopback(s) => s.send_frames(frames),
+        }
+    }
+}

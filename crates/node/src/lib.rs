@@ -1,0 +1,168 @@
+//! The napi-rs binding of ferroscan-core. It only converts: plain JS options in, a
+//! `ScanConfig` out; engine batches into Buffers; engine errors into JS errors whose
+//! message starts with a stable code. No engine logic lives here, and no panic crosses
+//! into JS (napi-rs catches unwinding at every exported function; the engine's threads
+//! report failure through the event channel, never by panicking into the caller).
+
+use ferroscan_core::{Scan, ScanConfig, ScanEvent, RECORD_SIZE};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::net::Ipv4Addr;
+use std::sync::Mutex;
+use tokio::sync::{mpsc, Mutex as AsyncMutex};
+
+fn js_error(e: ferroscan_core::Error) -> Error {
+    Error::new(Status::GenericFailure, format!("{}: {}", e.code(), e))
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(Status::InvalidArg, format!("EINVAL: {}", msg.into()))
+}
+
+/// Options of one scan. Addresses are unsigned 32-bit integers in host order.
+#[napi(object)]
+pub struct NativeScanOptions {
+    /// Inclusive IPv4 ranges flattened as [start0, end0, start1, end1, ...], disjoint.
+    pub ranges: Vec<u32>,
+    /// Destination ports, each 0..65535, no duplicates.
+    pub ports: Vec<u32>,
+    /// Probe technique; only "syn" so far.
+    #[napi(ts_type = "'syn'")]
+    pub technique: String,
+    /// Packets per second, first sends and retransmissions together.
+    pub rate: f64,
+    /// Seed of the permutation of (address × port).
+    pub seed: Option<BigInt>,
+    /// Retransmissions of an unanswered probe.
+    pub max_retries: u32,
+    /// Interface to send on; chosen from the routing table when absent.
+    pub interface: Option<String>,
+    /// Source IPv4 address; chosen from the routing table when absent.
+    pub source_address: Option<String>,
+    /// Source TCP port; random in 32768..61000 when absent.
+    pub source_port: Option<u32>,
+}
+
+/// Counters and facts about a scan.
+#[napi(object)]
+pub struct NativeSummary {
+    pub sent: f64,
+    pub retransmits: f64,
+    pub received: f64,
+    pub records: f64,
+    pub discarded: f64,
+    pub total: f64,
+    pub elapsed_ms: f64,
+    pub srtt_us: f64,
+    pub interface: String,
+    pub source_address: String,
+    pub source_port: u32,
+    /// On-link targets that did not answer ARP and so got no probe (dotted quads).
+    pub unresolved: Vec<String>,
+    pub finished: bool,
+}
+
+fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
+    if o.technique != "syn" {
+        return Err(invalid(format!("unknown technique {:?}", o.technique)));
+    }
+    if o.ranges.len() % 2 != 0 {
+        return Err(invalid("ranges must hold pairs of addresses"));
+    }
+    let ranges = o.ranges.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+    let ports = o.ports.iter().map(|&p| u16::try_from(p).map_err(|_| invalid(format!("port {p} is out of range")))).collect::<Result<Vec<_>>>()?;
+    let seed = match o.seed {
+        None => 0,
+        Some(b) => {
+            let (negative, v, lossless) = b.get_u64();
+            if negative || !lossless {
+                return Err(invalid("seed must be an unsigned 64-bit integer"));
+            }
+            v
+        }
+    };
+    let max_retries = u8::try_from(o.max_retries).map_err(|_| invalid(format!("max-retries {} is too large", o.max_retries)))?;
+    let source = o.source_address.map(|s| s.parse::<Ipv4Addr>().map_err(|_| invalid(format!("source address {s:?} is not an IPv4 address")))).transpose()?;
+    let source_port = o.source_port.map(|p| u16::try_from(p).map_err(|_| invalid(format!("source port {p} is out of range")))).transpose()?;
+    Ok(ScanConfig { ranges, ports, rate: o.rate, seed, max_retries, interface: o.interface, source, source_port })
+}
+
+/// A running scan; batches are pulled with `nextBatch()`.
+#[napi]
+pub struct NativeScan {
+    scan: Mutex<Option<Scan>>,
+    events: AsyncMutex<mpsc::UnboundedReceiver<ScanEvent>>,
+}
+
+#[napi]
+impl NativeScan {
+    /// The next batch of packed records, or null when the scan is over. Rejects with the
+    /// engine's error if the scan failed.
+    #[napi(ts_return_type = "Promise<Buffer | null>")]
+    pub async fn next_batch(&self) -> Result<Option<Buffer>> {
+        let mut rx = self.events.lock().await;
+        match rx.recv().await {
+            Some(ScanEvent::Batch(b)) => Ok(Some(b.into())),
+            Some(ScanEvent::Done(Ok(()))) | None => {
+                rx.close();
+                Ok(None)
+            }
+            Some(ScanEvent::Done(Err(e))) => {
+                rx.close();
+                Err(js_error(e))
+            }
+        }
+    }
+
+    /// Asks the engine to stop; nextBatch() then drains and resolves null.
+    #[napi]
+    pub fn abort(&self) {
+        if let Ok(g) = self.scan.lock() {
+            if let Some(s) = g.as_ref() {
+                s.abort();
+            }
+        }
+    }
+
+    #[napi]
+    pub fn summary(&self) -> Result<NativeSummary> {
+        let g = self.scan.lock().map_err(|_| Error::from_reason("EIO: scan state poisoned"))?;
+        let s = g.as_ref().ok_or_else(|| Error::from_reason("EIO: scan already released"))?;
+        let st = s.stats();
+        let info = s.info();
+        Ok(NativeSummary {
+            sent: st.sent as f64,
+            retransmits: st.retransmits as f64,
+            received: st.received as f64,
+            records: st.records as f64,
+            discarded: st.discarded as f64,
+            total: info.total as f64,
+            elapsed_ms: st.elapsed.as_secs_f64() * 1000.0,
+            srtt_us: st.srtt_us as f64,
+            interface: info.interface.clone(),
+            source_address: info.source.to_string(),
+            source_port: info.source_port as u32,
+            unresolved: info.unresolved.iter().map(|a| a.to_string()).collect(),
+            finished: st.finished,
+        })
+    }
+}
+
+/// Starts a scan on the engine's own threads.
+#[napi]
+pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
+    let cfg = to_config(options)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let sink = Box::new(move |ev: ScanEvent| {
+        // the receiver is gone only when JS dropped the scan; nothing is waiting then
+        let _ = tx.send(ev);
+    });
+    let scan = Scan::start(cfg, sink).map_err(js_error)?;
+    Ok(NativeScan { scan: Mutex::new(Some(scan)), events: AsyncMutex::new(rx) })
+}
+
+/// Bytes per packed record.
+#[napi]
+pub fn record_size() -> u32 {
+    RECORD_SIZE as u32
+}
