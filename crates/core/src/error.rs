@@ -14,6 +14,9 @@ pub enum Error {
     /// No route, interface or next hop could be found for a target.
     #[error("{0}")]
     Route(String),
+    /// A bug: an engine thread panicked. Reported, never propagated as a panic.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A system call failed while the scan ran.
     #[error("{context}: {source}")]
     Io {
@@ -31,16 +34,29 @@ impl Error {
             Error::InvalidOptions(_) => "EINVAL",
             Error::Route(_) => "EROUTE",
             Error::Io { .. } => "EIO",
+            Error::Internal(_) => "EINTERNAL",
         }
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         let context = context.into();
         match source.raw_os_error() {
-            Some(libc::EPERM) | Some(libc::EACCES) => Error::Permission(format!("{context}: {source}")),
+            Some(libc::EPERM) | Some(libc::EACCES) => {
+                Error::Permission(format!("{context}: {source}"))
+            }
             _ => Error::Io { context, source },
         }
     }
+}
+
+/// Turns a caught panic's payload into an error.
+pub(crate) fn from_panic(p: Box<dyn std::any::Any + Send>) -> Error {
+    let msg = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into());
+    Error::Internal(msg)
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -7,7 +7,7 @@
 //! records to the sink in batches. The scan ends when every probe is answered or given up.
 
 use crate::cookie::CookieKey;
-use crate::error::{Error, Result};
+use crate::error::{from_panic, Error, Result};
 use crate::net::neighbor;
 use crate::net::route::{route_to, Route};
 use crate::net::socket::{Direction, PacketSocket, RawIpSocket, Sender};
@@ -165,16 +165,36 @@ fn plan_next_hop(route: &Route, space: &ProbeSpace) -> Result<(NextHop, Vec<Ipv4
     }
     if let Some(gw) = route.gateway {
         let m = neighbor::resolve(route, &[gw], 3, Duration::from_millis(500))?;
-        let mac = m.get(&gw).copied().ok_or_else(|| Error::Route(format!("the gateway {gw} on {} does not answer ARP", route.iface)))?;
+        let mac = m.get(&gw).copied().ok_or_else(|| {
+            Error::Route(format!(
+                "the gateway {gw} on {} does not answer ARP",
+                route.iface
+            ))
+        })?;
         return Ok((NextHop::All(mac), vec![]));
     }
     if space.addresses() > MAX_ONLINK_TARGETS {
-        return Err(Error::Route(format!("{} on-link targets on {}: more than {MAX_ONLINK_TARGETS} are not supported yet", space.addresses(), route.iface)));
+        return Err(Error::Route(format!(
+            "{} on-link targets on {}: more than {MAX_ONLINK_TARGETS} are not supported yet",
+            space.addresses(),
+            route.iface
+        )));
     }
-    let wanted: Vec<Ipv4Addr> = space.ranges().iter().flat_map(|&(s, e)| (s..=e).map(Ipv4Addr::from)).collect();
+    let wanted: Vec<Ipv4Addr> = space
+        .ranges()
+        .iter()
+        .flat_map(|&(s, e)| (s..=e).map(Ipv4Addr::from))
+        .collect();
     let found = neighbor::resolve(route, &wanted, 3, Duration::from_millis(300))?;
-    let unresolved = wanted.iter().copied().filter(|a| !found.contains_key(a)).collect();
-    Ok((NextHop::PerTarget(found.into_iter().map(|(a, m)| (u32::from(a), m)).collect()), unresolved))
+    let unresolved = wanted
+        .iter()
+        .copied()
+        .filter(|a| !found.contains_key(a))
+        .collect();
+    Ok((
+        NextHop::PerTarget(found.into_iter().map(|(a, m)| (u32::from(a), m)).collect()),
+        unresolved,
+    ))
 }
 
 impl Scan {
@@ -182,10 +202,15 @@ impl Scan {
     /// synchronous; errors later arrive as `ScanEvent::Done(Err(..))`.
     pub fn start(cfg: ScanConfig, sink: Sink) -> Result<Scan> {
         if !(cfg.rate.is_finite() && cfg.rate > 0.0) {
-            return Err(Error::InvalidOptions(format!("rate must be a positive number of packets per second, not {}", cfg.rate)));
+            return Err(Error::InvalidOptions(format!(
+                "rate must be a positive number of packets per second, not {}",
+                cfg.rate
+            )));
         }
         if cfg.max_retries > MAX_RETRIES_LIMIT {
-            return Err(Error::InvalidOptions(format!("max-retries may be at most {MAX_RETRIES_LIMIT}")));
+            return Err(Error::InvalidOptions(format!(
+                "max-retries may be at most {MAX_RETRIES_LIMIT}"
+            )));
         }
         let space = ProbeSpace::new(cfg.ranges.clone(), cfg.ports.clone())?;
         // open the receiving socket first: it is where missing privileges show
@@ -207,7 +232,13 @@ impl Scan {
             32768 + u16::from_le_bytes(b) % (61000 - 32768)
         });
         let total = space.len();
-        let info = ScanInfo { interface: route.iface.clone(), source: route.source, source_port: sport, total, unresolved };
+        let info = ScanInfo {
+            interface: route.iface.clone(),
+            source: route.source,
+            source_port: sport,
+            total,
+            unresolved,
+        };
         let shared = Arc::new(Shared {
             perm: Permutation::new(total, cfg.seed),
             window: Window::new(total),
@@ -235,7 +266,11 @@ impl Scan {
         let t_tx = std::thread::Builder::new()
             .name("ferroscan-tx".into())
             .spawn(move || {
-                if let Err(e) = send_loop(&s1, &tx, &next_hop, rate) {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    send_loop(&s1, &tx, &next_hop, rate)
+                }))
+                .unwrap_or_else(|p| Err(from_panic(p)));
+                if let Err(e) = r {
                     if let Ok(mut slot) = s1.tx_error.lock() {
                         *slot = Some(e);
                     }
@@ -246,9 +281,32 @@ impl Scan {
         let s2 = shared.clone();
         let t_rx = std::thread::Builder::new()
             .name("ferroscan-rx".into())
-            .spawn(move || receive_loop(&s2, &rx, sink))
+            .spawn(move || {
+                let mut sink = sink;
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    receive_loop(&s2, &rx, &mut sink)
+                }))
+                .unwrap_or_else(|p| Err(from_panic(p)));
+                let r = match r {
+                    Ok(()) => s2
+                        .tx_error
+                        .lock()
+                        .ok()
+                        .and_then(|mut g| g.take())
+                        .map_or(Ok(()), Err),
+                    Err(e) => Err(e),
+                };
+                // the receive thread ends last: make sure the sender has stopped too
+                s2.abort.store(true, Ordering::Release);
+                s2.finished.store(true, Ordering::Release);
+                sink(ScanEvent::Done(r));
+            })
             .map_err(|e| Error::io("starting the receive thread", e))?;
-        Ok(Scan { shared, info, threads: vec![t_tx, t_rx] })
+        Ok(Scan {
+            shared,
+            info,
+            threads: vec![t_tx, t_rx],
+        })
     }
 
     pub fn info(&self) -> &ScanInfo {
@@ -300,7 +358,8 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
     let cap = s.window.capacity();
     let mut limiter = RateLimiter::new(rate);
     // one queue per attempt number: each stays ordered by position and by deadline
-    let mut queues: Vec<VecDeque<(u64, u64)>> = (0..=s.max_retries).map(|_| VecDeque::new()).collect();
+    let mut queues: Vec<VecDeque<(u64, u64)>> =
+        (0..=s.max_retries).map(|_| VecDeque::new()).collect();
     let mut frames = vec![[0u8; FRAME_LEN]; SEND_BATCH];
     let template = SynTemplate::new(s.route.src_mac, s.route.source, s.sport, 64, 1024);
     let mut next_pos = 0u64;
@@ -317,8 +376,14 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
                 return Ok(());
             }
             // nothing to send until the earliest deadline (or an answer empties the queues)
-            let earliest = queues.iter().filter_map(|q| q.front().map(|e| e.1)).min().unwrap_or(now + 1000);
-            std::thread::sleep(Duration::from_micros(earliest.saturating_sub(now).clamp(50, 5000)));
+            let earliest = queues
+                .iter()
+                .filter_map(|q| q.front().map(|e| e.1))
+                .min()
+                .unwrap_or(now + 1000);
+            std::thread::sleep(Duration::from_micros(
+                earliest.saturating_sub(now).clamp(50, 5000),
+            ));
             continue;
         }
         let budget = limiter.acquire(SEND_BATCH as u64) as usize;
@@ -328,7 +393,9 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
         // retransmissions first: they are the oldest debts
         for attempt in 0..queues.len() {
             while k < budget {
-                let Some(&(pos, deadline)) = queues[attempt].front() else { break };
+                let Some(&(pos, deadline)) = queues[attempt].front() else {
+                    break;
+                };
                 if s.window.answered(pos) {
                     queues[attempt].pop_front();
                     continue;
@@ -348,7 +415,9 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
                     continue;
                 }
                 let (addr, port) = s.space.probe(s.perm.at(pos));
-                let Some(mac) = next_hop.mac(addr) else { continue };
+                let Some(mac) = next_hop.mac(addr) else {
+                    continue;
+                };
                 write_probe(s, &template, mac, addr, port, next, &mut frames[k]);
                 k += 1;
                 s.retransmits.fetch_add(1, Ordering::Relaxed);
@@ -364,7 +433,9 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
             next_pos += 1;
             let (addr, port) = s.space.probe(s.perm.at(pos));
             // an on-link target that did not answer ARP gets no probe
-            let Some(mac) = next_hop.mac(addr) else { continue };
+            let Some(mac) = next_hop.mac(addr) else {
+                continue;
+            };
             s.window.start(pos, now as u32);
             s.outstanding.fetch_add(1, Ordering::AcqRel);
             write_probe(s, &template, mac, addr, port, 0, &mut frames[k]);
@@ -381,74 +452,141 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
 }
 
 #[inline]
-fn write_probe(s: &Shared, t: &SynTemplate, mac: MacAddr, addr: u32, port: u16, attempt: u8, out: &mut [u8; FRAME_LEN]) {
+fn write_probe(
+    s: &Shared,
+    t: &SynTemplate,
+    mac: MacAddr,
+    addr: u32,
+    port: u16,
+    attempt: u8,
+    out: &mut [u8; FRAME_LEN],
+) {
     let dst = Ipv4Addr::from(addr);
     let seq = s.key.seq(s.route.source, s.sport, dst, port, attempt);
-    t.write(&Probe { dst_mac: mac, dst, dport: port, seq, ip_id: (seq >> 16) as u16 ^ (seq as u16) }, out);
+    t.write(
+        &Probe {
+            dst_mac: mac,
+            dst,
+            dport: port,
+            seq,
+            ip_id: (seq >> 16) as u16 ^ (seq as u16),
+        },
+        out,
+    );
 }
 
 /// Validates a parsed reply against the cookie and the probe space; returns the record
 /// and the position of the probe it answers.
 fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
     let (probe, mut rec): (&ProbeTuple, Record) = match reply {
-        Reply::Tcp { probe, flags, window, ttl } => (
+        Reply::Tcp {
             probe,
-            Record { kind: RecordKind::Tcp, tcp_flags: *flags, ttl: *ttl, icmp_type: 0, icmp_code: 0, port: probe.dport, window: *window, technique: 1, attempt: 0, rtt_us: 0, target: probe.dst, responder: probe.dst },
+            flags,
+            window,
+            ttl,
+        } => (
+            probe,
+            Record {
+                kind: RecordKind::Tcp,
+                tcp_flags: *flags,
+                ttl: *ttl,
+                icmp_type: 0,
+                icmp_code: 0,
+                port: probe.dport,
+                window: *window,
+                technique: 1,
+                attempt: 0,
+                rtt_us: 0,
+                target: probe.dst,
+                responder: probe.dst,
+            },
         ),
-        Reply::Icmp { probe, icmp_type, icmp_code, ttl, responder } => (
+        Reply::Icmp {
             probe,
-            Record { kind: RecordKind::Icmp, tcp_flags: 0, ttl: *ttl, icmp_type: *icmp_type, icmp_code: *icmp_code, port: probe.dport, window: 0, technique: 1, attempt: 0, rtt_us: 0, target: probe.dst, responder: *responder },
+            icmp_type,
+            icmp_code,
+            ttl,
+            responder,
+        } => (
+            probe,
+            Record {
+                kind: RecordKind::Icmp,
+                tcp_flags: 0,
+                ttl: *ttl,
+                icmp_type: *icmp_type,
+                icmp_code: *icmp_code,
+                port: probe.dport,
+                window: 0,
+                technique: 1,
+                attempt: 0,
+                rtt_us: 0,
+                target: probe.dst,
+                responder: *responder,
+            },
         ),
     };
     if probe.src != s.route.source || probe.sport != s.sport {
         return None;
     }
-    rec.attempt = s.key.check(probe.src, probe.sport, probe.dst, probe.dport, probe.echoed_seq, s.max_retries)?;
+    rec.attempt = s.key.check(
+        probe.src,
+        probe.sport,
+        probe.dst,
+        probe.dport,
+        probe.echoed_seq,
+        s.max_retries,
+    )?;
     let index = s.space.index_of(u32::from(probe.dst), probe.dport)?;
     Some((rec, s.perm.position_of(index)))
 }
 
-fn receive_loop(s: &Shared, sock: &PacketSocket, mut sink: Sink) {
+fn receive_loop(s: &Shared, sock: &PacketSocket, sink: &mut Sink) -> Result<()> {
     let mut buf = vec![0u8; 65536];
     let mut batch: Vec<u8> = Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE);
     let mut last_flush = Instant::now();
     let mut result = Ok(());
     loop {
         match sock.recv(&mut buf) {
-            Ok(Some((len, Direction::Incoming))) => match parse_frame(&buf[..len]).and_then(|r| validate(s, &r)) {
-                Some((mut rec, pos)) => {
-                    s.received.fetch_add(1, Ordering::Relaxed);
-                    if pos >= s.sent_upto.load(Ordering::Acquire) {
-                        // valid cookie for a probe not sent yet: cannot be genuine
-                        s.discarded.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        let emit = match s.window.mark(pos) {
-                            Mark::First { resolved_now, last_attempt, sent_at_us } => {
-                                if resolved_now {
-                                    s.outstanding.fetch_sub(1, Ordering::AcqRel);
-                                }
-                                if rec.attempt == last_attempt {
-                                    let rtt = (s.now_us() as u32).wrapping_sub(sent_at_us);
-                                    rec.rtt_us = rtt.max(1);
-                                    if last_attempt == 0 {
-                                        s.rtt.observe(rtt as u64);
+            Ok(Some((len, Direction::Incoming))) => {
+                match parse_frame(&buf[..len]).and_then(|r| validate(s, &r)) {
+                    Some((mut rec, pos)) => {
+                        s.received.fetch_add(1, Ordering::Relaxed);
+                        if pos >= s.sent_upto.load(Ordering::Acquire) {
+                            // valid cookie for a probe not sent yet: cannot be genuine
+                            s.discarded.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            let emit = match s.window.mark(pos) {
+                                Mark::First {
+                                    resolved_now,
+                                    last_attempt,
+                                    sent_at_us,
+                                } => {
+                                    if resolved_now {
+                                        s.outstanding.fetch_sub(1, Ordering::AcqRel);
                                     }
+                                    if rec.attempt == last_attempt {
+                                        let rtt = (s.now_us() as u32).wrapping_sub(sent_at_us);
+                                        rec.rtt_us = rtt.max(1);
+                                        if last_attempt == 0 {
+                                            s.rtt.observe(rtt as u64);
+                                        }
+                                    }
+                                    true
                                 }
-                                true
+                                Mark::Duplicate => false,
+                                Mark::Stale => true,
+                            };
+                            if emit {
+                                rec.emit(&mut batch);
+                                s.records.fetch_add(1, Ordering::Relaxed);
                             }
-                            Mark::Duplicate => false,
-                            Mark::Stale => true,
-                        };
-                        if emit {
-                            rec.emit(&mut batch);
-                            s.records.fetch_add(1, Ordering::Relaxed);
                         }
                     }
+                    None => {
+                        s.discarded.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
-                None => {
-                    s.discarded.fetch_add(1, Ordering::Relaxed);
-                }
-            },
+            }
             Ok(_) => {}
             Err(e) => {
                 result = Err(e);
@@ -456,19 +594,20 @@ fn receive_loop(s: &Shared, sock: &PacketSocket, mut sink: Sink) {
             }
         }
         let done = s.tx_done.load(Ordering::Acquire);
-        if !batch.is_empty() && (done || batch.len() >= RECORDS_PER_BATCH * RECORD_SIZE || last_flush.elapsed() >= FLUSH_EVERY) {
-            sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE))));
+        if !batch.is_empty()
+            && (done
+                || batch.len() >= RECORDS_PER_BATCH * RECORD_SIZE
+                || last_flush.elapsed() >= FLUSH_EVERY)
+        {
+            sink(ScanEvent::Batch(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE),
+            )));
             last_flush = Instant::now();
         }
         if done || result.is_err() {
             break;
         }
     }
-    if result.is_ok() {
-        if let Some(e) = s.tx_error.lock().ok().and_then(|mut g| g.take()) {
-            result = Err(e);
-        }
-    }
-    s.finished.store(true, Ordering::Release);
-    sink(ScanEvent::Done(result));
+    result
 }

@@ -18,7 +18,11 @@ pub struct Window {
 pub enum Mark {
     /// First reply for this probe; `resolved_now` if it was still outstanding; the attempt
     /// last sent and when (µs since start, low 32 bits).
-    First { resolved_now: bool, last_attempt: u8, sent_at_us: u32 },
+    First {
+        resolved_now: bool,
+        last_attempt: u8,
+        sent_at_us: u32,
+    },
     /// The probe had been answered already.
     Duplicate,
     /// The slot has been reused by a newer probe: this reply is late but still real.
@@ -29,7 +33,11 @@ impl Window {
     /// A window of at least `min` slots (rounded up to a power of two, at most 2^20).
     pub fn new(min: u64) -> Self {
         let n = min.clamp(1024, 1 << 20).next_power_of_two();
-        Self { slots: (0..n).map(|_| AtomicU64::new(u64::MAX)).collect(), sent_at_us: (0..n).map(|_| AtomicU32::new(0)).collect(), mask: n - 1 }
+        Self {
+            slots: (0..n).map(|_| AtomicU64::new(u64::MAX)).collect(),
+            sent_at_us: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            mask: n - 1,
+        }
     }
 
     pub fn capacity(&self) -> u64 {
@@ -58,7 +66,8 @@ impl Window {
                 return false;
             }
             let new = (cur & !0xfc) | ((attempt as u64) << 2);
-            match self.slots[i].compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire) {
+            match self.slots[i].compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => {
                     self.sent_at_us[i].store(now_us, Ordering::Relaxed);
                     return true;
@@ -82,7 +91,12 @@ impl Window {
             if cur >> 16 != pos || cur & RESOLVED != 0 {
                 return false;
             }
-            match self.slots[i].compare_exchange_weak(cur, cur | RESOLVED, Ordering::AcqRel, Ordering::Acquire) {
+            match self.slots[i].compare_exchange_weak(
+                cur,
+                cur | RESOLVED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => return true,
                 Err(c) => cur = c,
             }
@@ -100,9 +114,18 @@ impl Window {
             if cur & ANSWERED != 0 {
                 return Mark::Duplicate;
             }
-            match self.slots[i].compare_exchange_weak(cur, cur | ANSWERED | RESOLVED, Ordering::AcqRel, Ordering::Acquire) {
+            match self.slots[i].compare_exchange_weak(
+                cur,
+                cur | ANSWERED | RESOLVED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => {
-                    return Mark::First { resolved_now: cur & RESOLVED == 0, last_attempt: ((cur >> 2) & 0x3f) as u8, sent_at_us: self.sent_at_us[i].load(Ordering::Relaxed) }
+                    return Mark::First {
+                        resolved_now: cur & RESOLVED == 0,
+                        last_attempt: ((cur >> 2) & 0x3f) as u8,
+                        sent_at_us: self.sent_at_us[i].load(Ordering::Relaxed),
+                    }
                 }
                 Err(c) => cur = c,
             }
@@ -120,7 +143,14 @@ mod tests {
         w.start(5, 100);
         assert!(!w.answered(5));
         assert!(w.retry(5, 1, 200));
-        assert_eq!(w.mark(5), Mark::First { resolved_now: true, last_attempt: 1, sent_at_us: 200 });
+        assert_eq!(
+            w.mark(5),
+            Mark::First {
+                resolved_now: true,
+                last_attempt: 1,
+                sent_at_us: 200
+            }
+        );
         assert_eq!(w.mark(5), Mark::Duplicate);
         assert!(w.answered(5));
         assert!(!w.retry(5, 2, 300), "no resend once answered");
@@ -132,7 +162,14 @@ mod tests {
         let w = Window::new(1024);
         w.start(7, 0);
         assert!(w.give_up(7));
-        assert_eq!(w.mark(7), Mark::First { resolved_now: false, last_attempt: 0, sent_at_us: 0 });
+        assert_eq!(
+            w.mark(7),
+            Mark::First {
+                resolved_now: false,
+                last_attempt: 0,
+                sent_at_us: 0
+            }
+        );
         assert_eq!(w.mark(7), Mark::Duplicate);
     }
 
@@ -144,6 +181,13 @@ mod tests {
         w.start(3 + cap, 10);
         assert_eq!(w.mark(3), Mark::Stale);
         assert!(!w.answered(3 + cap));
-        assert_eq!(w.mark(3 + cap), Mark::First { resolved_now: true, last_attempt: 0, sent_at_us: 10 });
+        assert_eq!(
+            w.mark(3 + cap),
+            Mark::First {
+                resolved_now: true,
+                last_attempt: 0,
+                sent_at_us: 10
+            }
+        );
     }
 }

@@ -8,6 +8,7 @@ use ferroscan_core::{Scan, ScanConfig, ScanEvent, RECORD_SIZE};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
 
@@ -66,11 +67,15 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
     if o.technique != "syn" {
         return Err(invalid(format!("unknown technique {:?}", o.technique)));
     }
-    if o.ranges.len() % 2 != 0 {
+    if !o.ranges.len().is_multiple_of(2) {
         return Err(invalid("ranges must hold pairs of addresses"));
     }
     let ranges = o.ranges.chunks_exact(2).map(|c| (c[0], c[1])).collect();
-    let ports = o.ports.iter().map(|&p| u16::try_from(p).map_err(|_| invalid(format!("port {p} is out of range")))).collect::<Result<Vec<_>>>()?;
+    let ports = o
+        .ports
+        .iter()
+        .map(|&p| u16::try_from(p).map_err(|_| invalid(format!("port {p} is out of range"))))
+        .collect::<Result<Vec<_>>>()?;
     let seed = match o.seed {
         None => 0,
         Some(b) => {
@@ -81,16 +86,37 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
             v
         }
     };
-    let max_retries = u8::try_from(o.max_retries).map_err(|_| invalid(format!("max-retries {} is too large", o.max_retries)))?;
-    let source = o.source_address.map(|s| s.parse::<Ipv4Addr>().map_err(|_| invalid(format!("source address {s:?} is not an IPv4 address")))).transpose()?;
-    let source_port = o.source_port.map(|p| u16::try_from(p).map_err(|_| invalid(format!("source port {p} is out of range")))).transpose()?;
-    Ok(ScanConfig { ranges, ports, rate: o.rate, seed, max_retries, interface: o.interface, source, source_port })
+    let max_retries = u8::try_from(o.max_retries)
+        .map_err(|_| invalid(format!("max-retries {} is too large", o.max_retries)))?;
+    let source = o
+        .source_address
+        .map(|s| {
+            s.parse::<Ipv4Addr>()
+                .map_err(|_| invalid(format!("source address {s:?} is not an IPv4 address")))
+        })
+        .transpose()?;
+    let source_port = o
+        .source_port
+        .map(|p| u16::try_from(p).map_err(|_| invalid(format!("source port {p} is out of range"))))
+        .transpose()?;
+    Ok(ScanConfig {
+        ranges,
+        ports,
+        rate: o.rate,
+        seed,
+        max_retries,
+        interface: o.interface,
+        source,
+        source_port,
+    })
 }
 
 /// A running scan; batches are pulled with `nextBatch()`.
 #[napi]
 pub struct NativeScan {
     scan: Mutex<Option<Scan>>,
+    /// set once the engine's final event has been seen
+    done: AtomicBool,
     events: AsyncMutex<mpsc::UnboundedReceiver<ScanEvent>>,
 }
 
@@ -103,19 +129,27 @@ impl NativeScan {
         let mut rx = self.events.lock().await;
         match rx.recv().await {
             Some(ScanEvent::Batch(b)) => Ok(Some(b.into())),
-            Some(ScanEvent::Done(Ok(()))) | None => {
+            Some(ScanEvent::Done(Ok(()))) => {
+                self.done.store(true, Ordering::Release);
                 rx.close();
                 Ok(None)
             }
             Some(ScanEvent::Done(Err(e))) => {
+                self.done.store(true, Ordering::Release);
                 rx.close();
                 Err(js_error(e))
             }
+            // after the final event the channel stays closed: keep answering null
+            None if self.done.load(Ordering::Acquire) => Ok(None),
+            // closed without a final event: the engine vanished; never pass that off as a complete scan
+            None => Err(Error::from_reason(
+                "EINTERNAL: the engine stopped without finishing the scan",
+            )),
         }
     }
 
     /// Asks the engine to stop; nextBatch() then drains and resolves null.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn abort(&self) {
         if let Ok(g) = self.scan.lock() {
             if let Some(s) = g.as_ref() {
@@ -124,10 +158,15 @@ impl NativeScan {
         }
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn summary(&self) -> Result<NativeSummary> {
-        let g = self.scan.lock().map_err(|_| Error::from_reason("EIO: scan state poisoned"))?;
-        let s = g.as_ref().ok_or_else(|| Error::from_reason("EIO: scan already released"))?;
+        let g = self
+            .scan
+            .lock()
+            .map_err(|_| Error::from_reason("EIO: scan state poisoned"))?;
+        let s = g
+            .as_ref()
+            .ok_or_else(|| Error::from_reason("EIO: scan already released"))?;
         let st = s.stats();
         let info = s.info();
         Ok(NativeSummary {
@@ -149,7 +188,7 @@ impl NativeScan {
 }
 
 /// Starts a scan on the engine's own threads.
-#[napi]
+#[napi(catch_unwind)]
 pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
     let cfg = to_config(options)?;
     let (tx, rx) = mpsc::unbounded_channel();
@@ -158,11 +197,15 @@ pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
         let _ = tx.send(ev);
     });
     let scan = Scan::start(cfg, sink).map_err(js_error)?;
-    Ok(NativeScan { scan: Mutex::new(Some(scan)), events: AsyncMutex::new(rx) })
+    Ok(NativeScan {
+        scan: Mutex::new(Some(scan)),
+        done: AtomicBool::new(false),
+        events: AsyncMutex::new(rx),
+    })
 }
 
 /// Bytes per packed record.
-#[napi]
+#[napi(catch_unwind)]
 pub fn record_size() -> u32 {
     RECORD_SIZE as u32
 }

@@ -22,7 +22,8 @@ pub enum Direction {
 }
 
 pub fn ifindex(name: &str) -> Result<i32> {
-    let c = CString::new(name).map_err(|_| Error::InvalidOptions(format!("bad interface name {name:?}")))?;
+    let c = CString::new(name)
+        .map_err(|_| Error::InvalidOptions(format!("bad interface name {name:?}")))?;
     // SAFETY: c is a valid NUL-terminated string
     let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
     if i == 0 {
@@ -37,9 +38,13 @@ impl PacketSocket {
         let ifindex = ifindex(iface)?;
         let proto = (ethertype).to_be() as i32;
         // SAFETY: plain socket(2) call; the fd is owned right after
-        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto) };
+        let raw =
+            unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto) };
         if raw < 0 {
-            return Err(Error::io("opening a raw packet socket", io::Error::last_os_error()));
+            return Err(Error::io(
+                "opening a raw packet socket",
+                io::Error::last_os_error(),
+            ));
         }
         // SAFETY: raw is a fresh, valid descriptor that nothing else owns
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -48,16 +53,33 @@ impl PacketSocket {
         sll.sll_protocol = (ethertype).to_be();
         sll.sll_ifindex = ifindex;
         // SAFETY: sll is a properly initialised sockaddr_ll of the size given
-        let rc = unsafe { libc::bind(fd.as_raw_fd(), &sll as *const _ as *const libc::sockaddr, std::mem::size_of::<libc::sockaddr_ll>() as u32) };
+        let rc = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                &sll as *const _ as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_ll>() as u32,
+            )
+        };
         if rc < 0 {
-            return Err(Error::io(format!("binding a packet socket to {iface}"), io::Error::last_os_error()));
+            return Err(Error::io(
+                format!("binding a packet socket to {iface}"),
+                io::Error::last_os_error(),
+            ));
         }
         Ok(Self { fd, ifindex })
     }
 
     fn setsockopt<T>(&self, level: i32, name: i32, v: &T) -> io::Result<()> {
         // SAFETY: v points to a live T of the size given
-        let rc = unsafe { libc::setsockopt(self.fd.as_raw_fd(), level, name, v as *const T as *const libc::c_void, std::mem::size_of::<T>() as u32) };
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                level,
+                name,
+                v as *const T as *const libc::c_void,
+                std::mem::size_of::<T>() as u32,
+            )
+        };
         if rc < 0 {
             Err(io::Error::last_os_error())
         } else {
@@ -72,14 +94,21 @@ impl PacketSocket {
 
     /// A large receive buffer, so bursts of replies are not dropped while we parse.
     pub fn grow_receive_buffer(&self, bytes: i32) {
-        if self.setsockopt(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &bytes).is_err() {
+        if self
+            .setsockopt(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &bytes)
+            .is_err()
+        {
             let _ = self.setsockopt(libc::SOL_SOCKET, libc::SO_RCVBUF, &bytes);
         }
     }
 
     pub fn set_receive_timeout(&self, d: Duration) -> Result<()> {
-        let tv = libc::timeval { tv_sec: d.as_secs() as libc::time_t, tv_usec: d.subsec_micros() as libc::suseconds_t };
-        self.setsockopt(libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv).map_err(|e| Error::io("setting a receive timeout", e))
+        let tv = libc::timeval {
+            tv_sec: d.as_secs() as libc::time_t,
+            tv_usec: d.subsec_micros() as libc::suseconds_t,
+        };
+        self.setsockopt(libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv)
+            .map_err(|e| Error::io("setting a receive timeout", e))
     }
 
     /// Sends every frame; returns how many the kernel took (retrying transient ENOBUFS).
@@ -88,7 +117,13 @@ impl PacketSocket {
         sll.sll_family = libc::AF_PACKET as u16;
         sll.sll_ifindex = self.ifindex;
         sll.sll_halen = 6;
-        let mut iov: Vec<libc::iovec> = frames.iter().map(|f| libc::iovec { iov_base: f.as_ptr() as *mut libc::c_void, iov_len: f.len() }).collect();
+        let mut iov: Vec<libc::iovec> = frames
+            .iter()
+            .map(|f| libc::iovec {
+                iov_base: f.as_ptr() as *mut libc::c_void,
+                iov_len: f.len(),
+            })
+            .collect();
         let mut msgs: Vec<libc::mmsghdr> = iov
             .iter_mut()
             .map(|v| {
@@ -105,11 +140,20 @@ impl PacketSocket {
         let mut spins = 0;
         while done < msgs.len() {
             // SAFETY: msgs[done..] are initialised mmsghdrs pointing at live buffers
-            let n = unsafe { libc::sendmmsg(self.fd.as_raw_fd(), msgs[done..].as_mut_ptr(), (msgs.len() - done) as u32, 0) };
+            let n = unsafe {
+                libc::sendmmsg(
+                    self.fd.as_raw_fd(),
+                    msgs[done..].as_mut_ptr(),
+                    (msgs.len() - done) as u32,
+                    0,
+                )
+            };
             if n < 0 {
                 let e = io::Error::last_os_error();
                 match e.raw_os_error() {
-                    Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR) if spins < 10_000 => {
+                    Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR)
+                        if spins < 10_000 =>
+                    {
                         spins += 1;
                         std::thread::yield_now();
                         continue;
@@ -127,7 +171,16 @@ impl PacketSocket {
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         let mut len = std::mem::size_of::<libc::sockaddr_ll>() as u32;
         // SAFETY: buf and sll are live and their sizes are passed
-        let n = unsafe { libc::recvfrom(self.fd.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0, &mut sll as *mut _ as *mut libc::sockaddr, &mut len) };
+        let n = unsafe {
+            libc::recvfrom(
+                self.fd.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                0,
+                &mut sll as *mut _ as *mut libc::sockaddr,
+                &mut len,
+            )
+        };
         if n < 0 {
             let e = io::Error::last_os_error();
             return match e.raw_os_error() {
@@ -135,7 +188,11 @@ impl PacketSocket {
                 _ => Err(Error::io("receiving packets", e)),
             };
         }
-        let dir = if sll.sll_pkttype == libc::PACKET_OUTGOING as u8 { Direction::Outgoing } else { Direction::Incoming };
+        let dir = if sll.sll_pkttype == libc::PACKET_OUTGOING {
+            Direction::Outgoing
+        } else {
+            Direction::Incoming
+        };
         Ok(Some((n as usize, dir)))
     }
 }
@@ -149,12 +206,23 @@ pub struct RawIpSocket {
 impl RawIpSocket {
     pub fn open() -> Result<Self> {
         // SAFETY: plain socket(2) call; IPPROTO_RAW implies IP_HDRINCL
-        let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW) };
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_INET,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::IPPROTO_RAW,
+            )
+        };
         if raw < 0 {
-            return Err(Error::io("opening a raw IP socket", io::Error::last_os_error()));
+            return Err(Error::io(
+                "opening a raw IP socket",
+                io::Error::last_os_error(),
+            ));
         }
         // SAFETY: raw is a fresh, valid descriptor that nothing else owns
-        Ok(Self { fd: unsafe { OwnedFd::from_raw_fd(raw) } })
+        Ok(Self {
+            fd: unsafe { OwnedFd::from_raw_fd(raw) },
+        })
     }
 
     /// Sends the IP datagrams inside Ethernet `frames` (the 14-byte header is skipped).
@@ -162,15 +230,29 @@ impl RawIpSocket {
         let mut sent = 0;
         for f in frames {
             let Some(dgram) = f.get(14..) else { continue };
-            let Some(dst) = dgram.get(16..20) else { continue };
+            let Some(dst) = dgram.get(16..20) else {
+                continue;
+            };
             let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
             sin.sin_family = libc::AF_INET as u16;
             sin.sin_addr.s_addr = u32::from_ne_bytes([dst[0], dst[1], dst[2], dst[3]]);
             // SAFETY: dgram and sin are live for the call and their sizes are passed
-            let n = unsafe { libc::sendto(self.fd.as_raw_fd(), dgram.as_ptr() as *const libc::c_void, dgram.len(), 0, &sin as *const _ as *const libc::sockaddr, std::mem::size_of::<libc::sockaddr_in>() as u32) };
+            let n = unsafe {
+                libc::sendto(
+                    self.fd.as_raw_fd(),
+                    dgram.as_ptr() as *const libc::c_void,
+                    dgram.len(),
+                    0,
+                    &sin as *const _ as *const libc::sockaddr,
+                    std::mem::size_of::<libc::sockaddr_in>() as u32,
+                )
+            };
             if n < 0 {
                 let e = io::Error::last_os_error();
-                if matches!(e.raw_os_error(), Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR)) {
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR)
+                ) {
                     std::thread::yield_now();
                     continue;
                 }

@@ -23,8 +23,19 @@ pub struct ProbeTuple {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reply {
-    Tcp { probe: ProbeTuple, flags: u8, window: u16, ttl: u8 },
-    Icmp { probe: ProbeTuple, icmp_type: u8, icmp_code: u8, ttl: u8, responder: Ipv4Addr },
+    Tcp {
+        probe: ProbeTuple,
+        flags: u8,
+        window: u16,
+        ttl: u8,
+    },
+    Icmp {
+        probe: ProbeTuple,
+        icmp_type: u8,
+        icmp_code: u8,
+        ttl: u8,
+        responder: Ipv4Addr,
+    },
 }
 
 /// Reads a frame that starts with an Ethernet header.
@@ -79,7 +90,10 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
             let quoted = payload.get(8..)?;
             let qip = Ipv4Packet::new(quoted)?;
             let qhl = qip.get_header_length() as usize * 4;
-            if qip.get_version() != 4 || qhl < 20 || qip.get_next_level_protocol() != IpNextHeaderProtocols::Tcp {
+            if qip.get_version() != 4
+                || qhl < 20
+                || qip.get_next_level_protocol() != IpNextHeaderProtocols::Tcp
+            {
                 return None;
             }
             // RFC 792 promises 8 bytes of the quoted transport header: ports and seq fit
@@ -121,9 +135,13 @@ mod tests {
     /// Ethernet padding after the IP datagram.
     fn icmp_unreach(code: u8) -> Vec<u8> {
         let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
-        f.extend_from_slice(&[0x45, 0xc0, 0x00, 0x38, 0, 0, 0, 0, 0x40, 0x01, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1]);
+        f.extend_from_slice(&[
+            0x45, 0xc0, 0x00, 0x38, 0, 0, 0, 0, 0x40, 0x01, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
+        ]);
         f.extend_from_slice(&[3, code, 0, 0, 0, 0, 0, 0]);
-        f.extend_from_slice(&[0x45, 0, 0, 0x2c, 0x05, 0x06, 0, 0, 0x3f, 0x06, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2]);
+        f.extend_from_slice(&[
+            0x45, 0, 0, 0x2c, 0x05, 0x06, 0, 0, 0x3f, 0x06, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+        ]);
         f.extend_from_slice(&[0x9c, 0x40, 0x00, 0x71, 0x01, 0x02, 0x03, 0x04]);
         f.extend_from_slice(&[0; 6]);
         f
@@ -135,7 +153,13 @@ mod tests {
         assert_eq!(
             r,
             Reply::Tcp {
-                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 40000, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 22, echoed_seq: 0x0102_0304 },
+                probe: ProbeTuple {
+                    src: Ipv4Addr::new(198, 18, 0, 1),
+                    sport: 40000,
+                    dst: Ipv4Addr::new(198, 18, 0, 2),
+                    dport: 22,
+                    echoed_seq: 0x0102_0304
+                },
                 flags: 0x12,
                 window: 0xfaf0,
                 ttl: 64,
@@ -149,7 +173,13 @@ mod tests {
         assert_eq!(
             r,
             Reply::Icmp {
-                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 40000, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 113, echoed_seq: 0x0102_0304 },
+                probe: ProbeTuple {
+                    src: Ipv4Addr::new(198, 18, 0, 1),
+                    sport: 40000,
+                    dst: Ipv4Addr::new(198, 18, 0, 2),
+                    dport: 113,
+                    echoed_seq: 0x0102_0304
+                },
                 icmp_type: 3,
                 icmp_code: 13,
                 ttl: 64,

@@ -51,15 +51,24 @@ impl SynTemplate {
         Self::with_flags(src_mac, src, sport, ttl, window, TcpFlags::SYN)
     }
 
-    pub fn with_flags(src_mac: MacAddr, src: Ipv4Addr, sport: u16, ttl: u8, window: u16, flags: u8) -> Self {
+    pub fn with_flags(
+        src_mac: MacAddr,
+        src: Ipv4Addr,
+        sport: u16,
+        ttl: u8,
+        window: u16,
+        flags: u8,
+    ) -> Self {
         let mut frame = [0u8; FRAME_LEN];
         {
-            let mut eth = MutableEthernetPacket::new(&mut frame[..]).expect("frame holds an Ethernet header");
+            let mut eth =
+                MutableEthernetPacket::new(&mut frame[..]).expect("frame holds an Ethernet header");
             eth.set_source(src_mac);
             eth.set_ethertype(EtherTypes::Ipv4);
         }
         {
-            let mut ip = MutableIpv4Packet::new(&mut frame[ETH..]).expect("frame holds an IPv4 header");
+            let mut ip =
+                MutableIpv4Packet::new(&mut frame[ETH..]).expect("frame holds an IPv4 header");
             ip.set_version(4);
             ip.set_header_length(5);
             ip.set_total_length((IP + TCP) as u16);
@@ -69,7 +78,8 @@ impl SynTemplate {
             ip.set_destination(Ipv4Addr::UNSPECIFIED);
         }
         {
-            let mut tcp = MutableTcpPacket::new(&mut frame[ETH + IP..]).expect("frame holds a TCP header");
+            let mut tcp =
+                MutableTcpPacket::new(&mut frame[ETH + IP..]).expect("frame holds a TCP header");
             tcp.set_source(sport);
             tcp.set_data_offset((TCP / 4) as u8);
             tcp.set_flags(flags);
@@ -81,7 +91,11 @@ impl SynTemplate {
         let mut tcp_sum = add_bytes(0, &src.octets());
         tcp_sum += 6 + TCP as u32;
         tcp_sum = add_bytes(tcp_sum, &frame[ETH + IP..]);
-        Self { frame, ip_sum, tcp_sum }
+        Self {
+            frame,
+            ip_sum,
+            tcp_sum,
+        }
     }
 
     /// Writes the frame for `p` into `out` (at least FRAME_LEN bytes); returns its length.
@@ -114,21 +128,35 @@ mod tests {
     /// A SYN from 198.18.0.1:40000 to 198.18.0.2:80, seq 0x01020304, id 0x0506, TTL 64,
     /// window 1024, MSS 1460; checksums computed independently (RFC 1071, in Python).
     static SYN_FRAME: [u8; FRAME_LEN] = [
-        0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, // ethernet
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08,
+        0x00, // ethernet
         0x45, 0x00, 0x00, 0x2c, 0x05, 0x06, 0x00, 0x00, 0x40, 0x06, 0xe9, 0x9e, // ip ..csum
         0xc6, 0x12, 0x00, 0x01, 0xc6, 0x12, 0x00, 0x02, // src dst
-        0x9c, 0x40, 0x00, 0x50, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00, // ports seq ack
+        0x9c, 0x40, 0x00, 0x50, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00,
+        0x00, // ports seq ack
         0x60, 0x02, 0x04, 0x00, 0x67, 0x68, 0x00, 0x00, // off flags win csum urg
         0x02, 0x04, 0x05, 0xb4, // MSS 1460
     ];
 
     fn probe() -> Probe {
-        Probe { dst_mac: MacAddr::new(2, 0, 0, 0, 0, 2), dst: Ipv4Addr::new(198, 18, 0, 2), dport: 80, seq: 0x0102_0304, ip_id: 0x0506 }
+        Probe {
+            dst_mac: MacAddr::new(2, 0, 0, 0, 0, 2),
+            dst: Ipv4Addr::new(198, 18, 0, 2),
+            dport: 80,
+            seq: 0x0102_0304,
+            ip_id: 0x0506,
+        }
     }
 
     #[test]
     fn constructs_the_reference_frame() {
-        let t = SynTemplate::new(MacAddr::new(2, 0, 0, 0, 0, 1), Ipv4Addr::new(198, 18, 0, 1), 40000, 64, 1024);
+        let t = SynTemplate::new(
+            MacAddr::new(2, 0, 0, 0, 0, 1),
+            Ipv4Addr::new(198, 18, 0, 1),
+            40000,
+            64,
+            1024,
+        );
         let mut out = [0u8; 128];
         let n = t.write(&probe(), &mut out);
         assert_eq!(&out[..n], &SYN_FRAME[..]);
@@ -140,24 +168,42 @@ mod tests {
         let ip = Ipv4Packet::new(eth.payload()).unwrap();
         assert_eq!(ip.get_checksum(), ipv4::checksum(&ip));
         let tcp = TcpPacket::new(ip.payload()).unwrap();
-        assert_eq!(tcp.get_checksum(), tcp::ipv4_checksum(&tcp, &ip.get_source(), &ip.get_destination()));
+        assert_eq!(
+            tcp.get_checksum(),
+            tcp::ipv4_checksum(&tcp, &ip.get_source(), &ip.get_destination())
+        );
         assert_eq!(tcp.get_flags(), TcpFlags::SYN);
         assert_eq!(tcp.get_sequence(), 0x0102_0304);
     }
 
     #[test]
     fn patched_checksums_equal_full_recomputation() {
-        let t = SynTemplate::new(MacAddr::new(2, 0, 0, 0, 0, 1), Ipv4Addr::new(198, 18, 0, 1), 61000, 53, 1024);
+        let t = SynTemplate::new(
+            MacAddr::new(2, 0, 0, 0, 0, 1),
+            Ipv4Addr::new(198, 18, 0, 1),
+            61000,
+            53,
+            1024,
+        );
         let mut out = [0u8; FRAME_LEN];
         let mut x = 0x1234_5678u32;
         for _ in 0..10_000 {
             x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            let p = Probe { dst_mac: MacAddr::zero(), dst: Ipv4Addr::from(x.rotate_left(7)), dport: (x >> 9) as u16, seq: x ^ 0xa5a5_5a5a, ip_id: (x >> 3) as u16 };
+            let p = Probe {
+                dst_mac: MacAddr::zero(),
+                dst: Ipv4Addr::from(x.rotate_left(7)),
+                dport: (x >> 9) as u16,
+                seq: x ^ 0xa5a5_5a5a,
+                ip_id: (x >> 3) as u16,
+            };
             t.write(&p, &mut out);
             let ip = Ipv4Packet::new(&out[ETH..]).unwrap();
             assert_eq!(ip.get_checksum(), ipv4::checksum(&ip));
             let tcp = TcpPacket::new(ip.payload()).unwrap();
-            assert_eq!(tcp.get_checksum(), tcp::ipv4_checksum(&tcp, &ip.get_source(), &ip.get_destination()));
+            assert_eq!(
+                tcp.get_checksum(),
+                tcp::ipv4_checksum(&tcp, &ip.get_source(), &ip.get_destination())
+            );
         }
     }
 }
