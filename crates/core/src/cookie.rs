@@ -40,22 +40,13 @@ impl CookieKey {
 
     /// The sequence number of the `attempt`-th send (0 = first) of a probe.
     pub fn seq(&self, src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, attempt: u8) -> u32 {
-        self.cookie(src, sport, dst, dport)
-            .wrapping_add(attempt as u32)
+        self.cookie(src, sport, dst, dport).wrapping_add(attempt as u32)
     }
 
     /// Checks a sequence number echoed back (the ack of a reply minus one, or the seq
     /// quoted in an ICMP error) and returns the attempt it belongs to, or None if it is
     /// not ours.
-    pub fn check(
-        &self,
-        src: Ipv4Addr,
-        sport: u16,
-        dst: Ipv4Addr,
-        dport: u16,
-        echoed_seq: u32,
-        max_attempt: u8,
-    ) -> Option<u8> {
+    pub fn check(&self, src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, echoed_seq: u32, max_attempt: u8) -> Option<u8> {
         let d = echoed_seq.wrapping_sub(self.cookie(src, sport, dst, dport));
         (d <= max_attempt as u32).then_some(d as u8)
     }
@@ -85,10 +76,7 @@ mod tests {
         assert_eq!(k.check(S, 40000, D, 80, seq.wrapping_sub(1), 10), None);
         // the same seq for another port, address or key does not validate
         assert_eq!(k.check(S, 40000, D, 81, seq, 10), None);
-        assert_eq!(
-            k.check(S, 40000, Ipv4Addr::new(198, 18, 0, 3), 80, seq, 10),
-            None
-        );
+        assert_eq!(k.check(S, 40000, Ipv4Addr::new(198, 18, 0, 3), 80, seq, 10), None);
         assert_eq!(CookieKey::new(1, 3).check(S, 40000, D, 80, seq, 10), None);
     }
 

@@ -41,9 +41,7 @@ impl Error {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         let context = context.into();
         match source.raw_os_error() {
-            Some(libc::EPERM) | Some(libc::EACCES) => {
-                Error::Permission(format!("{context}: {source}"))
-            }
+            Some(libc::EPERM) | Some(libc::EACCES) => Error::Permission(format!("{context}: {source}")),
             _ => Error::Io { context, source },
         }
     }
@@ -51,11 +49,8 @@ impl Error {
 
 /// Turns a caught panic's payload into an error.
 pub(crate) fn from_panic(p: Box<dyn std::any::Any + Send>) -> Error {
-    let msg = p
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".into());
+    let msg =
+        p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into());
     Error::Internal(msg)
 }
 

@@ -11,9 +11,11 @@ pub mod rate;
 pub mod record;
 pub mod scan;
 pub mod space;
+pub mod technique;
 mod timing;
 mod window;
 
 pub use error::{Error, Result};
 pub use record::{Record, RecordKind, RECORD_SIZE};
 pub use scan::{Scan, ScanConfig, ScanEvent, ScanInfo, ScanStats};
+pub use technique::Technique;

@@ -27,23 +27,14 @@ impl Permutation {
         // bits needed for n-1, rounded up to an even number so both halves are equal
         let bits = 64 - n.saturating_sub(1).leading_zeros();
         let half_bits = bits.div_ceil(2).max(1);
-        let mask = if half_bits >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << half_bits) - 1
-        };
+        let mask = if half_bits >= 64 { u64::MAX } else { (1u64 << half_bits) - 1 };
         let mut keys = [0u64; ROUNDS];
         let mut s = seed;
         for k in keys.iter_mut() {
             s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
             *k = mix(s, 0x5851_f42d_4c95_7f2d);
         }
-        Self {
-            n,
-            half_bits,
-            mask,
-            keys,
-        }
+        Self { n, half_bits, mask, keys }
     }
 
     pub fn len(&self) -> u64 {

@@ -20,13 +20,7 @@ impl RateLimiter {
         let per_packet_ns = 1e9 / rate.max(1e-3);
         // about 1 ms of packets, at least 1, at most 256 per burst
         let burst = ((rate / 1000.0) as u64).clamp(1, 256);
-        Self {
-            per_packet_ns,
-            burst,
-            start: Instant::now(),
-            granted: 0,
-            base_ns: 0.0,
-        }
+        Self { per_packet_ns, burst, start: Instant::now(), granted: 0, base_ns: 0.0 }
     }
 
     /// How many packets may be sent at `elapsed` since start (at most `want`); when none,
@@ -53,9 +47,7 @@ impl RateLimiter {
         loop {
             match self.grant_at(self.start.elapsed(), want) {
                 Ok(n) => return n,
-                Err(wait) if wait > Duration::from_micros(200) => {
-                    std::thread::sleep(wait - Duration::from_micros(100))
-                }
+                Err(wait) if wait > Duration::from_micros(200) => std::thread::sleep(wait - Duration::from_micros(100)),
                 Err(_) => std::hint::spin_loop(),
             }
         }
@@ -82,19 +74,11 @@ mod tests {
 
     #[test]
     fn holds_its_rate_across_orders_of_magnitude() {
-        for (rate, step) in [
-            (100.0, 50),
-            (10_000.0, 7),
-            (1_000_000.0, 1),
-            (5_000_000.0, 1),
-        ] {
+        for (rate, step) in [(100.0, 50), (10_000.0, 7), (1_000_000.0, 1), (5_000_000.0, 1)] {
             let secs = 2.0;
             let sent = simulate(rate, secs, step) as f64;
             let expect = rate * secs;
-            assert!(
-                (sent - expect).abs() / expect < 0.01,
-                "rate {rate}: sent {sent}, expected {expect}"
-            );
+            assert!((sent - expect).abs() / expect < 0.01, "rate {rate}: sent {sent}, expected {expect}");
         }
     }
 
@@ -112,9 +96,6 @@ mod tests {
         let mut rl = RateLimiter::new(10.0);
         assert_eq!(rl.grant_at(Duration::ZERO, 5), Ok(1));
         let wait = rl.grant_at(Duration::from_millis(10), 5).unwrap_err();
-        assert!(
-            wait > Duration::from_millis(80) && wait <= Duration::from_millis(90),
-            "{wait:?}"
-        );
+        assert!(wait > Duration::from_millis(80) && wait <= Duration::from_millis(90), "{wait:?}");
     }
 }

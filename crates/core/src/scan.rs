@@ -12,11 +12,12 @@ use crate::net::neighbor;
 use crate::net::route::{route_to, Route};
 use crate::net::socket::{Direction, PacketSocket, RawIpSocket, Sender};
 use crate::packet::reply::{parse_frame, ProbeTuple, Reply};
-use crate::packet::template::{Probe, SynTemplate, FRAME_LEN};
+use crate::packet::template::{Probe, TcpTemplate, FRAME_LEN};
 use crate::permute::Permutation;
 use crate::rate::RateLimiter;
 use crate::record::{Record, RecordKind, RECORD_SIZE};
 use crate::space::ProbeSpace;
+use crate::technique::Technique;
 use crate::timing::RttEstimator;
 use crate::window::{Mark, Window};
 use pnet_base::MacAddr;
@@ -41,6 +42,7 @@ pub struct ScanConfig {
     /// Inclusive address ranges (host order), disjoint.
     pub ranges: Vec<(u32, u32)>,
     pub ports: Vec<u16>,
+    pub technique: Technique,
     /// Packets per second.
     pub rate: f64,
     pub seed: u64,
@@ -105,6 +107,7 @@ struct Shared {
     key: CookieKey,
     route: Route,
     sport: u16,
+    technique: Technique,
     max_retries: u8,
     window: Window,
     rtt: RttEstimator,
@@ -165,12 +168,7 @@ fn plan_next_hop(route: &Route, space: &ProbeSpace) -> Result<(NextHop, Vec<Ipv4
     }
     if let Some(gw) = route.gateway {
         let m = neighbor::resolve(route, &[gw], 3, Duration::from_millis(500))?;
-        let mac = m.get(&gw).copied().ok_or_else(|| {
-            Error::Route(format!(
-                "the gateway {gw} on {} does not answer ARP",
-                route.iface
-            ))
-        })?;
+        let mac = m.get(&gw).copied().ok_or_else(|| Error::Route(format!("the gateway {gw} on {} does not answer ARP", route.iface)))?;
         return Ok((NextHop::All(mac), vec![]));
     }
     if space.addresses() > MAX_ONLINK_TARGETS {
@@ -180,21 +178,10 @@ fn plan_next_hop(route: &Route, space: &ProbeSpace) -> Result<(NextHop, Vec<Ipv4
             route.iface
         )));
     }
-    let wanted: Vec<Ipv4Addr> = space
-        .ranges()
-        .iter()
-        .flat_map(|&(s, e)| (s..=e).map(Ipv4Addr::from))
-        .collect();
+    let wanted: Vec<Ipv4Addr> = space.ranges().iter().flat_map(|&(s, e)| (s..=e).map(Ipv4Addr::from)).collect();
     let found = neighbor::resolve(route, &wanted, 3, Duration::from_millis(300))?;
-    let unresolved = wanted
-        .iter()
-        .copied()
-        .filter(|a| !found.contains_key(a))
-        .collect();
-    Ok((
-        NextHop::PerTarget(found.into_iter().map(|(a, m)| (u32::from(a), m)).collect()),
-        unresolved,
-    ))
+    let unresolved = wanted.iter().copied().filter(|a| !found.contains_key(a)).collect();
+    Ok((NextHop::PerTarget(found.into_iter().map(|(a, m)| (u32::from(a), m)).collect()), unresolved))
 }
 
 impl Scan {
@@ -202,15 +189,10 @@ impl Scan {
     /// synchronous; errors later arrive as `ScanEvent::Done(Err(..))`.
     pub fn start(cfg: ScanConfig, sink: Sink) -> Result<Scan> {
         if !(cfg.rate.is_finite() && cfg.rate > 0.0) {
-            return Err(Error::InvalidOptions(format!(
-                "rate must be a positive number of packets per second, not {}",
-                cfg.rate
-            )));
+            return Err(Error::InvalidOptions(format!("rate must be a positive number of packets per second, not {}", cfg.rate)));
         }
         if cfg.max_retries > MAX_RETRIES_LIMIT {
-            return Err(Error::InvalidOptions(format!(
-                "max-retries may be at most {MAX_RETRIES_LIMIT}"
-            )));
+            return Err(Error::InvalidOptions(format!("max-retries may be at most {MAX_RETRIES_LIMIT}")));
         }
         let space = ProbeSpace::new(cfg.ranges.clone(), cfg.ports.clone())?;
         // open the receiving socket first: it is where missing privileges show
@@ -232,13 +214,7 @@ impl Scan {
             32768 + u16::from_le_bytes(b) % (61000 - 32768)
         });
         let total = space.len();
-        let info = ScanInfo {
-            interface: route.iface.clone(),
-            source: route.source,
-            source_port: sport,
-            total,
-            unresolved,
-        };
+        let info = ScanInfo { interface: route.iface.clone(), source: route.source, source_port: sport, total, unresolved };
         let shared = Arc::new(Shared {
             perm: Permutation::new(total, cfg.seed),
             window: Window::new(total),
@@ -246,6 +222,7 @@ impl Scan {
             key: CookieKey::random(),
             route,
             sport,
+            technique: cfg.technique,
             max_retries: cfg.max_retries,
             rtt: RttEstimator::default(),
             start: Instant::now(),
@@ -266,10 +243,8 @@ impl Scan {
         let t_tx = std::thread::Builder::new()
             .name("ferroscan-tx".into())
             .spawn(move || {
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    send_loop(&s1, &tx, &next_hop, rate)
-                }))
-                .unwrap_or_else(|p| Err(from_panic(p)));
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| send_loop(&s1, &tx, &next_hop, rate)))
+                    .unwrap_or_else(|p| Err(from_panic(p)));
                 if let Err(e) = r {
                     if let Ok(mut slot) = s1.tx_error.lock() {
                         *slot = Some(e);
@@ -283,17 +258,10 @@ impl Scan {
             .name("ferroscan-rx".into())
             .spawn(move || {
                 let mut sink = sink;
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    receive_loop(&s2, &rx, &mut sink)
-                }))
-                .unwrap_or_else(|p| Err(from_panic(p)));
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| receive_loop(&s2, &rx, &mut sink)))
+                    .unwrap_or_else(|p| Err(from_panic(p)));
                 let r = match r {
-                    Ok(()) => s2
-                        .tx_error
-                        .lock()
-                        .ok()
-                        .and_then(|mut g| g.take())
-                        .map_or(Ok(()), Err),
+                    Ok(()) => s2.tx_error.lock().ok().and_then(|mut g| g.take()).map_or(Ok(()), Err),
                     Err(e) => Err(e),
                 };
                 // the receive thread ends last: make sure the sender has stopped too
@@ -302,11 +270,7 @@ impl Scan {
                 sink(ScanEvent::Done(r));
             })
             .map_err(|e| Error::io("starting the receive thread", e))?;
-        Ok(Scan {
-            shared,
-            info,
-            threads: vec![t_tx, t_rx],
-        })
+        Ok(Scan { shared, info, threads: vec![t_tx, t_rx] })
     }
 
     pub fn info(&self) -> &ScanInfo {
@@ -358,10 +322,9 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
     let cap = s.window.capacity();
     let mut limiter = RateLimiter::new(rate);
     // one queue per attempt number: each stays ordered by position and by deadline
-    let mut queues: Vec<VecDeque<(u64, u64)>> =
-        (0..=s.max_retries).map(|_| VecDeque::new()).collect();
+    let mut queues: Vec<VecDeque<(u64, u64)>> = (0..=s.max_retries).map(|_| VecDeque::new()).collect();
     let mut frames = vec![[0u8; FRAME_LEN]; SEND_BATCH];
-    let template = SynTemplate::new(s.route.src_mac, s.route.source, s.sport, 64, 1024);
+    let template = TcpTemplate::new(s.route.src_mac, s.route.source, s.sport, 64, 1024, s.technique.flags());
     let mut next_pos = 0u64;
     loop {
         if s.abort.load(Ordering::Acquire) {
@@ -376,14 +339,8 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
                 return Ok(());
             }
             // nothing to send until the earliest deadline (or an answer empties the queues)
-            let earliest = queues
-                .iter()
-                .filter_map(|q| q.front().map(|e| e.1))
-                .min()
-                .unwrap_or(now + 1000);
-            std::thread::sleep(Duration::from_micros(
-                earliest.saturating_sub(now).clamp(50, 5000),
-            ));
+            let earliest = queues.iter().filter_map(|q| q.front().map(|e| e.1)).min().unwrap_or(now + 1000);
+            std::thread::sleep(Duration::from_micros(earliest.saturating_sub(now).clamp(50, 5000)));
             continue;
         }
         let budget = limiter.acquire(SEND_BATCH as u64) as usize;
@@ -452,40 +409,20 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
 }
 
 #[inline]
-fn write_probe(
-    s: &Shared,
-    t: &SynTemplate,
-    mac: MacAddr,
-    addr: u32,
-    port: u16,
-    attempt: u8,
-    out: &mut [u8; FRAME_LEN],
-) {
+fn write_probe(s: &Shared, t: &TcpTemplate, mac: MacAddr, addr: u32, port: u16, attempt: u8, out: &mut [u8; FRAME_LEN]) {
     let dst = Ipv4Addr::from(addr);
     let seq = s.key.seq(s.route.source, s.sport, dst, port, attempt);
-    t.write(
-        &Probe {
-            dst_mac: mac,
-            dst,
-            dport: port,
-            seq,
-            ip_id: (seq >> 16) as u16 ^ (seq as u16),
-        },
-        out,
-    );
+    t.write(&Probe { dst_mac: mac, dst, dport: port, seq, ip_id: (seq >> 16) as u16 ^ (seq as u16) }, out);
 }
 
 /// Validates a parsed reply against the cookie and the probe space; returns the record
 /// and the position of the probe it answers.
 fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
-    let (probe, mut rec): (&ProbeTuple, Record) = match reply {
-        Reply::Tcp {
+    let code = s.technique.code();
+    let (probe, echoed, mut rec): (&ProbeTuple, u32, Record) = match reply {
+        Reply::Tcp { probe, seq, ack, flags, window, ttl } => (
             probe,
-            flags,
-            window,
-            ttl,
-        } => (
-            probe,
+            s.technique.echoed(*seq, *ack),
             Record {
                 kind: RecordKind::Tcp,
                 tcp_flags: *flags,
@@ -494,21 +431,16 @@ fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
                 icmp_code: 0,
                 port: probe.dport,
                 window: *window,
-                technique: 1,
+                technique: code,
                 attempt: 0,
                 rtt_us: 0,
                 target: probe.dst,
                 responder: probe.dst,
             },
         ),
-        Reply::Icmp {
+        Reply::Icmp { probe, quoted_seq, icmp_type, icmp_code, ttl, responder } => (
             probe,
-            icmp_type,
-            icmp_code,
-            ttl,
-            responder,
-        } => (
-            probe,
+            *quoted_seq,
             Record {
                 kind: RecordKind::Icmp,
                 tcp_flags: 0,
@@ -517,7 +449,7 @@ fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
                 icmp_code: *icmp_code,
                 port: probe.dport,
                 window: 0,
-                technique: 1,
+                technique: code,
                 attempt: 0,
                 rtt_us: 0,
                 target: probe.dst,
@@ -528,14 +460,7 @@ fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
     if probe.src != s.route.source || probe.sport != s.sport {
         return None;
     }
-    rec.attempt = s.key.check(
-        probe.src,
-        probe.sport,
-        probe.dst,
-        probe.dport,
-        probe.echoed_seq,
-        s.max_retries,
-    )?;
+    rec.attempt = s.key.check(probe.src, probe.sport, probe.dst, probe.dport, echoed, s.max_retries)?;
     let index = s.space.index_of(u32::from(probe.dst), probe.dport)?;
     Some((rec, s.perm.position_of(index)))
 }
@@ -556,11 +481,7 @@ fn receive_loop(s: &Shared, sock: &PacketSocket, sink: &mut Sink) -> Result<()> 
                             s.discarded.fetch_add(1, Ordering::Relaxed);
                         } else {
                             let emit = match s.window.mark(pos) {
-                                Mark::First {
-                                    resolved_now,
-                                    last_attempt,
-                                    sent_at_us,
-                                } => {
+                                Mark::First { resolved_now, last_attempt, sent_at_us } => {
                                     if resolved_now {
                                         s.outstanding.fetch_sub(1, Ordering::AcqRel);
                                     }
@@ -594,15 +515,8 @@ fn receive_loop(s: &Shared, sock: &PacketSocket, sink: &mut Sink) -> Result<()> 
             }
         }
         let done = s.tx_done.load(Ordering::Acquire);
-        if !batch.is_empty()
-            && (done
-                || batch.len() >= RECORDS_PER_BATCH * RECORD_SIZE
-                || last_flush.elapsed() >= FLUSH_EVERY)
-        {
-            sink(ScanEvent::Batch(std::mem::replace(
-                &mut batch,
-                Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE),
-            )));
+        if !batch.is_empty() && (done || batch.len() >= RECORDS_PER_BATCH * RECORD_SIZE || last_flush.elapsed() >= FLUSH_EVERY) {
+            sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE))));
             last_flush = Instant::now();
         }
         if done || result.is_err() {

@@ -26,20 +26,13 @@ impl ProbeSpace {
         }
         for &(s, e) in &ranges {
             if s > e {
-                return Err(Error::InvalidOptions(format!(
-                    "address range {}-{} is reversed",
-                    Ipv4Addr::from(s),
-                    Ipv4Addr::from(e)
-                )));
+                return Err(Error::InvalidOptions(format!("address range {}-{} is reversed", Ipv4Addr::from(s), Ipv4Addr::from(e))));
             }
         }
         ranges.sort_unstable();
         for w in ranges.windows(2) {
             if w[1].0 <= w[0].1 {
-                return Err(Error::InvalidOptions(format!(
-                    "address ranges overlap at {}",
-                    Ipv4Addr::from(w[1].0)
-                )));
+                return Err(Error::InvalidOptions(format!("address ranges overlap at {}", Ipv4Addr::from(w[1].0))));
             }
         }
         let mut prefix = Vec::with_capacity(ranges.len());
@@ -55,13 +48,7 @@ impl ProbeSpace {
             }
             port_index[p as usize] = i as u32;
         }
-        Ok(Self {
-            ranges,
-            prefix,
-            addresses: total,
-            ports,
-            port_index,
-        })
+        Ok(Self { ranges, prefix, addresses: total, ports, port_index })
     }
 
     pub fn addresses(&self) -> u64 {
@@ -103,10 +90,7 @@ impl ProbeSpace {
         if pi == u32::MAX {
             return None;
         }
-        let r = self
-            .ranges
-            .partition_point(|&(s, _)| s <= addr)
-            .checked_sub(1)?;
+        let r = self.ranges.partition_point(|&(s, _)| s <= addr).checked_sub(1)?;
         let (s, e) = self.ranges[r];
         if addr > e {
             return None;

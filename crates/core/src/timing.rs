@@ -17,11 +17,7 @@ pub struct RttEstimator {
 
 impl Default for RttEstimator {
     fn default() -> Self {
-        Self {
-            srtt_us: AtomicU64::new(0),
-            rttvar_us: AtomicU64::new(0),
-            timeout_us: AtomicU64::new(INITIAL_TIMEOUT_US),
-        }
+        Self { srtt_us: AtomicU64::new(0), rttvar_us: AtomicU64::new(0), timeout_us: AtomicU64::new(INITIAL_TIMEOUT_US) }
     }
 }
 
@@ -38,10 +34,7 @@ impl RttEstimator {
         };
         self.srtt_us.store(srtt, Ordering::Relaxed);
         self.rttvar_us.store(var, Ordering::Relaxed);
-        self.timeout_us.store(
-            (srtt + 4 * var).clamp(MIN_TIMEOUT_US, MAX_TIMEOUT_US),
-            Ordering::Relaxed,
-        );
+        self.timeout_us.store((srtt + 4 * var).clamp(MIN_TIMEOUT_US, MAX_TIMEOUT_US), Ordering::Relaxed);
     }
 
     pub fn srtt_us(&self) -> u64 {
@@ -65,11 +58,7 @@ mod tests {
             e.observe(50);
         }
         assert!(e.srtt_us() >= 49 && e.srtt_us() <= 51);
-        assert_eq!(
-            e.timeout_us(),
-            MIN_TIMEOUT_US,
-            "a fast link still waits the minimum"
-        );
+        assert_eq!(e.timeout_us(), MIN_TIMEOUT_US, "a fast link still waits the minimum");
         for _ in 0..50 {
             e.observe(3_000_000);
         }

@@ -18,11 +18,7 @@ pub struct Window {
 pub enum Mark {
     /// First reply for this probe; `resolved_now` if it was still outstanding; the attempt
     /// last sent and when (µs since start, low 32 bits).
-    First {
-        resolved_now: bool,
-        last_attempt: u8,
-        sent_at_us: u32,
-    },
+    First { resolved_now: bool, last_attempt: u8, sent_at_us: u32 },
     /// The probe had been answered already.
     Duplicate,
     /// The slot has been reused by a newer probe: this reply is late but still real.
@@ -66,8 +62,7 @@ impl Window {
                 return false;
             }
             let new = (cur & !0xfc) | ((attempt as u64) << 2);
-            match self.slots[i].compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.slots[i].compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => {
                     self.sent_at_us[i].store(now_us, Ordering::Relaxed);
                     return true;
@@ -91,12 +86,7 @@ impl Window {
             if cur >> 16 != pos || cur & RESOLVED != 0 {
                 return false;
             }
-            match self.slots[i].compare_exchange_weak(
-                cur,
-                cur | RESOLVED,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match self.slots[i].compare_exchange_weak(cur, cur | RESOLVED, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return true,
                 Err(c) => cur = c,
             }
@@ -114,12 +104,7 @@ impl Window {
             if cur & ANSWERED != 0 {
                 return Mark::Duplicate;
             }
-            match self.slots[i].compare_exchange_weak(
-                cur,
-                cur | ANSWERED | RESOLVED,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match self.slots[i].compare_exchange_weak(cur, cur | ANSWERED | RESOLVED, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => {
                     return Mark::First {
                         resolved_now: cur & RESOLVED == 0,
@@ -143,14 +128,7 @@ mod tests {
         w.start(5, 100);
         assert!(!w.answered(5));
         assert!(w.retry(5, 1, 200));
-        assert_eq!(
-            w.mark(5),
-            Mark::First {
-                resolved_now: true,
-                last_attempt: 1,
-                sent_at_us: 200
-            }
-        );
+        assert_eq!(w.mark(5), Mark::First { resolved_now: true, last_attempt: 1, sent_at_us: 200 });
         assert_eq!(w.mark(5), Mark::Duplicate);
         assert!(w.answered(5));
         assert!(!w.retry(5, 2, 300), "no resend once answered");
@@ -162,14 +140,7 @@ mod tests {
         let w = Window::new(1024);
         w.start(7, 0);
         assert!(w.give_up(7));
-        assert_eq!(
-            w.mark(7),
-            Mark::First {
-                resolved_now: false,
-                last_attempt: 0,
-                sent_at_us: 0
-            }
-        );
+        assert_eq!(w.mark(7), Mark::First { resolved_now: false, last_attempt: 0, sent_at_us: 0 });
         assert_eq!(w.mark(7), Mark::Duplicate);
     }
 
@@ -181,13 +152,6 @@ mod tests {
         w.start(3 + cap, 10);
         assert_eq!(w.mark(3), Mark::Stale);
         assert!(!w.answered(3 + cap));
-        assert_eq!(
-            w.mark(3 + cap),
-            Mark::First {
-                resolved_now: true,
-                last_attempt: 0,
-                sent_at_us: 10
-            }
-        );
+        assert_eq!(w.mark(3 + cap), Mark::First { resolved_now: true, last_attempt: 0, sent_at_us: 10 });
     }
 }

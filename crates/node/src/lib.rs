@@ -4,7 +4,7 @@
 //! into JS (napi-rs catches unwinding at every exported function; the engine's threads
 //! report failure through the event channel, never by panicking into the caller).
 
-use ferroscan_core::{Scan, ScanConfig, ScanEvent, RECORD_SIZE};
+use ferroscan_core::{Scan, ScanConfig, ScanEvent, Technique, RECORD_SIZE};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::net::Ipv4Addr;
@@ -27,9 +27,11 @@ pub struct NativeScanOptions {
     pub ranges: Vec<u32>,
     /// Destination ports, each 0..65535, no duplicates.
     pub ports: Vec<u32>,
-    /// Probe technique; only "syn" so far.
-    #[napi(ts_type = "'syn'")]
+    /// Probe technique.
+    #[napi(ts_type = "'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'window' | 'maimon' | 'flags'")]
     pub technique: String,
+    /// TCP flags of the probe when technique is 'flags' (--scanflags), as a byte.
+    pub tcp_flags: Option<u32>,
     /// Packets per second, first sends and retransmissions together.
     pub rate: f64,
     /// Seed of the permutation of (address × port).
@@ -64,18 +66,14 @@ pub struct NativeSummary {
 }
 
 fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
-    if o.technique != "syn" {
-        return Err(invalid(format!("unknown technique {:?}", o.technique)));
-    }
+    let flags = o.tcp_flags.map(|f| u8::try_from(f).map_err(|_| invalid(format!("TCP flags {f} do not fit a byte")))).transpose()?;
+    let technique = Technique::parse(&o.technique, flags).map_err(js_error)?;
     if !o.ranges.len().is_multiple_of(2) {
         return Err(invalid("ranges must hold pairs of addresses"));
     }
     let ranges = o.ranges.chunks_exact(2).map(|c| (c[0], c[1])).collect();
-    let ports = o
-        .ports
-        .iter()
-        .map(|&p| u16::try_from(p).map_err(|_| invalid(format!("port {p} is out of range"))))
-        .collect::<Result<Vec<_>>>()?;
+    let ports =
+        o.ports.iter().map(|&p| u16::try_from(p).map_err(|_| invalid(format!("port {p} is out of range")))).collect::<Result<Vec<_>>>()?;
     let seed = match o.seed {
         None => 0,
         Some(b) => {
@@ -86,29 +84,14 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
             v
         }
     };
-    let max_retries = u8::try_from(o.max_retries)
-        .map_err(|_| invalid(format!("max-retries {} is too large", o.max_retries)))?;
+    let max_retries = u8::try_from(o.max_retries).map_err(|_| invalid(format!("max-retries {} is too large", o.max_retries)))?;
     let source = o
         .source_address
-        .map(|s| {
-            s.parse::<Ipv4Addr>()
-                .map_err(|_| invalid(format!("source address {s:?} is not an IPv4 address")))
-        })
+        .map(|s| s.parse::<Ipv4Addr>().map_err(|_| invalid(format!("source address {s:?} is not an IPv4 address"))))
         .transpose()?;
-    let source_port = o
-        .source_port
-        .map(|p| u16::try_from(p).map_err(|_| invalid(format!("source port {p} is out of range"))))
-        .transpose()?;
-    Ok(ScanConfig {
-        ranges,
-        ports,
-        rate: o.rate,
-        seed,
-        max_retries,
-        interface: o.interface,
-        source,
-        source_port,
-    })
+    let source_port =
+        o.source_port.map(|p| u16::try_from(p).map_err(|_| invalid(format!("source port {p} is out of range")))).transpose()?;
+    Ok(ScanConfig { ranges, ports, technique, rate: o.rate, seed, max_retries, interface: o.interface, source, source_port })
 }
 
 /// A running scan; batches are pulled with `nextBatch()`.
@@ -142,9 +125,7 @@ impl NativeScan {
             // after the final event the channel stays closed: keep answering null
             None if self.done.load(Ordering::Acquire) => Ok(None),
             // closed without a final event: the engine vanished; never pass that off as a complete scan
-            None => Err(Error::from_reason(
-                "EINTERNAL: the engine stopped without finishing the scan",
-            )),
+            None => Err(Error::from_reason("EINTERNAL: the engine stopped without finishing the scan")),
         }
     }
 
@@ -160,13 +141,8 @@ impl NativeScan {
 
     #[napi(catch_unwind)]
     pub fn summary(&self) -> Result<NativeSummary> {
-        let g = self
-            .scan
-            .lock()
-            .map_err(|_| Error::from_reason("EIO: scan state poisoned"))?;
-        let s = g
-            .as_ref()
-            .ok_or_else(|| Error::from_reason("EIO: scan already released"))?;
+        let g = self.scan.lock().map_err(|_| Error::from_reason("EIO: scan state poisoned"))?;
+        let s = g.as_ref().ok_or_else(|| Error::from_reason("EIO: scan already released"))?;
         let st = s.stats();
         let info = s.info();
         Ok(NativeSummary {
@@ -197,11 +173,7 @@ pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
         let _ = tx.send(ev);
     });
     let scan = Scan::start(cfg, sink).map_err(js_error)?;
-    Ok(NativeScan {
-        scan: Mutex::new(Some(scan)),
-        done: AtomicBool::new(false),
-        events: AsyncMutex::new(rx),
-    })
+    Ok(NativeScan { scan: Mutex::new(Some(scan)), done: AtomicBool::new(false), events: AsyncMutex::new(rx) })
 }
 
 /// Bytes per packed record.

@@ -32,20 +32,9 @@ pub fn parse_arp_table(text: &str, iface: &str) -> HashMap<Ipv4Addr, MacAddr> {
 
 /// Resolves every address in `wanted` that answers; the rest are absent from the map.
 /// `tries` rounds of requests, each followed by `wait` for replies.
-pub fn resolve(
-    route: &Route,
-    wanted: &[Ipv4Addr],
-    tries: u32,
-    wait: Duration,
-) -> Result<HashMap<Ipv4Addr, MacAddr>> {
-    let known = parse_arp_table(
-        &std::fs::read_to_string("/proc/net/arp").unwrap_or_default(),
-        &route.iface,
-    );
-    let mut found: HashMap<Ipv4Addr, MacAddr> = wanted
-        .iter()
-        .filter_map(|a| known.get(a).map(|m| (*a, *m)))
-        .collect();
+pub fn resolve(route: &Route, wanted: &[Ipv4Addr], tries: u32, wait: Duration) -> Result<HashMap<Ipv4Addr, MacAddr>> {
+    let known = parse_arp_table(&std::fs::read_to_string("/proc/net/arp").unwrap_or_default(), &route.iface);
+    let mut found: HashMap<Ipv4Addr, MacAddr> = wanted.iter().filter_map(|a| known.get(a).map(|m| (*a, *m))).collect();
     if found.len() == wanted.len() {
         return Ok(found);
     }
@@ -54,19 +43,12 @@ pub fn resolve(
     sock.set_receive_timeout(Duration::from_millis(20))?;
     let mut buf = [0u8; 2048];
     for _ in 0..tries {
-        let missing: Vec<Ipv4Addr> = wanted
-            .iter()
-            .copied()
-            .filter(|a| !found.contains_key(a))
-            .collect();
+        let missing: Vec<Ipv4Addr> = wanted.iter().copied().filter(|a| !found.contains_key(a)).collect();
         if missing.is_empty() {
             break;
         }
         for chunk in missing.chunks(64) {
-            let frames: Vec<[u8; arp::ARP_FRAME_LEN]> = chunk
-                .iter()
-                .map(|t| arp::request(route.src_mac, route.source, *t))
-                .collect();
+            let frames: Vec<[u8; arp::ARP_FRAME_LEN]> = chunk.iter().map(|t| arp::request(route.src_mac, route.source, *t)).collect();
             let refs: Vec<&[u8]> = frames.iter().map(|f| &f[..]).collect();
             sock.send_batch(&refs)?;
         }
@@ -97,9 +79,6 @@ mod tests {
 ";
         let t = parse_arp_table(text, "veth0");
         assert_eq!(t.len(), 1);
-        assert_eq!(
-            t[&Ipv4Addr::new(198, 18, 0, 2)],
-            MacAddr::new(2, 0xaa, 0xbb, 0xcc, 0xdd, 2)
-        );
+        assert_eq!(t[&Ipv4Addr::new(198, 18, 0, 2)], MacAddr::new(2, 0xaa, 0xbb, 0xcc, 0xdd, 2));
     }
 }

@@ -38,12 +38,7 @@ pub fn parse_route_table(text: &str) -> Vec<TableEntry> {
             continue;
         }
         let hex = |s: &str| u32::from_str_radix(s, 16).ok().map(u32::from_be);
-        let (Some(dest), Some(gw), Some(flags), Some(mask)) = (
-            hex(f[1]),
-            hex(f[2]),
-            u16::from_str_radix(f[3], 16).ok(),
-            hex(f[7]),
-        ) else {
+        let (Some(dest), Some(gw), Some(flags), Some(mask)) = (hex(f[1]), hex(f[2]), u16::from_str_radix(f[3], 16).ok(), hex(f[7])) else {
             continue;
         };
         const RTF_UP: u16 = 0x1;
@@ -52,13 +47,7 @@ pub fn parse_route_table(text: &str) -> Vec<TableEntry> {
             continue;
         }
         let gateway = (flags & RTF_GATEWAY != 0).then(|| Ipv4Addr::from(gw));
-        out.push(TableEntry {
-            iface: f[0].to_string(),
-            dest,
-            mask,
-            gateway,
-            metric: f[6].parse().unwrap_or(0),
-        });
+        out.push(TableEntry { iface: f[0].to_string(), dest, mask, gateway, metric: f[6].parse().unwrap_or(0) });
     }
     out
 }
@@ -69,32 +58,19 @@ pub fn lookup(table: &[TableEntry], dst: Ipv4Addr) -> Option<&TableEntry> {
     table
         .iter()
         .filter(|e| d & e.mask == e.dest & e.mask)
-        .max_by(|a, b| {
-            a.mask
-                .count_ones()
-                .cmp(&b.mask.count_ones())
-                .then(b.metric.cmp(&a.metric))
-        })
+        .max_by(|a, b| a.mask.count_ones().cmp(&b.mask.count_ones()).then(b.metric.cmp(&a.metric)))
 }
 
 /// The source address the kernel would use towards `dst` (no packet is sent).
 fn kernel_source(dst: Ipv4Addr) -> Result<Ipv4Addr> {
     let s = UdpSocket::bind("0.0.0.0:0").map_err(|e| Error::io("opening a UDP socket", e))?;
-    s.connect(SocketAddrV4::new(dst, 9))
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ENETUNREACH) | Some(libc::EHOSTUNREACH) => {
-                Error::Route(format!("no route to {dst}"))
-            }
-            _ => Error::io(format!("finding a route to {dst}"), e),
-        })?;
-    match s
-        .local_addr()
-        .map_err(|e| Error::io("reading the source address", e))?
-    {
+    s.connect(SocketAddrV4::new(dst, 9)).map_err(|e| match e.raw_os_error() {
+        Some(libc::ENETUNREACH) | Some(libc::EHOSTUNREACH) => Error::Route(format!("no route to {dst}")),
+        _ => Error::io(format!("finding a route to {dst}"), e),
+    })?;
+    match s.local_addr().map_err(|e| Error::io("reading the source address", e))? {
         std::net::SocketAddr::V4(a) => Ok(*a.ip()),
-        std::net::SocketAddr::V6(_) => Err(Error::Route(format!(
-            "no IPv4 source address towards {dst}"
-        ))),
+        std::net::SocketAddr::V6(_) => Err(Error::Route(format!("no IPv4 source address towards {dst}"))),
     }
 }
 
@@ -113,9 +89,7 @@ pub fn local_addresses() -> Result<Vec<(String, Ipv4Addr)>> {
         if !ifa.ifa_addr.is_null() && unsafe { (*ifa.ifa_addr).sa_family } as i32 == libc::AF_INET {
             // SAFETY: the family says this is a sockaddr_in
             let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
-            let name = unsafe { std::ffi::CStr::from_ptr(ifa.ifa_name) }
-                .to_string_lossy()
-                .into_owned();
+            let name = unsafe { std::ffi::CStr::from_ptr(ifa.ifa_name) }.to_string_lossy().into_owned();
             out.push((name, Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))));
         }
         p = ifa.ifa_next;
@@ -133,11 +107,7 @@ fn sys_class(iface: &str, file: &str) -> Result<String> {
 
 /// Parses `aa:bb:cc:dd:ee:ff`.
 pub fn parse_mac(s: &str) -> Option<MacAddr> {
-    let b: Vec<u8> = s
-        .split(':')
-        .map(|x| u8::from_str_radix(x, 16))
-        .collect::<std::result::Result<_, _>>()
-        .ok()?;
+    let b: Vec<u8> = s.split(':').map(|x| u8::from_str_radix(x, 16)).collect::<std::result::Result<_, _>>().ok()?;
     (b.len() == 6).then(|| MacAddr::new(b[0], b[1], b[2], b[3], b[4], b[5]))
 }
 
@@ -151,12 +121,7 @@ pub fn route_to(dst: Ipv4Addr, iface: Option<&str>, source: Option<Ipv4Addr>) ->
     };
     let table = parse_route_table(&std::fs::read_to_string("/proc/net/route").unwrap_or_default());
     let (name, gateway) = match iface {
-        Some(i) => (
-            i.to_string(),
-            lookup(&table, dst)
-                .filter(|e| e.iface == i)
-                .and_then(|e| e.gateway),
-        ),
+        Some(i) => (i.to_string(), lookup(&table, dst).filter(|e| e.iface == i).and_then(|e| e.gateway)),
         None if is_local => ("lo".to_string(), None),
         None => match lookup(&table, dst) {
             Some(e) => (e.iface.clone(), e.gateway),
@@ -173,31 +138,21 @@ pub fn route_to(dst: Ipv4Addr, iface: Option<&str>, source: Option<Ipv4Addr>) ->
     let loopback = match kind {
         ARPHRD_LOOPBACK => true,
         ARPHRD_ETHER => false,
-        other => return Err(Error::Route(format!(
-            "interface {name} is not Ethernet or loopback (link type {other}); not supported yet"
-        ))),
+        other => return Err(Error::Route(format!("interface {name} is not Ethernet or loopback (link type {other}); not supported yet"))),
     };
     let src_mac = if loopback {
         MacAddr::zero()
     } else {
-        parse_mac(&sys_class(&name, "address")?)
-            .ok_or_else(|| Error::Route(format!("interface {name} has no hardware address")))?
+        parse_mac(&sys_class(&name, "address")?).ok_or_else(|| Error::Route(format!("interface {name} has no hardware address")))?
     };
-    Ok(Route {
-        iface: name,
-        source: src,
-        gateway,
-        loopback,
-        src_mac,
-    })
+    Ok(Route { iface: name, source: src, gateway, loopback, src_mac })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const TABLE: &str =
-        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+    const TABLE: &str = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
 veth0\t000012C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
 veth0\t000013C6\t020012C6\t0003\t0\t0\t0\t0000FFFF\t0\t0\t0
 veth1\t000013C6\t00000000\t0001\t0\t0\t5\t00FFFFFF\t0\t0\t0
@@ -222,11 +177,7 @@ down0\t000014C6\t00000000\t0000\t0\t0\t0\t00FFFFFF\t0\t0\t0
         let r = lookup(&t, Ipv4Addr::new(198, 18, 0, 9)).unwrap();
         assert_eq!((r.iface.as_str(), r.gateway), ("veth0", None));
         let r = lookup(&t, Ipv4Addr::new(198, 19, 0, 9)).unwrap();
-        assert_eq!(
-            (r.iface.as_str(), r.gateway),
-            ("veth1", None),
-            "/24 beats /16"
-        );
+        assert_eq!((r.iface.as_str(), r.gateway), ("veth1", None), "/24 beats /16");
         let r = lookup(&t, Ipv4Addr::new(198, 19, 7, 9)).unwrap();
         assert_eq!(r.gateway, Some(Ipv4Addr::new(198, 18, 0, 2)));
         assert!(lookup(&t, Ipv4Addr::new(198, 20, 0, 1)).is_none());
@@ -242,10 +193,7 @@ down0\t000014C6\t00000000\t0000\t0\t0\t0\t00FFFFFF\t0\t0\t0
 
     #[test]
     fn reads_hardware_addresses() {
-        assert_eq!(
-            parse_mac("02:00:0a:ff:00:01"),
-            Some(MacAddr::new(2, 0, 10, 255, 0, 1))
-        );
+        assert_eq!(parse_mac("02:00:0a:ff:00:01"), Some(MacAddr::new(2, 0, 10, 255, 0, 1)));
         assert_eq!(parse_mac("02:00"), None);
         assert_eq!(parse_mac("zz:00:00:00:00:00"), None);
     }

@@ -22,8 +22,7 @@ pub enum Direction {
 }
 
 pub fn ifindex(name: &str) -> Result<i32> {
-    let c = CString::new(name)
-        .map_err(|_| Error::InvalidOptions(format!("bad interface name {name:?}")))?;
+    let c = CString::new(name).map_err(|_| Error::InvalidOptions(format!("bad interface name {name:?}")))?;
     // SAFETY: c is a valid NUL-terminated string
     let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
     if i == 0 {
@@ -38,13 +37,9 @@ impl PacketSocket {
         let ifindex = ifindex(iface)?;
         let proto = (ethertype).to_be() as i32;
         // SAFETY: plain socket(2) call; the fd is owned right after
-        let raw =
-            unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto) };
+        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto) };
         if raw < 0 {
-            return Err(Error::io(
-                "opening a raw packet socket",
-                io::Error::last_os_error(),
-            ));
+            return Err(Error::io("opening a raw packet socket", io::Error::last_os_error()));
         }
         // SAFETY: raw is a fresh, valid descriptor that nothing else owns
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -54,17 +49,10 @@ impl PacketSocket {
         sll.sll_ifindex = ifindex;
         // SAFETY: sll is a properly initialised sockaddr_ll of the size given
         let rc = unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                &sll as *const _ as *const libc::sockaddr,
-                std::mem::size_of::<libc::sockaddr_ll>() as u32,
-            )
+            libc::bind(fd.as_raw_fd(), &sll as *const _ as *const libc::sockaddr, std::mem::size_of::<libc::sockaddr_ll>() as u32)
         };
         if rc < 0 {
-            return Err(Error::io(
-                format!("binding a packet socket to {iface}"),
-                io::Error::last_os_error(),
-            ));
+            return Err(Error::io(format!("binding a packet socket to {iface}"), io::Error::last_os_error()));
         }
         Ok(Self { fd, ifindex })
     }
@@ -72,13 +60,7 @@ impl PacketSocket {
     fn setsockopt<T>(&self, level: i32, name: i32, v: &T) -> io::Result<()> {
         // SAFETY: v points to a live T of the size given
         let rc = unsafe {
-            libc::setsockopt(
-                self.fd.as_raw_fd(),
-                level,
-                name,
-                v as *const T as *const libc::c_void,
-                std::mem::size_of::<T>() as u32,
-            )
+            libc::setsockopt(self.fd.as_raw_fd(), level, name, v as *const T as *const libc::c_void, std::mem::size_of::<T>() as u32)
         };
         if rc < 0 {
             Err(io::Error::last_os_error())
@@ -94,21 +76,14 @@ impl PacketSocket {
 
     /// A large receive buffer, so bursts of replies are not dropped while we parse.
     pub fn grow_receive_buffer(&self, bytes: i32) {
-        if self
-            .setsockopt(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &bytes)
-            .is_err()
-        {
+        if self.setsockopt(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &bytes).is_err() {
             let _ = self.setsockopt(libc::SOL_SOCKET, libc::SO_RCVBUF, &bytes);
         }
     }
 
     pub fn set_receive_timeout(&self, d: Duration) -> Result<()> {
-        let tv = libc::timeval {
-            tv_sec: d.as_secs() as libc::time_t,
-            tv_usec: d.subsec_micros() as libc::suseconds_t,
-        };
-        self.setsockopt(libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv)
-            .map_err(|e| Error::io("setting a receive timeout", e))
+        let tv = libc::timeval { tv_sec: d.as_secs() as libc::time_t, tv_usec: d.subsec_micros() as libc::suseconds_t };
+        self.setsockopt(libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv).map_err(|e| Error::io("setting a receive timeout", e))
     }
 
     /// Sends every frame; returns how many the kernel took (retrying transient ENOBUFS).
@@ -117,13 +92,8 @@ impl PacketSocket {
         sll.sll_family = libc::AF_PACKET as u16;
         sll.sll_ifindex = self.ifindex;
         sll.sll_halen = 6;
-        let mut iov: Vec<libc::iovec> = frames
-            .iter()
-            .map(|f| libc::iovec {
-                iov_base: f.as_ptr() as *mut libc::c_void,
-                iov_len: f.len(),
-            })
-            .collect();
+        let mut iov: Vec<libc::iovec> =
+            frames.iter().map(|f| libc::iovec { iov_base: f.as_ptr() as *mut libc::c_void, iov_len: f.len() }).collect();
         let mut msgs: Vec<libc::mmsghdr> = iov
             .iter_mut()
             .map(|v| {
@@ -140,20 +110,11 @@ impl PacketSocket {
         let mut spins = 0;
         while done < msgs.len() {
             // SAFETY: msgs[done..] are initialised mmsghdrs pointing at live buffers
-            let n = unsafe {
-                libc::sendmmsg(
-                    self.fd.as_raw_fd(),
-                    msgs[done..].as_mut_ptr(),
-                    (msgs.len() - done) as u32,
-                    0,
-                )
-            };
+            let n = unsafe { libc::sendmmsg(self.fd.as_raw_fd(), msgs[done..].as_mut_ptr(), (msgs.len() - done) as u32, 0) };
             if n < 0 {
                 let e = io::Error::last_os_error();
                 match e.raw_os_error() {
-                    Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR)
-                        if spins < 10_000 =>
-                    {
+                    Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR) if spins < 10_000 => {
                         spins += 1;
                         std::thread::yield_now();
                         continue;
@@ -188,11 +149,7 @@ impl PacketSocket {
                 _ => Err(Error::io("receiving packets", e)),
             };
         }
-        let dir = if sll.sll_pkttype == libc::PACKET_OUTGOING {
-            Direction::Outgoing
-        } else {
-            Direction::Incoming
-        };
+        let dir = if sll.sll_pkttype == libc::PACKET_OUTGOING { Direction::Outgoing } else { Direction::Incoming };
         Ok(Some((n as usize, dir)))
     }
 }
@@ -206,23 +163,12 @@ pub struct RawIpSocket {
 impl RawIpSocket {
     pub fn open() -> Result<Self> {
         // SAFETY: plain socket(2) call; IPPROTO_RAW implies IP_HDRINCL
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_INET,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::IPPROTO_RAW,
-            )
-        };
+        let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW) };
         if raw < 0 {
-            return Err(Error::io(
-                "opening a raw IP socket",
-                io::Error::last_os_error(),
-            ));
+            return Err(Error::io("opening a raw IP socket", io::Error::last_os_error()));
         }
         // SAFETY: raw is a fresh, valid descriptor that nothing else owns
-        Ok(Self {
-            fd: unsafe { OwnedFd::from_raw_fd(raw) },
-        })
+        Ok(Self { fd: unsafe { OwnedFd::from_raw_fd(raw) } })
     }
 
     /// Sends the IP datagrams inside Ethernet `frames` (the 14-byte header is skipped).
@@ -249,10 +195,7 @@ impl RawIpSocket {
             };
             if n < 0 {
                 let e = io::Error::last_os_error();
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR)
-                ) {
+                if matches!(e.raw_os_error(), Some(libc::ENOBUFS) | Some(libc::EAGAIN) | Some(libc::EINTR)) {
                     std::thread::yield_now();
                     continue;
                 }

@@ -39,10 +39,7 @@ pub fn parse_reply(frame: &[u8]) -> Option<(Ipv4Addr, MacAddr)> {
         return None;
     }
     let arp = ArpPacket::new(eth.payload())?;
-    if arp.get_operation() != ArpOperations::Reply
-        || arp.get_hw_addr_len() != 6
-        || arp.get_proto_addr_len() != 4
-    {
+    if arp.get_operation() != ArpOperations::Reply || arp.get_hw_addr_len() != 6 || arp.get_proto_addr_len() != 4 {
         return None;
     }
     Some((arp.get_sender_proto_addr(), arp.get_sender_hw_addr()))
@@ -55,11 +52,7 @@ mod tests {
     #[test]
     fn builds_a_request_and_reads_a_reply() {
         let me = MacAddr::new(2, 0, 0, 0, 0, 1);
-        let f = request(
-            me,
-            Ipv4Addr::new(198, 18, 0, 1),
-            Ipv4Addr::new(198, 18, 0, 2),
-        );
+        let f = request(me, Ipv4Addr::new(198, 18, 0, 1), Ipv4Addr::new(198, 18, 0, 2));
         assert_eq!(&f[0..6], &[0xff; 6]);
         assert_eq!(&f[12..14], &[0x08, 0x06]);
         // htype 1, ptype 0800, hlen 6, plen 4, op 1
@@ -72,10 +65,7 @@ mod tests {
         r[21] = 2;
         r[22..28].copy_from_slice(&[2, 0, 0, 0, 0, 2]);
         r[28..32].copy_from_slice(&[198, 18, 0, 2]);
-        assert_eq!(
-            parse_reply(&r),
-            Some((Ipv4Addr::new(198, 18, 0, 2), MacAddr::new(2, 0, 0, 0, 0, 2)))
-        );
+        assert_eq!(parse_reply(&r), Some((Ipv4Addr::new(198, 18, 0, 2), MacAddr::new(2, 0, 0, 0, 0, 2))));
         assert_eq!(parse_reply(&r[..30]), None);
     }
 }

@@ -17,25 +17,14 @@ pub struct ProbeTuple {
     pub sport: u16,
     pub dst: Ipv4Addr,
     pub dport: u16,
-    /// The sequence number our probe carried, as echoed by the reply.
-    pub echoed_seq: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reply {
-    Tcp {
-        probe: ProbeTuple,
-        flags: u8,
-        window: u16,
-        ttl: u8,
-    },
-    Icmp {
-        probe: ProbeTuple,
-        icmp_type: u8,
-        icmp_code: u8,
-        ttl: u8,
-        responder: Ipv4Addr,
-    },
+    /// A TCP segment; which of seq/ack echoes the probe depends on the probe's flags.
+    Tcp { probe: ProbeTuple, seq: u32, ack: u32, flags: u8, window: u16, ttl: u8 },
+    /// An ICMP error quoting our probe, with the sequence number the probe carried.
+    Icmp { probe: ProbeTuple, quoted_seq: u32, icmp_type: u8, icmp_code: u8, ttl: u8, responder: Ipv4Addr },
 }
 
 /// Reads a frame that starts with an Ethernet header.
@@ -73,8 +62,9 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
                     sport: tcp.get_destination(),
                     dst: ip.get_source(),
                     dport: tcp.get_source(),
-                    echoed_seq: tcp.get_acknowledgement().wrapping_sub(1),
                 },
+                seq: tcp.get_sequence(),
+                ack: tcp.get_acknowledgement(),
                 flags: tcp.get_flags(),
                 window: tcp.get_window(),
                 ttl: ip.get_ttl(),
@@ -90,10 +80,7 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
             let quoted = payload.get(8..)?;
             let qip = Ipv4Packet::new(quoted)?;
             let qhl = qip.get_header_length() as usize * 4;
-            if qip.get_version() != 4
-                || qhl < 20
-                || qip.get_next_level_protocol() != IpNextHeaderProtocols::Tcp
-            {
+            if qip.get_version() != 4 || qhl < 20 || qip.get_next_level_protocol() != IpNextHeaderProtocols::Tcp {
                 return None;
             }
             // RFC 792 promises 8 bytes of the quoted transport header: ports and seq fit
@@ -104,8 +91,8 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
                     sport: u16::from_be_bytes([qt[0], qt[1]]),
                     dst: qip.get_destination(),
                     dport: u16::from_be_bytes([qt[2], qt[3]]),
-                    echoed_seq: u32::from_be_bytes([qt[4], qt[5], qt[6], qt[7]]),
                 },
+                quoted_seq: u32::from_be_bytes([qt[4], qt[5], qt[6], qt[7]]),
                 icmp_type: t,
                 icmp_code: c,
                 ttl: ip.get_ttl(),
@@ -135,13 +122,9 @@ mod tests {
     /// Ethernet padding after the IP datagram.
     fn icmp_unreach(code: u8) -> Vec<u8> {
         let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
-        f.extend_from_slice(&[
-            0x45, 0xc0, 0x00, 0x38, 0, 0, 0, 0, 0x40, 0x01, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
-        ]);
+        f.extend_from_slice(&[0x45, 0xc0, 0x00, 0x38, 0, 0, 0, 0, 0x40, 0x01, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1]);
         f.extend_from_slice(&[3, code, 0, 0, 0, 0, 0, 0]);
-        f.extend_from_slice(&[
-            0x45, 0, 0, 0x2c, 0x05, 0x06, 0, 0, 0x3f, 0x06, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
-        ]);
+        f.extend_from_slice(&[0x45, 0, 0, 0x2c, 0x05, 0x06, 0, 0, 0x3f, 0x06, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2]);
         f.extend_from_slice(&[0x9c, 0x40, 0x00, 0x71, 0x01, 0x02, 0x03, 0x04]);
         f.extend_from_slice(&[0; 6]);
         f
@@ -153,13 +136,9 @@ mod tests {
         assert_eq!(
             r,
             Reply::Tcp {
-                probe: ProbeTuple {
-                    src: Ipv4Addr::new(198, 18, 0, 1),
-                    sport: 40000,
-                    dst: Ipv4Addr::new(198, 18, 0, 2),
-                    dport: 22,
-                    echoed_seq: 0x0102_0304
-                },
+                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 40000, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 22 },
+                seq: 0xaabb_ccdd,
+                ack: 0x0102_0305,
                 flags: 0x12,
                 window: 0xfaf0,
                 ttl: 64,
@@ -173,13 +152,8 @@ mod tests {
         assert_eq!(
             r,
             Reply::Icmp {
-                probe: ProbeTuple {
-                    src: Ipv4Addr::new(198, 18, 0, 1),
-                    sport: 40000,
-                    dst: Ipv4Addr::new(198, 18, 0, 2),
-                    dport: 113,
-                    echoed_seq: 0x0102_0304
-                },
+                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 40000, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 113 },
+                quoted_seq: 0x0102_0304,
                 icmp_type: 3,
                 icmp_code: 13,
                 ttl: 64,
