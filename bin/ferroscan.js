@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// ferroscan's executable: runs the compiled CLI (tsc builds ts/ into dist/).
+import { run } from '../dist/cli.js';
+
+await run();

@@ -1,0 +1,103 @@
+// Engine records → nmap port states and reasons. Each technique is a table (TCP flag rules,
+// ICMP type/code map, the verdict for silence, which states are final), so ACK, FIN,
+// Window and UDP scans are new tables, not new code. Reason names are nmap's, verified
+// against `nmap --reason` output.
+import { RecordKind, TCP, type EngineRecord } from './records.js';
+
+export type PortState = 'open' | 'closed' | 'filtered' | 'unfiltered' | 'open|filtered' | 'closed|filtered';
+
+export type Technique = 'syn';
+
+/** A port's state, why, and the TTL of the reply that decided it (0 for no-response). */
+export interface Verdict {
+  state: PortState;
+  reason: string;
+  ttl: number;
+  /** The replying router, when not the target itself (nmap's reason_ip). */
+  reasonIp?: string;
+}
+
+interface TcpRule {
+  /** Bits that must all be set, and bits that must all be clear. */
+  set: number;
+  clear: number;
+  state: PortState;
+  reason: string;
+}
+
+interface TechniqueTable {
+  /** nmap's name for it in -v output ("SYN Stealth Scan"). */
+  title: string;
+  /** First matching rule wins. */
+  tcp: TcpRule[];
+  /** Keyed "type/code"; ICMP errors not listed are ignored, as nmap ignores them. */
+  icmp: Record<string, { state: PortState; reason: string }>;
+  noResponse: { state: PortState; reason: string };
+  /** States no later reply may change. */
+  final: ReadonlySet<PortState>;
+}
+
+// Unreachables that mean "something dropped it on purpose or could not deliver it";
+// shared by every TCP technique.
+const ICMP_FILTERED: TechniqueTable['icmp'] = {
+  '3/0': { state: 'filtered', reason: 'net-unreach' },
+  '3/1': { state: 'filtered', reason: 'host-unreach' },
+  '3/2': { state: 'filtered', reason: 'proto-unreach' },
+  '3/3': { state: 'filtered', reason: 'port-unreach' },
+  '3/9': { state: 'filtered', reason: 'net-prohibited' },
+  '3/10': { state: 'filtered', reason: 'host-prohibited' },
+  '3/13': { state: 'filtered', reason: 'admin-prohibited' },
+  '11/0': { state: 'filtered', reason: 'time-exceeded' },
+  '11/1': { state: 'filtered', reason: 'time-exceeded' },
+};
+
+export const TECHNIQUES: Record<Technique, TechniqueTable> = {
+  syn: {
+    title: 'SYN Stealth Scan',
+    tcp: [
+      { set: TCP.SYN | TCP.ACK, clear: 0, state: 'open', reason: 'syn-ack' },
+      { set: TCP.RST, clear: 0, state: 'closed', reason: 'reset' },
+      // A bare SYN is the "split handshake" (RFC 793 simultaneous open): still a listener.
+      { set: TCP.SYN, clear: TCP.ACK, state: 'open', reason: 'split-handshake-syn' },
+    ],
+    icmp: ICMP_FILTERED,
+    noResponse: { state: 'filtered', reason: 'no-response' },
+    final: new Set<PortState>(['open', 'closed']),
+  },
+};
+
+/** Classifies one record; undefined when the technique gives it no meaning (ignored). */
+export function classify(record: EngineRecord, technique: Technique = 'syn'): Verdict | undefined {
+  const table = TECHNIQUES[technique];
+  if (record.kind === RecordKind.Tcp) {
+    const rule = table.tcp.find((r) => (record.flags & r.set) === r.set && (record.flags & r.clear) === 0);
+    return rule && { state: rule.state, reason: rule.reason, ttl: record.ttl };
+  }
+  if (record.kind === RecordKind.Icmp) {
+    const entry = table.icmp[`${record.icmpType}/${record.icmpCode}`];
+    if (!entry) return undefined;
+    const verdict: Verdict = { state: entry.state, reason: entry.reason, ttl: record.ttl };
+    if (record.responder !== record.address) verdict.reasonIp = record.responder;
+    return verdict;
+  }
+  return undefined;
+}
+
+/** The verdict for a port that never answered. */
+export function noResponse(technique: Technique = 'syn'): Verdict {
+  const { state, reason } = TECHNIQUES[technique].noResponse;
+  return { state, reason, ttl: 0 };
+}
+
+/**
+ * Combines an earlier verdict with a later one for the same port. The first final verdict
+ * (open/closed for SYN) wins: a late ICMP error, e.g. from a retransmission's path, must
+ * not turn a port that answered into a filtered one. Between non-final verdicts the first
+ * one stays, so retransmissions do not flip reasons back and forth.
+ */
+export function mergeVerdict(prev: Verdict | undefined, next: Verdict, technique: Technique = 'syn'): Verdict {
+  if (!prev) return next;
+  const final = TECHNIQUES[technique].final;
+  if (final.has(prev.state)) return prev;
+  return final.has(next.state) ? next : prev;
+}

@@ -1,0 +1,164 @@
+// The hosts/ports model: folds classified replies into per-host port verdicts, and decides
+// which hosts are up. Memory follows replies, not addresses × ports: only hosts and ports
+// that answered are stored; the silent rest are counted and synthesised when written.
+import { networkInterfaces } from 'node:os';
+import { classify, mergeVerdict, noResponse, type PortState, type Technique, type Verdict } from './classify.js';
+import type { EngineRecord } from './records.js';
+import { containsAddress, formatIPv4, parseIPv4, targetEntries, type TargetEntry, type TargetSet } from './targets.js';
+
+export type Protocol = 'tcp';
+
+/** One port's outcome, as the library hands it out. */
+export interface PortResult {
+  address: string;
+  port: number;
+  protocol: Protocol;
+  state: PortState;
+  reason: string;
+  ttl: number;
+}
+
+export interface HostStatus {
+  state: 'up' | 'down';
+  /** nmap's host reason: user-set, localhost-response, syn-ack, reset, ..., no-response. */
+  reason: string;
+  /** TTL of the reply that showed the host up (0 when not from a reply). */
+  ttl: number;
+}
+
+export interface HostReport {
+  address: string;
+  hostname?: string;
+  status: HostStatus;
+  /** Smallest round-trip time seen, in seconds; undefined when none was measured. */
+  latency?: number;
+  /** Ports that answered, by number. */
+  ports: ReadonlyMap<number, Verdict>;
+  /** Ports scanned in all (answered + unanswered). */
+  totalPorts: number;
+  /** The verdict every unanswered port gets. */
+  unanswered: Verdict;
+}
+
+export interface ModelOptions {
+  targets: TargetSet;
+  /** Scanned ports, ascending. */
+  ports: readonly number[];
+  technique?: Technique;
+  /** -Pn: treat every target as up without evidence. */
+  assumeUp?: boolean;
+  /** Whether an address belongs to this machine (nmap reports those as localhost-response). */
+  isLocal?: (address: string) => boolean;
+}
+
+interface HostState {
+  ports: Map<number, Verdict>;
+  /** Set once a reply came from the host itself. */
+  upBy?: Verdict;
+  rttUs: number;
+}
+
+/** True for loopback and this machine's own IPv4 addresses; reads interfaces, sends nothing. */
+export function isLocalAddress(address: string): boolean {
+  if (address.startsWith('127.')) return true;
+  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv4' && i.address === address));
+}
+
+export class ScanModel {
+  readonly technique: Technique;
+  readonly targets: TargetSet;
+  readonly ports: readonly number[];
+  readonly assumeUp: boolean;
+  private readonly portSet: ReadonlySet<number>;
+  private readonly hosts = new Map<number, HostState>();
+  private readonly isLocal: (address: string) => boolean;
+
+  constructor(options: ModelOptions) {
+    this.technique = options.technique ?? 'syn';
+    this.targets = options.targets;
+    this.ports = options.ports;
+    this.portSet = new Set(options.ports);
+    this.assumeUp = options.assumeUp ?? false;
+    this.isLocal = options.isLocal ?? isLocalAddress;
+  }
+
+  /**
+   * Folds one engine record in. Returns the port's result when this record set or changed
+   * its verdict (so streams report each change once), else undefined.
+   */
+  add(record: EngineRecord): PortResult | undefined {
+    const value = parseIPv4(record.address);
+    // The engine validates cookies; this guards against a record for something we never asked.
+    if (value === undefined || !containsAddress(this.targets, value) || !this.portSet.has(record.port)) return undefined;
+    const verdict = classify(record, this.technique);
+    if (!verdict) return undefined;
+    let host = this.hosts.get(value);
+    if (!host) {
+      host = { ports: new Map(), rttUs: 0 };
+      this.hosts.set(value, host);
+    }
+    // An ICMP error from a router says nothing about the host being up; anything from the
+    // host itself does.
+    if (!host.upBy && verdict.reasonIp === undefined) host.upBy = verdict;
+    if (record.rttUs > 0 && (host.rttUs === 0 || record.rttUs < host.rttUs)) host.rttUs = record.rttUs;
+    const prev = host.ports.get(record.port);
+    const merged = mergeVerdict(prev, verdict, this.technique);
+    if (merged === prev) return undefined;
+    host.ports.set(record.port, merged);
+    return { address: record.address, port: record.port, protocol: 'tcp', state: merged.state, reason: merged.reason, ttl: merged.ttl };
+  }
+
+  /** The report for one target address. */
+  report(entry: TargetEntry): HostReport {
+    const host = this.hosts.get(entry.value);
+    const report: HostReport = {
+      address: entry.address,
+      status: this.status(entry.address, host),
+      ports: host?.ports ?? new Map(),
+      totalPorts: this.ports.length,
+      unanswered: noResponse(this.technique),
+    };
+    if (entry.hostname !== undefined) report.hostname = entry.hostname;
+    if (host && host.rttUs > 0) report.latency = host.rttUs / 1e6;
+    return report;
+  }
+
+  private status(address: string, host: HostState | undefined): HostStatus {
+    if (this.assumeUp) return { state: 'up', reason: 'user-set', ttl: 0 };
+    if (!host?.upBy) return { state: 'down', reason: 'no-response', ttl: 0 };
+    if (this.isLocal(address)) return { state: 'up', reason: 'localhost-response', ttl: 0 };
+    return { state: 'up', reason: host.upBy.reason, ttl: host.upBy.ttl };
+  }
+
+  /** Every target in command-line order, down hosts included (lazy: walk, don't store). */
+  *reports(): Generator<HostReport> {
+    for (const entry of targetEntries(this.targets)) yield this.report(entry);
+  }
+
+  /** Hosts up, without walking the whole target space. */
+  get hostsUp(): number {
+    if (this.assumeUp) return this.targets.count;
+    let n = 0;
+    for (const h of this.hosts.values()) if (h.upBy) n++;
+    return n;
+  }
+
+  /** Reports for hosts that are up, in target order. Walks only stored hosts unless -Pn. */
+  *upReports(): Generator<HostReport> {
+    if (this.assumeUp) {
+      yield* this.reports();
+      return;
+    }
+    const up = [...this.hosts.entries()].filter(([, h]) => h.upBy).map(([v]) => v);
+    const order = new Map<number, number>();
+    // Target order is piece order; find each up host's piece (few pieces, few up hosts).
+    for (const v of up) order.set(v, this.targets.pieces.findIndex((p) => v >= p.start && v <= p.end));
+    up.sort((a, b) => order.get(a)! - order.get(b)! || a - b);
+    for (const v of up) {
+      const piece = this.targets.pieces[order.get(v)!];
+      const entry: TargetEntry = { address: formatIPv4(v), value: v };
+      if (piece?.hostname !== undefined) entry.hostname = piece.hostname;
+      yield this.report(entry);
+    }
+  }
+}

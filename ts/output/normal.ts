@@ -1,0 +1,203 @@
+// nmap's "normal" output (-oN and the terminal), line for line as nmap 7.93 prints it,
+// with ferroscan's name. Hosts are written one at a time, so a caller can stream them as
+// they complete. Layout rules checked against nmap 7.93 on loopback; see the tests.
+import type { PortState, Verdict } from '../classify.js';
+import type { HostReport, PortResult } from '../model.js';
+import { serviceName } from '../services.js';
+import { PRODUCT, URL, VERSION } from '../version.js';
+
+export interface NormalOptions {
+  /** --reason: add the REASON column and the host's reason. */
+  reason?: boolean;
+  /** --open: show only hosts and ports that may be open. */
+  open?: boolean;
+  /** -v count: raises the "Not shown" threshold and adds progress lines. */
+  verbose?: number;
+}
+
+// nmap's state numbers; ties in the "Not shown" line go to the lower number.
+const STATE_ORDER: Record<PortState, number> = {
+  closed: 1,
+  open: 2,
+  filtered: 3,
+  unfiltered: 6,
+  'open|filtered': 7,
+  'closed|filtered': 8,
+};
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** nmap's timestamp: "2026-11-26 01:40 UTC" in local time. */
+export function formatTimestamp(date: Date): string {
+  const zone =
+    new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  const day = `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
+  return `${day} ${pad2(date.getHours())}:${pad2(date.getMinutes())}${zone ? ` ${zone}` : ''}`;
+}
+
+/** Seconds with two significant digits, keeping trailing zeros: 5e-6 → "0.0000050". */
+export function formatLatency(seconds: number): string {
+  if (!(seconds > 0)) return '0.00';
+  const decimals = Math.max(0, 1 - Math.floor(Math.log10(seconds)));
+  return seconds.toFixed(Math.min(decimals, 20));
+}
+
+/** "NAME (ADDR)" or "ADDR", as nmap's NameIP(). */
+export function nameIp(host: { address: string; hostname?: string }): string {
+  return host.hostname ? `${host.hostname} (${host.address})` : host.address;
+}
+
+/** A port's reason as the REASON column shows it: "syn-ack ttl 64", "no-response". */
+export function reasonText(v: Pick<Verdict, 'reason' | 'ttl' | 'reasonIp'>): string {
+  return `${v.reason}${v.reasonIp ? ` from ${v.reasonIp}` : ''}${v.ttl > 0 ? ` ttl ${v.ttl}` : ''}`;
+}
+
+const OPENISH = new Set<PortState>(['open', 'open|filtered', 'unfiltered']);
+
+interface StateTally {
+  state: PortState;
+  count: number;
+  /** reason → count and lowest port, for nmap's order within a state. */
+  reasons: Map<string, { count: number; firstPort: number }>;
+}
+
+/** Counts ports per state and reason, including the unanswered ones, without listing them. */
+function tally(host: HostReport, ports: readonly number[]): Map<PortState, StateTally> {
+  const tallies = new Map<PortState, StateTally>();
+  const add = (state: PortState, reason: string, port: number, count: number): void => {
+    let t = tallies.get(state);
+    if (!t) tallies.set(state, (t = { state, count: 0, reasons: new Map() }));
+    t.count += count;
+    const r = t.reasons.get(reason);
+    if (r) {
+      r.count += count;
+      r.firstPort = Math.min(r.firstPort, port);
+    } else t.reasons.set(reason, { count, firstPort: port });
+  };
+  for (const [port, v] of host.ports) add(v.state, v.reason, port, 1);
+  const silent = host.totalPorts - host.ports.size;
+  if (silent > 0) {
+    let first = 0;
+    for (const p of ports) if (!host.ports.has(p)) { first = p; break; }
+    add(host.unanswered.state, host.unanswered.reason, first, silent);
+  }
+  return tallies;
+}
+
+/** Writes nmap-style normal output through `write` (e.g. process.stdout.write). */
+export class NormalWriter {
+  private readonly reason: boolean;
+  private readonly open: boolean;
+  private readonly verbose: number;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    /** Scanned ports, ascending: needed to list unanswered ports when they are shown. */
+    private readonly ports: readonly number[],
+    options: NormalOptions = {},
+  ) {
+    this.reason = options.reason ?? false;
+    this.open = options.open ?? false;
+    this.verbose = options.verbose ?? 0;
+  }
+
+  start(date: Date): void {
+    this.write(`Starting ${PRODUCT} ${VERSION} ( ${URL} ) at ${formatTimestamp(date)}\n`);
+  }
+
+  /** -v: "Initiating SYN Stealth Scan at 01:40" and what is being scanned. */
+  scanStarted(title: string, date: Date, hosts: number, firstHost: { address: string; hostname?: string }): void {
+    if (!this.verbose) return;
+    this.write(`Initiating ${title} at ${pad2(date.getHours())}:${pad2(date.getMinutes())}\n`);
+    const what = hosts === 1 ? `${nameIp(firstHost)} [${this.ports.length} ${this.ports.length === 1 ? 'port' : 'ports'}]` : `${hosts} hosts [${this.ports.length} ${this.ports.length === 1 ? 'port' : 'ports'}/host]`;
+    this.write(`Scanning ${what}\n`);
+  }
+
+  /** -v: announces an open port as soon as it is found. */
+  discovered(result: PortResult): void {
+    if (this.verbose && result.state === 'open') this.write(`Discovered open port ${result.port}/${result.protocol} on ${result.address}\n`);
+  }
+
+  scanCompleted(title: string, date: Date, elapsedSeconds: number, totalPorts: number): void {
+    if (!this.verbose) return;
+    this.write(`Completed ${title} at ${pad2(date.getHours())}:${pad2(date.getMinutes())}, ${elapsedSeconds.toFixed(2)}s elapsed (${totalPorts} total ports)\n`);
+  }
+
+  /** Ports per state above which a state is folded into "Not shown" (nmap: 25, more with -v). */
+  private get threshold(): number {
+    return this.verbose ? 25 * (this.verbose + 1) : 25;
+  }
+
+  private ignored(state: PortState, count: number): boolean {
+    if (state === 'open' || state === 'open|filtered' || state === 'closed|filtered') return false;
+    if (this.open && state !== 'unfiltered') return true;
+    return count > this.threshold;
+  }
+
+  /** Writes one host's block; down hosts appear only with -v, as nmap. */
+  host(host: HostReport): void {
+    if (host.status.state === 'down') {
+      if (this.verbose) this.write(`${PRODUCT} scan report for ${nameIp(host)} [host down]\n`);
+      return;
+    }
+    const tallies = tally(host, this.ports);
+    if (this.open && ![...tallies.keys()].some((s) => OPENISH.has(s))) return;
+
+    const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`];
+    const received = this.reason ? `, received ${host.status.reason}${host.status.ttl > 0 ? ` ttl ${host.status.ttl}` : ''}` : '';
+    const latency = host.latency !== undefined ? ` (${formatLatency(host.latency)}s latency)` : '';
+    lines.push(`Host is up${received}${latency}.`);
+
+    // States by descending count (ties: nmap's state number); within a state, reasons by
+    // descending count, ties to the reason whose first port is higher, as nmap lists them.
+    const folded = [...tallies.values()]
+      .filter((t) => this.ignored(t.state, t.count))
+      .sort((a, b) => b.count - a.count || STATE_ORDER[a.state] - STATE_ORDER[b.state]);
+    const notShown = folded
+      .flatMap((t) =>
+        [...t.reasons.entries()]
+          .sort((a, b) => b[1].count - a[1].count || b[1].firstPort - a[1].firstPort)
+          .map(([reason, r]) => `${r.count} ${t.state} tcp ${t.count === 1 ? 'port' : 'ports'} (${reason})`),
+      )
+      .join(', ');
+    const foldedCount = folded.reduce((n, t) => n + t.count, 0);
+
+    if (foldedCount === host.totalPorts) {
+      const n = host.totalPorts;
+      lines.push(n === 1 ? `The 1 scanned port on ${nameIp(host)} is in ignored states.` : `All ${n} scanned ports on ${nameIp(host)} are in ignored states.`);
+      lines.push(`Not shown: ${notShown}`);
+    } else {
+      // nmap ends the (possibly empty) "Not shown" line unconditionally: an empty line when nothing is folded.
+      lines.push(notShown ? `Not shown: ${notShown}` : '');
+      if (this.open && tallies.has('filtered')) lines.push('Some closed ports may be reported as filtered due to --defeat-rst-ratelimit');
+      lines.push(...this.table(host, new Set(folded.map((t) => t.state))));
+    }
+    this.write(lines.join('\n') + '\n\n');
+  }
+
+  private table(host: HostReport, folded: ReadonlySet<PortState>): string[] {
+    const rows: string[][] = [this.reason ? ['PORT', 'STATE', 'SERVICE', 'REASON'] : ['PORT', 'STATE', 'SERVICE']];
+    const silentShown = !folded.has(host.unanswered.state);
+    // Walking the port list costs O(ports) only when silent ports are shown, i.e. few of them.
+    const shown = silentShown ? this.ports : [...host.ports.keys()].sort((a, b) => a - b);
+    for (const port of shown) {
+      const v = host.ports.get(port) ?? host.unanswered;
+      if (folded.has(v.state)) continue;
+      const row = [`${port}/tcp`, v.state, serviceName(port)];
+      if (this.reason) row.push(reasonText(v));
+      rows.push(row);
+    }
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    // Columns are one space apart; the last one is not padded (no trailing blanks).
+    return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join(' '));
+  }
+
+  /** The closing lines: the single-host hint when nothing answered, and the summary. */
+  end(stats: { addresses: number; up: number; elapsedSeconds: number; dataSource?: string }): void {
+    if (this.verbose && stats.dataSource) this.write(`Read data files from: ${stats.dataSource}\n`);
+    if (stats.addresses === 1 && stats.up === 0) this.write('Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n');
+    const addrs = `${stats.addresses} IP ${stats.addresses === 1 ? 'address' : 'addresses'}`;
+    const up = `${stats.up} ${stats.up === 1 ? 'host' : 'hosts'} up`;
+    this.write(`${PRODUCT} done: ${addrs} (${up}) scanned in ${stats.elapsedSeconds.toFixed(2)} seconds\n`);
+  }
+}
