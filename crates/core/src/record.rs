@@ -4,15 +4,17 @@
 //! Layout, little-endian, `RECORD_SIZE` bytes:
 //! ```text
 //! off len field
-//!   0   1 kind: 1 = TCP reply, 2 = ICMP error quoting our probe
+//!   0   1 kind: 1 = TCP reply, 2 = ICMP error quoting our probe, 3 = UDP reply,
+//!           4 = connect() outcome
 //!   1   1 TCP flags of the reply (kind 1)
 //!   2   1 TTL of the reply's IP header
 //!   3   1 ICMP type (kind 2)
 //!   4   1 ICMP code (kind 2)
 //!   5   1 address family: 4 (6 reserved)
 //!   6   2 target port probed
-//!   8   2 TCP window of the reply (kind 1)
-//!  10   1 technique (1 = SYN)
+//!   8   2 TCP window (kind 1); UDP payload length (kind 3); errno (kind 4, 0 = connected)
+//!  10   1 technique: 1 SYN, 2 ACK, 3 FIN, 4 NULL, 5 Xmas, 6 Window, 7 Maimon,
+//!           8 custom flags, 9 UDP, 10 connect
 //!  11   1 attempt answered: 0 = first send, 1.. = retransmissions
 //!  12   4 round-trip time in microseconds, 0 when unknown
 //!  16  16 target address (IPv4 in the first 4 bytes, network order)
@@ -29,6 +31,8 @@ pub const RECORD_SIZE: usize = 48;
 pub enum RecordKind {
     Tcp = 1,
     Icmp = 2,
+    Udp = 3,
+    Connect = 4,
 }
 
 /// One validated reply.

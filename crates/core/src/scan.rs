@@ -12,7 +12,8 @@ use crate::net::neighbor;
 use crate::net::route::{route_to, Route};
 use crate::net::socket::{Direction, PacketSocket, RawIpSocket, Sender};
 use crate::packet::reply::{parse_frame, ProbeTuple, Reply};
-use crate::packet::template::{Probe, TcpTemplate, FRAME_LEN};
+use crate::packet::template::{Probe, TcpTemplate};
+use crate::packet::udp::{self, UdpProbe, UdpTemplate, MAX_FRAME};
 use crate::permute::Permutation;
 use crate::rate::RateLimiter;
 use crate::record::{Record, RecordKind, RECORD_SIZE};
@@ -50,6 +51,8 @@ pub struct ScanConfig {
     pub interface: Option<String>,
     pub source: Option<Ipv4Addr>,
     pub source_port: Option<u16>,
+    /// UDP payloads by destination port (UDP scans only); other ports get empty datagrams.
+    pub udp_payloads: HashMap<u16, Vec<u8>>,
 }
 
 /// What the sink receives, always from the receive thread.
@@ -108,6 +111,7 @@ struct Shared {
     route: Route,
     sport: u16,
     technique: Technique,
+    udp_payloads: HashMap<u16, Vec<u8>>,
     max_retries: u8,
     window: Window,
     rtt: RttEstimator,
@@ -223,6 +227,7 @@ impl Scan {
             route,
             sport,
             technique: cfg.technique,
+            udp_payloads: cfg.udp_payloads.clone(),
             max_retries: cfg.max_retries,
             rtt: RttEstimator::default(),
             start: Instant::now(),
@@ -323,8 +328,13 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
     let mut limiter = RateLimiter::new(rate);
     // one queue per attempt number: each stays ordered by position and by deadline
     let mut queues: Vec<VecDeque<(u64, u64)>> = (0..=s.max_retries).map(|_| VecDeque::new()).collect();
-    let mut frames = vec![[0u8; FRAME_LEN]; SEND_BATCH];
-    let template = TcpTemplate::new(s.route.src_mac, s.route.source, s.sport, 64, 1024, s.technique.flags());
+    let mut frames = vec![[0u8; MAX_FRAME]; SEND_BATCH];
+    let mut lens = [0usize; SEND_BATCH];
+    let template = if s.technique.is_tcp() {
+        Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, s.sport, 64, 1024, s.technique.flags()))
+    } else {
+        Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone()))
+    };
     let mut next_pos = 0u64;
     loop {
         if s.abort.load(Ordering::Acquire) {
@@ -375,7 +385,7 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
                 let Some(mac) = next_hop.mac(addr) else {
                     continue;
                 };
-                write_probe(s, &template, mac, addr, port, next, &mut frames[k]);
+                lens[k] = write_probe(s, &template, mac, addr, port, next, &mut frames[k]);
                 k += 1;
                 s.retransmits.fetch_add(1, Ordering::Relaxed);
                 queues[next as usize].push_back((pos, now + timeout));
@@ -395,74 +405,106 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
             };
             s.window.start(pos, now as u32);
             s.outstanding.fetch_add(1, Ordering::AcqRel);
-            write_probe(s, &template, mac, addr, port, 0, &mut frames[k]);
+            lens[k] = write_probe(s, &template, mac, addr, port, 0, &mut frames[k]);
             k += 1;
             queues[0].push_back((pos, now + timeout));
             s.sent_upto.store(next_pos, Ordering::Release);
         }
         if k > 0 {
-            let refs: Vec<&[u8]> = frames[..k].iter().map(|f| &f[..]).collect();
+            let refs: Vec<&[u8]> = frames[..k].iter().zip(&lens[..k]).map(|(f, n)| &f[..*n]).collect();
             sock.send(&refs)?;
             s.sent.fetch_add(k as u64, Ordering::Relaxed);
         }
     }
 }
 
+/// The per-probe frame writer of the scan's technique.
+enum Builder {
+    Tcp(TcpTemplate),
+    Udp(UdpTemplate),
+}
+
 #[inline]
-fn write_probe(s: &Shared, t: &TcpTemplate, mac: MacAddr, addr: u32, port: u16, attempt: u8, out: &mut [u8; FRAME_LEN]) {
+fn write_probe(s: &Shared, t: &Builder, mac: MacAddr, addr: u32, port: u16, attempt: u8, out: &mut [u8; MAX_FRAME]) -> usize {
     let dst = Ipv4Addr::from(addr);
-    let seq = s.key.seq(s.route.source, s.sport, dst, port, attempt);
-    t.write(&Probe { dst_mac: mac, dst, dport: port, seq, ip_id: (seq >> 16) as u16 ^ (seq as u16) }, out);
+    match t {
+        Builder::Tcp(t) => {
+            let seq = s.key.seq(s.route.source, s.sport, dst, port, attempt);
+            t.write(&Probe { dst_mac: mac, dst, dport: port, seq, ip_id: (seq >> 16) as u16 ^ (seq as u16) }, out)
+        }
+        Builder::Udp(t) => {
+            // the UDP cookie cannot depend on the source port it chooses: key it with port 0
+            let cookie = s.key.cookie(s.route.source, 0, dst, port);
+            t.write(
+                &UdpProbe {
+                    dst_mac: mac,
+                    dst,
+                    dport: port,
+                    sport: udp::sport(cookie, attempt),
+                    ip_id: (cookie >> 16) as u16 ^ attempt as u16,
+                },
+                out,
+            )
+        }
+    }
 }
 
 /// Validates a parsed reply against the cookie and the probe space; returns the record
 /// and the position of the probe it answers.
 fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
-    let code = s.technique.code();
-    let (probe, echoed, mut rec): (&ProbeTuple, u32, Record) = match reply {
-        Reply::Tcp { probe, seq, ack, flags, window, ttl } => (
-            probe,
-            s.technique.echoed(*seq, *ack),
-            Record {
-                kind: RecordKind::Tcp,
-                tcp_flags: *flags,
-                ttl: *ttl,
-                icmp_type: 0,
-                icmp_code: 0,
-                port: probe.dport,
-                window: *window,
-                technique: code,
-                attempt: 0,
-                rtt_us: 0,
-                target: probe.dst,
-                responder: probe.dst,
-            },
-        ),
-        Reply::Icmp { probe, quoted_seq, icmp_type, icmp_code, ttl, responder } => (
-            probe,
-            *quoted_seq,
-            Record {
-                kind: RecordKind::Icmp,
-                tcp_flags: 0,
-                ttl: *ttl,
-                icmp_type: *icmp_type,
-                icmp_code: *icmp_code,
-                port: probe.dport,
-                window: 0,
-                technique: code,
-                attempt: 0,
-                rtt_us: 0,
-                target: probe.dst,
-                responder: *responder,
-            },
-        ),
+    let base = |kind, probe: &ProbeTuple, ttl: u8| Record {
+        kind,
+        tcp_flags: 0,
+        ttl,
+        icmp_type: 0,
+        icmp_code: 0,
+        port: probe.dport,
+        window: 0,
+        technique: s.technique.code(),
+        attempt: 0,
+        rtt_us: 0,
+        target: probe.dst,
+        responder: probe.dst,
     };
+    let tcp = s.technique.is_tcp();
+    let (probe, rec) = match *reply {
+        Reply::Tcp { ref probe, seq, ack, flags, window, ttl } if tcp => {
+            let attempt = check_tcp(s, probe, s.technique.echoed(seq, ack))?;
+            (probe, Record { tcp_flags: flags, window, attempt, ..base(RecordKind::Tcp, probe, ttl) })
+        }
+        Reply::Udp { ref probe, len, ttl } if !tcp => {
+            let attempt = check_udp(s, probe)?;
+            // the window field carries the reply's payload length for UDP
+            (probe, Record { window: len, attempt, ..base(RecordKind::Udp, probe, ttl) })
+        }
+        Reply::Icmp { ref probe, quoted_proto, quoted_seq, icmp_type, icmp_code, ttl, responder } => {
+            let attempt = match quoted_proto {
+                6 if tcp => check_tcp(s, probe, quoted_seq)?,
+                17 if !tcp => check_udp(s, probe)?,
+                _ => return None,
+            };
+            (probe, Record { icmp_type, icmp_code, attempt, responder, ..base(RecordKind::Icmp, probe, ttl) })
+        }
+        _ => return None,
+    };
+    let index = s.space.index_of(u32::from(probe.dst), probe.dport)?;
+    Some((rec, s.perm.position_of(index)))
+}
+
+/// The attempt a TCP reply or quote answers, if its cookie is ours.
+fn check_tcp(s: &Shared, probe: &ProbeTuple, echoed: u32) -> Option<u8> {
     if probe.src != s.route.source || probe.sport != s.sport {
         return None;
     }
-    rec.attempt = s.key.check(probe.src, probe.sport, probe.dst, probe.dport, echoed, s.max_retries)?;
-    let index = s.space.index_of(u32::from(probe.dst), probe.dport)?;
-    Some((rec, s.perm.position_of(index)))
+    s.key.check(probe.src, probe.sport, probe.dst, probe.dport, echoed, s.max_retries)
+}
+
+/// The attempt a UDP reply or quote answers, from the cookie in its source port.
+fn check_udp(s: &Shared, probe: &ProbeTuple) -> Option<u8> {
+    if probe.src != s.route.source {
+        return None;
+    }
+    udp::check_sport(s.key.cookie(probe.src, 0, probe.dst, probe.dport), probe.sport, s.max_retries)
 }
 
 fn receive_loop(s: &Shared, sock: &PacketSocket, sink: &mut Sink) -> Result<()> {

@@ -21,6 +21,8 @@ pub enum Technique {
     Maimon,
     /// `--scanflags`: any combination of flags.
     Flags(u8),
+    /// UDP datagrams with per-port payloads.
+    Udp,
 }
 
 impl Technique {
@@ -33,14 +35,20 @@ impl Technique {
             "xmas" => Technique::Xmas,
             "window" => Technique::Window,
             "maimon" => Technique::Maimon,
+            "udp" => Technique::Udp,
             "flags" => Technique::Flags(flags.ok_or_else(|| Error::InvalidOptions("technique \"flags\" needs the flags".into()))?),
             other => return Err(Error::InvalidOptions(format!("unknown technique {other:?}"))),
         })
     }
 
-    /// The flags of the probe.
+    pub fn is_tcp(self) -> bool {
+        self != Technique::Udp
+    }
+
+    /// The flags of the probe (0 for UDP).
     pub fn flags(self) -> u8 {
         match self {
+            Technique::Udp => 0,
             Technique::Syn => SYN,
             Technique::Ack | Technique::Window => ACK,
             Technique::Fin => FIN,
@@ -62,13 +70,14 @@ impl Technique {
             Technique::Window => 6,
             Technique::Maimon => 7,
             Technique::Flags(_) => 8,
+            Technique::Udp => 9,
         }
     }
 
     /// Whether the probe carries the cookie in its acknowledgement number too: a RST
     /// answering a segment with ACK set takes its sequence number from that field (RFC 9293).
     pub fn cookie_in_ack(self) -> bool {
-        self.flags() & ACK != 0
+        self.is_tcp() && self.flags() & ACK != 0
     }
 
     /// The value of a TCP reply that echoes the probe's cookie.

@@ -4,9 +4,11 @@
 //! into JS (napi-rs catches unwinding at every exported function; the engine's threads
 //! report failure through the event channel, never by panicking into the caller).
 
+use ferroscan_core::packet::udp::MAX_PAYLOAD;
 use ferroscan_core::{Scan, ScanConfig, ScanEvent, Technique, RECORD_SIZE};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -28,7 +30,7 @@ pub struct NativeScanOptions {
     /// Destination ports, each 0..65535, no duplicates.
     pub ports: Vec<u32>,
     /// Probe technique.
-    #[napi(ts_type = "'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'window' | 'maimon' | 'flags'")]
+    #[napi(ts_type = "'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'window' | 'maimon' | 'flags' | 'udp'")]
     pub technique: String,
     /// TCP flags of the probe when technique is 'flags' (--scanflags), as a byte.
     pub tcp_flags: Option<u32>,
@@ -44,6 +46,15 @@ pub struct NativeScanOptions {
     pub source_address: Option<String>,
     /// Source TCP port; random in 32768..61000 when absent.
     pub source_port: Option<u32>,
+    /// UDP payloads by destination port (technique 'udp'); other ports get empty datagrams.
+    pub udp_payloads: Option<Vec<UdpPayload>>,
+}
+
+/// The payload sent to one UDP port.
+#[napi(object)]
+pub struct UdpPayload {
+    pub port: u32,
+    pub payload: Buffer,
 }
 
 /// Counters and facts about a scan.
@@ -91,7 +102,15 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
         .transpose()?;
     let source_port =
         o.source_port.map(|p| u16::try_from(p).map_err(|_| invalid(format!("source port {p} is out of range")))).transpose()?;
-    Ok(ScanConfig { ranges, ports, technique, rate: o.rate, seed, max_retries, interface: o.interface, source, source_port })
+    let mut udp_payloads = HashMap::new();
+    for p in o.udp_payloads.unwrap_or_default() {
+        let port = u16::try_from(p.port).map_err(|_| invalid(format!("UDP payload port {} is out of range", p.port)))?;
+        if p.payload.len() > MAX_PAYLOAD {
+            return Err(invalid(format!("UDP payload for port {port} is {} bytes, more than {MAX_PAYLOAD}", p.payload.len())));
+        }
+        udp_payloads.insert(port, p.payload.to_vec());
+    }
+    Ok(ScanConfig { ranges, ports, technique, rate: o.rate, seed, max_retries, interface: o.interface, source, source_port, udp_payloads })
 }
 
 /// A running scan; batches are pulled with `nextBatch()`.

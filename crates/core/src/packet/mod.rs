@@ -5,3 +5,4 @@ pub mod arp;
 pub mod checksum;
 pub mod reply;
 pub mod template;
+pub mod udp;

@@ -23,8 +23,11 @@ pub struct ProbeTuple {
 pub enum Reply {
     /// A TCP segment; which of seq/ack echoes the probe depends on the probe's flags.
     Tcp { probe: ProbeTuple, seq: u32, ack: u32, flags: u8, window: u16, ttl: u8 },
-    /// An ICMP error quoting our probe, with the sequence number the probe carried.
-    Icmp { probe: ProbeTuple, quoted_seq: u32, icmp_type: u8, icmp_code: u8, ttl: u8, responder: Ipv4Addr },
+    /// A UDP datagram from the probed port; `len` is its payload length.
+    Udp { probe: ProbeTuple, len: u16, ttl: u8 },
+    /// An ICMP error quoting our probe: the quoted transport protocol (6 or 17) and, for
+    /// TCP, the sequence number the probe carried.
+    Icmp { probe: ProbeTuple, quoted_proto: u8, quoted_seq: u32, icmp_type: u8, icmp_code: u8, ttl: u8, responder: Ipv4Addr },
 }
 
 /// Reads a frame that starts with an Ethernet header.
@@ -70,6 +73,20 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
                 ttl: ip.get_ttl(),
             })
         }
+        IpNextHeaderProtocols::Udp => {
+            let u = payload.get(..8)?;
+            let len = u16::from_be_bytes([u[4], u[5]]);
+            Some(Reply::Udp {
+                probe: ProbeTuple {
+                    src: ip.get_destination(),
+                    sport: u16::from_be_bytes([u[2], u[3]]),
+                    dst: ip.get_source(),
+                    dport: u16::from_be_bytes([u[0], u[1]]),
+                },
+                len: len.saturating_sub(8),
+                ttl: ip.get_ttl(),
+            })
+        }
         IpNextHeaderProtocols::Icmp => {
             let icmp = IcmpPacket::new(payload)?;
             let (t, c) = (icmp.get_icmp_type().0, icmp.get_icmp_code().0);
@@ -80,7 +97,8 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
             let quoted = payload.get(8..)?;
             let qip = Ipv4Packet::new(quoted)?;
             let qhl = qip.get_header_length() as usize * 4;
-            if qip.get_version() != 4 || qhl < 20 || qip.get_next_level_protocol() != IpNextHeaderProtocols::Tcp {
+            let qproto = qip.get_next_level_protocol();
+            if qip.get_version() != 4 || qhl < 20 || (qproto != IpNextHeaderProtocols::Tcp && qproto != IpNextHeaderProtocols::Udp) {
                 return None;
             }
             // RFC 792 promises 8 bytes of the quoted transport header: ports and seq fit
@@ -92,6 +110,8 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
                     dst: qip.get_destination(),
                     dport: u16::from_be_bytes([qt[2], qt[3]]),
                 },
+                quoted_proto: qproto.0,
+                // for UDP these bytes are length and checksum: meaningless, and not used
                 quoted_seq: u32::from_be_bytes([qt[4], qt[5], qt[6], qt[7]]),
                 icmp_type: t,
                 icmp_code: c,
@@ -153,6 +173,7 @@ mod tests {
             r,
             Reply::Icmp {
                 probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 40000, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 113 },
+                quoted_proto: 6,
                 quoted_seq: 0x0102_0304,
                 icmp_type: 3,
                 icmp_code: 13,
@@ -185,5 +206,27 @@ mod tests {
         let mut echo = icmp_unreach(3);
         echo[14 + 20] = 0; // echo reply
         assert_eq!(parse_frame(&echo), None);
+    }
+
+    #[test]
+    fn deconstructs_a_udp_reply_and_an_icmp_error_quoting_udp() {
+        let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
+        f.extend_from_slice(&[0x45, 0, 0, 33, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1]);
+        f.extend_from_slice(&[0, 53, 0x80, 0x10, 0, 13, 0, 0, 1, 2, 3, 4, 5]);
+        assert_eq!(
+            parse_frame(&f),
+            Some(Reply::Udp {
+                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 0x8010, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 53 },
+                len: 5,
+                ttl: 64
+            })
+        );
+        assert_eq!(parse_frame(&f[..14 + 20 + 7]), None, "a truncated UDP header is nothing");
+        let mut icmp = icmp_unreach(3);
+        icmp[14 + 20 + 8 + 9] = 17;
+        match parse_frame(&icmp) {
+            Some(Reply::Icmp { quoted_proto: 17, probe, .. }) => assert_eq!((probe.sport, probe.dport), (40000, 113)),
+            other => panic!("{other:?}"),
+        }
     }
 }
