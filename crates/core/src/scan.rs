@@ -110,6 +110,10 @@ struct Shared {
     key: CookieKey,
     route: Route,
     sport: u16,
+    /// Retransmissions leave from sport + attempt (unless the user fixed the port): a new
+    /// 4-tuple, so a target holding a half-open connection from a lost SYN/ACK answers
+    /// afresh instead of with a challenge ACK.
+    vary_sport: bool,
     technique: Technique,
     udp_payloads: HashMap<u16, Vec<u8>>,
     max_retries: u8,
@@ -226,6 +230,7 @@ impl Scan {
             key: CookieKey::random(),
             route,
             sport,
+            vary_sport: cfg.source_port.is_none(),
             technique: cfg.technique,
             udp_payloads: cfg.udp_payloads.clone(),
             max_retries: cfg.max_retries,
@@ -331,7 +336,7 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
     let mut frames = vec![[0u8; MAX_FRAME]; SEND_BATCH];
     let mut lens = [0usize; SEND_BATCH];
     let template = if s.technique.is_tcp() {
-        Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, s.sport, 64, 1024, s.technique.flags()))
+        Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, 64, 1024, s.technique.flags()))
     } else {
         Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone()))
     };
@@ -430,7 +435,8 @@ fn write_probe(s: &Shared, t: &Builder, mac: MacAddr, addr: u32, port: u16, atte
     match t {
         Builder::Tcp(t) => {
             let seq = s.key.seq(s.route.source, s.sport, dst, port, attempt);
-            t.write(&Probe { dst_mac: mac, dst, dport: port, seq, ip_id: (seq >> 16) as u16 ^ (seq as u16) }, out)
+            let sport = if s.vary_sport { s.sport + attempt as u16 } else { s.sport };
+            t.write(&Probe { dst_mac: mac, dst, dport: port, sport, seq, ip_id: (seq >> 16) as u16 ^ (seq as u16) }, out)
         }
         Builder::Udp(t) => {
             // the UDP cookie cannot depend on the source port it chooses: key it with port 0
@@ -493,10 +499,15 @@ fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
 
 /// The attempt a TCP reply or quote answers, if its cookie is ours.
 fn check_tcp(s: &Shared, probe: &ProbeTuple, echoed: u32) -> Option<u8> {
-    if probe.src != s.route.source || probe.sport != s.sport {
+    if probe.src != s.route.source {
         return None;
     }
-    s.key.check(probe.src, probe.sport, probe.dst, probe.dport, echoed, s.max_retries)
+    let by_port = probe.sport.checked_sub(s.sport)?;
+    if by_port > if s.vary_sport { s.max_retries as u16 } else { 0 } {
+        return None;
+    }
+    let attempt = s.key.check(probe.src, s.sport, probe.dst, probe.dport, echoed, s.max_retries)?;
+    (!s.vary_sport || attempt as u16 == by_port).then_some(attempt)
 }
 
 /// The attempt a UDP reply or quote answers, from the cookie in its source port.

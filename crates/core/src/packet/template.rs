@@ -22,6 +22,7 @@ mod field {
     pub const IP_ID: std::ops::Range<usize> = ETH + 4..ETH + 6;
     pub const IP_CSUM: std::ops::Range<usize> = ETH + 10..ETH + 12;
     pub const IP_DST: std::ops::Range<usize> = ETH + 16..ETH + 20;
+    pub const TCP_SPORT: std::ops::Range<usize> = ETH + IP..ETH + IP + 2;
     pub const TCP_DPORT: std::ops::Range<usize> = ETH + IP + 2..ETH + IP + 4;
     pub const TCP_SEQ: std::ops::Range<usize> = ETH + IP + 4..ETH + IP + 8;
     pub const TCP_ACK: std::ops::Range<usize> = ETH + IP + 8..ETH + IP + 12;
@@ -45,16 +46,19 @@ pub struct Probe {
     pub dst_mac: MacAddr,
     pub dst: Ipv4Addr,
     pub dport: u16,
+    /// Source port: varies with the attempt, so a retransmission is a new connection to
+    /// the target rather than a stray SYN to one it already half-opened.
+    pub sport: u16,
     pub seq: u32,
     pub ip_id: u16,
 }
 
 impl TcpTemplate {
-    pub fn syn(src_mac: MacAddr, src: Ipv4Addr, sport: u16, ttl: u8, window: u16) -> Self {
-        Self::new(src_mac, src, sport, ttl, window, TcpFlags::SYN)
+    pub fn syn(src_mac: MacAddr, src: Ipv4Addr, ttl: u8, window: u16) -> Self {
+        Self::new(src_mac, src, ttl, window, TcpFlags::SYN)
     }
 
-    pub fn new(src_mac: MacAddr, src: Ipv4Addr, sport: u16, ttl: u8, window: u16, flags: u8) -> Self {
+    pub fn new(src_mac: MacAddr, src: Ipv4Addr, ttl: u8, window: u16, flags: u8) -> Self {
         let mut frame = [0u8; FRAME_LEN];
         {
             let mut eth = MutableEthernetPacket::new(&mut frame[..]).expect("frame holds an Ethernet header");
@@ -73,7 +77,8 @@ impl TcpTemplate {
         }
         {
             let mut tcp = MutableTcpPacket::new(&mut frame[ETH + IP..]).expect("frame holds a TCP header");
-            tcp.set_source(sport);
+            // the source port is patched per probe; the template's sums leave it out
+            tcp.set_source(0);
             tcp.set_data_offset((TCP / 4) as u8);
             tcp.set_flags(flags);
             tcp.set_window(window);
@@ -99,8 +104,9 @@ impl TcpTemplate {
         let ip_csum = finish(add_u32(self.ip_sum, dst) + p.ip_id as u32);
         out[field::IP_CSUM].copy_from_slice(&ip_csum.to_be_bytes());
         out[field::TCP_DPORT].copy_from_slice(&p.dport.to_be_bytes());
+        out[field::TCP_SPORT].copy_from_slice(&p.sport.to_be_bytes());
         out[field::TCP_SEQ].copy_from_slice(&p.seq.to_be_bytes());
-        let mut sum = add_u32(add_u32(self.tcp_sum, dst), p.seq) + p.dport as u32;
+        let mut sum = add_u32(add_u32(self.tcp_sum, dst), p.seq) + p.dport as u32 + p.sport as u32;
         if self.ack_too {
             out[field::TCP_ACK].copy_from_slice(&p.seq.to_be_bytes());
             sum = add_u32(sum, p.seq);
@@ -131,12 +137,19 @@ mod tests {
     ];
 
     fn probe() -> Probe {
-        Probe { dst_mac: MacAddr::new(2, 0, 0, 0, 0, 2), dst: Ipv4Addr::new(198, 18, 0, 2), dport: 80, seq: 0x0102_0304, ip_id: 0x0506 }
+        Probe {
+            dst_mac: MacAddr::new(2, 0, 0, 0, 0, 2),
+            dst: Ipv4Addr::new(198, 18, 0, 2),
+            dport: 80,
+            sport: 40000,
+            seq: 0x0102_0304,
+            ip_id: 0x0506,
+        }
     }
 
     #[test]
     fn constructs_the_reference_frame() {
-        let t = TcpTemplate::syn(MacAddr::new(2, 0, 0, 0, 0, 1), Ipv4Addr::new(198, 18, 0, 1), 40000, 64, 1024);
+        let t = TcpTemplate::syn(MacAddr::new(2, 0, 0, 0, 0, 1), Ipv4Addr::new(198, 18, 0, 1), 64, 1024);
         let mut out = [0u8; 128];
         let n = t.write(&probe(), &mut out);
         assert_eq!(&out[..n], &SYN_FRAME[..]);
@@ -155,7 +168,7 @@ mod tests {
 
     #[test]
     fn patched_checksums_equal_full_recomputation() {
-        let t = TcpTemplate::syn(MacAddr::new(2, 0, 0, 0, 0, 1), Ipv4Addr::new(198, 18, 0, 1), 61000, 53, 1024);
+        let t = TcpTemplate::syn(MacAddr::new(2, 0, 0, 0, 0, 1), Ipv4Addr::new(198, 18, 0, 1), 53, 1024);
         let mut out = [0u8; FRAME_LEN];
         let mut x = 0x1234_5678u32;
         for _ in 0..10_000 {
@@ -164,6 +177,7 @@ mod tests {
                 dst_mac: MacAddr::zero(),
                 dst: Ipv4Addr::from(x.rotate_left(7)),
                 dport: (x >> 9) as u16,
+                sport: (x >> 13) as u16,
                 seq: x ^ 0xa5a5_5a5a,
                 ip_id: (x >> 3) as u16,
             };
@@ -177,7 +191,7 @@ mod tests {
 
     #[test]
     fn ack_probes_carry_the_cookie_in_both_numbers() {
-        let t = TcpTemplate::new(MacAddr::zero(), Ipv4Addr::new(198, 18, 0, 1), 40000, 64, 1024, TcpFlags::ACK | TcpFlags::FIN);
+        let t = TcpTemplate::new(MacAddr::zero(), Ipv4Addr::new(198, 18, 0, 1), 64, 1024, TcpFlags::ACK | TcpFlags::FIN);
         let mut out = [0u8; FRAME_LEN];
         t.write(&probe(), &mut out);
         let ip = Ipv4Packet::new(&out[ETH..]).unwrap();
@@ -188,7 +202,7 @@ mod tests {
         );
         assert_eq!(tcp.get_checksum(), tcp::ipv4_checksum(&tcp, &ip.get_source(), &ip.get_destination()));
         // without ACK the acknowledgement number stays zero
-        let t = TcpTemplate::new(MacAddr::zero(), Ipv4Addr::new(198, 18, 0, 1), 40000, 64, 1024, TcpFlags::FIN);
+        let t = TcpTemplate::new(MacAddr::zero(), Ipv4Addr::new(198, 18, 0, 1), 64, 1024, TcpFlags::FIN);
         t.write(&probe(), &mut out);
         let ip = Ipv4Packet::new(&out[ETH..]).unwrap();
         assert_eq!(TcpPacket::new(ip.payload()).unwrap().get_acknowledgement(), 0);
