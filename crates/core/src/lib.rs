@@ -6,6 +6,7 @@ pub mod cookie;
 pub mod error;
 pub mod net;
 pub mod packet;
+pub mod pcap;
 pub mod permute;
 pub mod rate;
 pub mod record;

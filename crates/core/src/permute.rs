@@ -6,6 +6,8 @@
 #[derive(Clone, Debug)]
 pub struct Permutation {
     n: u64,
+    /// `-r`: positions are indices, in order
+    identity: bool,
     half_bits: u32,
     mask: u64,
     keys: [u64; ROUNDS],
@@ -34,7 +36,12 @@ impl Permutation {
             s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
             *k = mix(s, 0x5851_f42d_4c95_7f2d);
         }
-        Self { n, half_bits, mask, keys }
+        Self { n, identity: false, half_bits, mask, keys }
+    }
+
+    /// The identity on `[0, n)`: probes go out in address and port order.
+    pub fn sequential(n: u64) -> Self {
+        Self { identity: true, ..Self::new(n, 0) }
     }
 
     pub fn len(&self) -> u64 {
@@ -70,6 +77,9 @@ impl Permutation {
     /// The index sent at position `pos` (pos < n).
     #[inline]
     pub fn at(&self, pos: u64) -> u64 {
+        if self.identity {
+            return pos;
+        }
         let mut x = self.encrypt(pos);
         while x >= self.n {
             x = self.encrypt(x);
@@ -80,6 +90,9 @@ impl Permutation {
     /// The position at which `index` is sent (index < n): the inverse of `at`.
     #[inline]
     pub fn position_of(&self, index: u64) -> u64 {
+        if self.identity {
+            return index;
+        }
         let mut x = self.decrypt(index);
         while x >= self.n {
             x = self.decrypt(x);
@@ -129,6 +142,13 @@ mod tests {
             assert!(i < n);
             assert_eq!(p.position_of(i), pos);
         }
+    }
+
+    #[test]
+    fn sequential_is_the_identity() {
+        let p = Permutation::sequential(10);
+        assert_eq!((0..10).map(|i| p.at(i)).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+        assert_eq!(p.position_of(7), 7);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! ```text
 //! off len field
 //!   0   1 kind: 1 = TCP reply, 2 = ICMP error quoting our probe, 3 = UDP reply,
-//!           4 = connect() outcome
+//!           4 = connect() outcome, 5 = probe sent (--packet-trace)
 //!   1   1 TCP flags of the reply (kind 1)
 //!   2   1 TTL of the reply's IP header
 //!   3   1 ICMP type (kind 2)
@@ -33,6 +33,9 @@ pub enum RecordKind {
     Icmp = 2,
     Udp = 3,
     Connect = 4,
+    /// `--packet-trace`: a probe left (window = source port, rtt_us = µs since start,
+    /// responder = our source address, tcp_flags = the probe's flags).
+    ProbeSent = 5,
 }
 
 /// One validated reply.

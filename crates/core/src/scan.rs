@@ -14,6 +14,7 @@ use crate::net::socket::{Direction, PacketSocket, RawIpSocket, Sender};
 use crate::packet::reply::{parse_frame, ProbeTuple, Reply};
 use crate::packet::template::{Probe, TcpTemplate};
 use crate::packet::udp::{self, UdpProbe, UdpTemplate, MAX_FRAME};
+use crate::pcap::PcapWriter;
 use crate::permute::Permutation;
 use crate::rate::RateLimiter;
 use crate::record::{Record, RecordKind, RECORD_SIZE};
@@ -53,6 +54,43 @@ pub struct ScanConfig {
     pub source_port: Option<u16>,
     /// UDP payloads by destination port (UDP scans only); other ports get empty datagrams.
     pub udp_payloads: HashMap<u16, Vec<u8>>,
+    /// `-r`: probes in address and port order instead of the seeded permutation.
+    pub sequential: bool,
+    /// `--shard i/N` as (i, N), i counted from 0: this run sends positions
+    /// [i·n/N, (i+1)·n/N) of the permutation, so N shards with one seed cover it exactly.
+    pub shard: Option<(u64, u64)>,
+    /// `--resume`: the first position to send (positions before it were done).
+    pub start_position: u64,
+    /// Build every packet, send none: no sockets, no routes, no replies.
+    pub dry_run: bool,
+    /// Write every frame sent (or built, in a dry run) to this pcap file.
+    pub pcap: Option<std::path::PathBuf>,
+    /// Also emit a ProbeSent record for every probe (`--packet-trace`).
+    pub trace: bool,
+}
+
+impl ScanConfig {
+    /// A SYN scan of `ranges` × `ports` with every other option at its default.
+    pub fn new(ranges: Vec<(u32, u32)>, ports: Vec<u16>) -> Self {
+        Self {
+            ranges,
+            ports,
+            technique: Technique::Syn,
+            rate: 10_000.0,
+            seed: 0,
+            max_retries: 10,
+            interface: None,
+            source: None,
+            source_port: None,
+            udp_payloads: HashMap::new(),
+            sequential: false,
+            shard: None,
+            start_position: 0,
+            dry_run: false,
+            pcap: None,
+            trace: false,
+        }
+    }
 }
 
 /// What the sink receives, always from the receive thread.
@@ -72,6 +110,9 @@ pub struct ScanInfo {
     pub source: Ipv4Addr,
     pub source_port: u16,
     pub total: u64,
+    /// The positions this run covers: [first, end).
+    pub first_position: u64,
+    pub end_position: u64,
     /// On-link targets that did not answer ARP, so got no probe.
     pub unresolved: Vec<Ipv4Addr>,
 }
@@ -86,6 +127,8 @@ pub struct ScanStats {
     pub elapsed: Duration,
     pub srtt_us: u64,
     pub finished: bool,
+    /// Every position before this one has been sent and resolved: where `--resume` starts.
+    pub resume_position: u64,
 }
 
 /// How frames reach each target's next hop.
@@ -125,6 +168,12 @@ struct Shared {
     finished: AtomicBool,
     /// one past the highest position sent
     sent_upto: AtomicU64,
+    /// every position below this is sent and resolved
+    resume_position: AtomicU64,
+    first_position: u64,
+    end_position: u64,
+    dry_run: bool,
+    trace: Option<Mutex<Vec<u8>>>,
     outstanding: AtomicI64,
     sent: AtomicU64,
     retransmits: AtomicU64,
@@ -196,36 +245,69 @@ impl Scan {
     /// Resolves the route, opens the sockets and starts both threads. Errors here are
     /// synchronous; errors later arrive as `ScanEvent::Done(Err(..))`.
     pub fn start(cfg: ScanConfig, sink: Sink) -> Result<Scan> {
-        if !(cfg.rate.is_finite() && cfg.rate > 0.0) {
+        // an infinite rate means "as fast as the sender goes" (dry runs, benchmarks)
+        if cfg.rate.is_nan() || cfg.rate <= 0.0 {
             return Err(Error::InvalidOptions(format!("rate must be a positive number of packets per second, not {}", cfg.rate)));
         }
         if cfg.max_retries > MAX_RETRIES_LIMIT {
             return Err(Error::InvalidOptions(format!("max-retries may be at most {MAX_RETRIES_LIMIT}")));
         }
         let space = ProbeSpace::new(cfg.ranges.clone(), cfg.ports.clone())?;
-        // open the receiving socket first: it is where missing privileges show
-        let route = plan_route(&cfg, &space)?;
-        let rx = PacketSocket::open(&route.iface, ETH_P_IP)?;
-        rx.grow_receive_buffer(64 << 20);
-        rx.set_receive_timeout(Duration::from_millis(10))?;
-        let tx = if route.loopback {
-            Sender::Loopback(RawIpSocket::open()?)
-        } else {
-            let s = PacketSocket::open(&route.iface, 0)?;
-            s.bypass_qdisc();
-            Sender::Link(s)
+        let total = space.len();
+        let (first, end) = match cfg.shard {
+            None => (0, total),
+            Some((i, n)) if n > 0 && i < n => {
+                let at = |k: u64| ((total as u128 * k as u128) / n as u128) as u64;
+                (at(i), at(i + 1))
+            }
+            Some((i, n)) => return Err(Error::InvalidOptions(format!("shard {}/{n} does not exist (1 ≤ i ≤ N)", i + 1))),
         };
-        let (next_hop, unresolved) = plan_next_hop(&route, &space)?;
+        let start_at = cfg.start_position.clamp(first, end);
+        let pcap = cfg.pcap.as_deref().map(PcapWriter::create).transpose()?;
+        let (route, rx, tx, next_hop, unresolved) = if cfg.dry_run {
+            // a dry run asks nothing of the network: no routes, no sockets, no ARP
+            let route = Route {
+                iface: cfg.interface.clone().unwrap_or_else(|| "none".into()),
+                source: cfg.source.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                gateway: None,
+                loopback: false,
+                src_mac: MacAddr::zero(),
+            };
+            (route, None, Sender::Null, NextHop::All(MacAddr::zero()), vec![])
+        } else {
+            // open the receiving socket first: it is where missing privileges show
+            let route = plan_route(&cfg, &space)?;
+            let rx = PacketSocket::open(&route.iface, ETH_P_IP)?;
+            rx.grow_receive_buffer(64 << 20);
+            rx.set_receive_timeout(Duration::from_millis(10))?;
+            let tx = if route.loopback {
+                Sender::Loopback(RawIpSocket::open()?)
+            } else {
+                let s = PacketSocket::open(&route.iface, 0)?;
+                s.bypass_qdisc();
+                Sender::Link(s)
+            };
+            let (next_hop, unresolved) = plan_next_hop(&route, &space)?;
+            (route, Some(rx), tx, next_hop, unresolved)
+        };
         let sport = cfg.source_port.unwrap_or_else(|| {
             let mut b = [0u8; 2];
             let _ = getrandom::getrandom(&mut b);
             32768 + u16::from_le_bytes(b) % (61000 - 32768)
         });
-        let total = space.len();
-        let info = ScanInfo { interface: route.iface.clone(), source: route.source, source_port: sport, total, unresolved };
+        let info = ScanInfo {
+            interface: route.iface.clone(),
+            source: route.source,
+            source_port: sport,
+            total,
+            first_position: first,
+            end_position: end,
+            unresolved,
+        };
         let shared = Arc::new(Shared {
-            perm: Permutation::new(total, cfg.seed),
-            window: Window::new(total),
+            perm: if cfg.sequential { Permutation::sequential(total) } else { Permutation::new(total, cfg.seed) },
+            // a dry run has nothing in flight
+            window: Window::new(if cfg.dry_run { 0 } else { end - start_at }),
             space,
             key: CookieKey::random(),
             route,
@@ -239,7 +321,12 @@ impl Scan {
             abort: AtomicBool::new(false),
             tx_done: AtomicBool::new(false),
             finished: AtomicBool::new(false),
-            sent_upto: AtomicU64::new(0),
+            sent_upto: AtomicU64::new(start_at),
+            resume_position: AtomicU64::new(start_at),
+            first_position: start_at,
+            end_position: end,
+            dry_run: cfg.dry_run,
+            trace: cfg.trace.then(|| Mutex::new(Vec::new())),
             outstanding: AtomicI64::new(0),
             sent: AtomicU64::new(0),
             retransmits: AtomicU64::new(0),
@@ -253,7 +340,7 @@ impl Scan {
         let t_tx = std::thread::Builder::new()
             .name("ferroscan-tx".into())
             .spawn(move || {
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| send_loop(&s1, &tx, &next_hop, rate)))
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| send_loop(&s1, &tx, &next_hop, rate, pcap)))
                     .unwrap_or_else(|p| Err(from_panic(p)));
                 if let Err(e) = r {
                     if let Ok(mut slot) = s1.tx_error.lock() {
@@ -268,7 +355,7 @@ impl Scan {
             .name("ferroscan-rx".into())
             .spawn(move || {
                 let mut sink = sink;
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| receive_loop(&s2, &rx, &mut sink)))
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| receive_loop(&s2, rx.as_ref(), &mut sink)))
                     .unwrap_or_else(|p| Err(from_panic(p)));
                 let r = match r {
                     Ok(()) => s2.tx_error.lock().ok().and_then(|mut g| g.take()).map_or(Ok(()), Err),
@@ -303,6 +390,7 @@ impl Scan {
             elapsed: s.start.elapsed(),
             srtt_us: s.rtt.srtt_us(),
             finished: s.finished.load(Ordering::Acquire),
+            resume_position: s.resume_position.load(Ordering::Acquire),
         }
     }
 
@@ -327,38 +415,40 @@ impl Drop for Scan {
     }
 }
 
-fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result<()> {
-    let n = s.space.len();
+fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64, mut pcap: Option<PcapWriter>) -> Result<()> {
+    let n = s.end_position;
     let cap = s.window.capacity();
-    let mut limiter = RateLimiter::new(rate);
+    let mut limiter = rate.is_finite().then(|| RateLimiter::new(rate));
     // one queue per attempt number: each stays ordered by position and by deadline
     let mut queues: Vec<VecDeque<(u64, u64)>> = (0..=s.max_retries).map(|_| VecDeque::new()).collect();
     let mut frames = vec![[0u8; MAX_FRAME]; SEND_BATCH];
     let mut lens = [0usize; SEND_BATCH];
+    let mut traced: Vec<u8> = Vec::new();
     let template = if s.technique.is_tcp() {
         Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, 64, 1024, s.technique.flags()))
     } else {
         Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone()))
     };
-    let mut next_pos = 0u64;
+    let mut next_pos = s.first_position;
     loop {
         if s.abort.load(Ordering::Acquire) {
-            return Ok(());
+            break;
         }
         let now = s.now_us();
         let oldest = queues.iter().filter_map(|q| q.front().map(|e| e.0)).min();
+        s.resume_position.store(oldest.unwrap_or(next_pos).min(next_pos), Ordering::Release);
         let can_start = next_pos < n && oldest.is_none_or(|o| next_pos - o < cap);
         let due = queues.iter().any(|q| q.front().is_some_and(|e| e.1 <= now));
         if !can_start && !due {
             if next_pos >= n && s.outstanding.load(Ordering::Acquire) <= 0 {
-                return Ok(());
+                break;
             }
             // nothing to send until the earliest deadline (or an answer empties the queues)
             let earliest = queues.iter().filter_map(|q| q.front().map(|e| e.1)).min().unwrap_or(now + 1000);
             std::thread::sleep(Duration::from_micros(earliest.saturating_sub(now).clamp(50, 5000)));
             continue;
         }
-        let budget = limiter.acquire(SEND_BATCH as u64) as usize;
+        let budget = limiter.as_mut().map_or(SEND_BATCH, |l| l.acquire(SEND_BATCH as u64) as usize);
         let now = s.now_us();
         let timeout = s.rtt.timeout_us();
         let mut k = 0usize;
@@ -391,6 +481,7 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
                     continue;
                 };
                 lens[k] = write_probe(s, &template, mac, addr, port, next, &mut frames[k]);
+                trace_probe(s, &mut traced, addr, port, next, now);
                 k += 1;
                 s.retransmits.fetch_add(1, Ordering::Relaxed);
                 queues[next as usize].push_back((pos, now + timeout));
@@ -408,19 +499,69 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64) -> Result
             let Some(mac) = next_hop.mac(addr) else {
                 continue;
             };
-            s.window.start(pos, now as u32);
-            s.outstanding.fetch_add(1, Ordering::AcqRel);
             lens[k] = write_probe(s, &template, mac, addr, port, 0, &mut frames[k]);
+            trace_probe(s, &mut traced, addr, port, 0, now);
             k += 1;
-            queues[0].push_back((pos, now + timeout));
-            s.sent_upto.store(next_pos, Ordering::Release);
+            if !s.dry_run {
+                s.window.start(pos, now as u32);
+                s.outstanding.fetch_add(1, Ordering::AcqRel);
+                queues[0].push_back((pos, now + timeout));
+            }
         }
         if k > 0 {
+            if let Some(p) = pcap.as_mut() {
+                for (f, len) in frames[..k].iter().zip(&lens[..k]) {
+                    p.write(&f[..*len])?;
+                }
+            }
+            // published before the frames leave: a reply may beat the send call's return
+            s.sent_upto.store(next_pos, Ordering::Release);
             let refs: Vec<&[u8]> = frames[..k].iter().zip(&lens[..k]).map(|(f, n)| &f[..*n]).collect();
             sock.send(&refs)?;
             s.sent.fetch_add(k as u64, Ordering::Relaxed);
+            if let (Some(t), false) = (&s.trace, traced.is_empty()) {
+                if let Ok(mut g) = t.lock() {
+                    g.append(&mut traced);
+                }
+            }
         }
     }
+    let oldest = queues.iter().filter_map(|q| q.front().map(|e| e.0)).min();
+    s.resume_position.store(oldest.unwrap_or(next_pos).min(next_pos), Ordering::Release);
+    if let Some(p) = pcap.as_mut() {
+        p.flush()?;
+    }
+    Ok(())
+}
+
+/// Appends a ProbeSent record when tracing (`--packet-trace`).
+#[inline]
+fn trace_probe(s: &Shared, out: &mut Vec<u8>, addr: u32, port: u16, attempt: u8, now_us: u64) {
+    if s.trace.is_none() {
+        return;
+    }
+    let sport = if !s.technique.is_tcp() {
+        udp::sport(s.key.cookie(s.route.source, 0, Ipv4Addr::from(addr), port), attempt)
+    } else if s.vary_sport {
+        s.sport + attempt as u16
+    } else {
+        s.sport
+    };
+    Record {
+        kind: RecordKind::ProbeSent,
+        tcp_flags: s.technique.flags(),
+        ttl: 64,
+        icmp_type: 0,
+        icmp_code: 0,
+        port,
+        window: sport,
+        technique: s.technique.code(),
+        attempt,
+        rtt_us: now_us as u32,
+        target: Ipv4Addr::from(addr),
+        responder: s.route.source,
+    }
+    .emit(out);
 }
 
 /// The per-probe frame writer of the scan's technique.
@@ -518,13 +659,27 @@ fn check_udp(s: &Shared, probe: &ProbeTuple) -> Option<u8> {
     udp::check_sport(s.key.cookie(probe.src, 0, probe.dst, probe.dport), probe.sport, s.max_retries)
 }
 
-fn receive_loop(s: &Shared, sock: &PacketSocket, sink: &mut Sink) -> Result<()> {
+fn receive_loop(s: &Shared, sock: Option<&PacketSocket>, sink: &mut Sink) -> Result<()> {
     let mut buf = vec![0u8; 65536];
     let mut batch: Vec<u8> = Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE);
     let mut last_flush = Instant::now();
     let mut result = Ok(());
     loop {
-        match sock.recv(&mut buf) {
+        let got = match sock {
+            Some(sock) => sock.recv(&mut buf),
+            None => {
+                // a dry run: nothing to receive, only the trace to pass on
+                std::thread::sleep(Duration::from_millis(5));
+                Ok(None)
+            }
+        };
+        // probes traced so far go first, so each reply follows the probe it answers
+        if let Some(t) = &s.trace {
+            if let Ok(mut g) = t.lock() {
+                batch.append(&mut g);
+            }
+        }
+        match got {
             Ok(Some((len, Direction::Incoming))) => {
                 match parse_frame(&buf[..len]).and_then(|r| validate(s, &r)) {
                     Some((mut rec, pos)) => {
@@ -568,6 +723,13 @@ fn receive_loop(s: &Shared, sock: &PacketSocket, sink: &mut Sink) -> Result<()> 
             }
         }
         let done = s.tx_done.load(Ordering::Acquire);
+        if done {
+            if let Some(t) = &s.trace {
+                if let Ok(mut g) = t.lock() {
+                    batch.append(&mut g);
+                }
+            }
+        }
         if !batch.is_empty() && (done || batch.len() >= RECORDS_PER_BATCH * RECORD_SIZE || last_flush.elapsed() >= FLUSH_EVERY) {
             sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE))));
             last_flush = Instant::now();

@@ -34,7 +34,7 @@ pub struct NativeScanOptions {
     pub technique: String,
     /// TCP flags of the probe when technique is 'flags' (--scanflags), as a byte.
     pub tcp_flags: Option<u32>,
-    /// Packets per second, first sends and retransmissions together.
+    /// Packets per second, first sends and retransmissions together; Infinity for no limit.
     pub rate: f64,
     /// Seed of the permutation of (address × port).
     pub seed: Option<BigInt>,
@@ -48,6 +48,19 @@ pub struct NativeScanOptions {
     pub source_port: Option<u32>,
     /// UDP payloads by destination port (technique 'udp'); other ports get empty datagrams.
     pub udp_payloads: Option<Vec<UdpPayload>>,
+    /// `-r`: probes in address and port order instead of the seeded permutation.
+    pub sequential: Option<bool>,
+    /// `--shard i/N`: this run's shard, 1-based index and count.
+    pub shard_index: Option<u32>,
+    pub shard_count: Option<u32>,
+    /// `--resume`: the first position of the permutation to send (from a summary's resumePosition).
+    pub start_position: Option<f64>,
+    /// Build every packet and send none (no sockets, no routes, no privileges needed).
+    pub dry_run: Option<bool>,
+    /// Write every frame sent or built to this pcap file.
+    pub pcap: Option<String>,
+    /// Also hand out a record (kind 5) for every probe sent (`--packet-trace`).
+    pub trace: Option<bool>,
 }
 
 /// The payload sent to one UDP port.
@@ -74,6 +87,11 @@ pub struct NativeSummary {
     /// On-link targets that did not answer ARP and so got no probe (dotted quads).
     pub unresolved: Vec<String>,
     pub finished: bool,
+    /// The positions of the permutation this run covers: [firstPosition, endPosition).
+    pub first_position: f64,
+    pub end_position: f64,
+    /// Every position before this one is sent and resolved: pass it as startPosition to resume.
+    pub resume_position: f64,
 }
 
 fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
@@ -110,7 +128,34 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
         }
         udp_payloads.insert(port, p.payload.to_vec());
     }
-    Ok(ScanConfig { ranges, ports, technique, rate: o.rate, seed, max_retries, interface: o.interface, source, source_port, udp_payloads })
+    let shard = match (o.shard_index, o.shard_count) {
+        (None, None) => None,
+        (Some(i), Some(n)) if i >= 1 && i <= n => Some((i as u64 - 1, n as u64)),
+        (i, n) => return Err(invalid(format!("shard {}/{} does not exist (1 ≤ i ≤ N)", i.unwrap_or(0), n.unwrap_or(0)))),
+    };
+    let start_position = match o.start_position {
+        None => 0,
+        Some(p) if p.is_finite() && p >= 0.0 && p.fract() == 0.0 && p <= 2f64.powi(53) => p as u64,
+        Some(p) => return Err(invalid(format!("start position {p} is not a whole number of probes"))),
+    };
+    Ok(ScanConfig {
+        ranges,
+        ports,
+        technique,
+        rate: o.rate,
+        seed,
+        max_retries,
+        interface: o.interface,
+        source,
+        source_port,
+        udp_payloads,
+        sequential: o.sequential.unwrap_or(false),
+        shard,
+        start_position,
+        dry_run: o.dry_run.unwrap_or(false),
+        pcap: o.pcap.map(Into::into),
+        trace: o.trace.unwrap_or(false),
+    })
 }
 
 /// A running scan; batches are pulled with `nextBatch()`.
@@ -178,6 +223,9 @@ impl NativeScan {
             source_port: info.source_port as u32,
             unresolved: info.unresolved.iter().map(|a| a.to_string()).collect(),
             finished: st.finished,
+            first_position: info.first_position as f64,
+            end_position: info.end_position as f64,
+            resume_position: st.resume_position as f64,
         })
     }
 }

@@ -211,6 +211,8 @@ impl RawIpSocket {
 pub enum Sender {
     Link(PacketSocket),
     Loopback(RawIpSocket),
+    /// A dry run: frames are built and counted, never sent.
+    Null,
 }
 
 impl Sender {
@@ -218,6 +220,7 @@ impl Sender {
         match self {
             Sender::Link(s) => s.send_batch(frames),
             Sender::Loopback(s) => s.send_frames(frames),
+            Sender::Null => Ok(frames.len()),
         }
     }
 }
