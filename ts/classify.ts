@@ -6,7 +6,7 @@ import { RecordKind, TCP, type EngineRecord } from './records.js';
 
 export type PortState = 'open' | 'closed' | 'filtered' | 'unfiltered' | 'open|filtered' | 'closed|filtered';
 
-export type Technique = 'syn';
+export type Technique = 'syn' | 'ack' | 'window' | 'fin' | 'null' | 'xmas' | 'maimon' | 'flags' | 'udp';
 
 /** A port's state, why, and the TTL of the reply that decided it (0 for no-response). */
 export interface Verdict {
@@ -32,6 +32,10 @@ interface TechniqueTable {
   tcp: TcpRule[];
   /** Keyed "type/code"; ICMP errors not listed are ignored, as nmap ignores them. */
   icmp: Record<string, { state: PortState; reason: string }>;
+  /** ICMP entries that apply only when the target itself sent the error (UDP's port-unreach). */
+  icmpFromTarget?: Record<string, { state: PortState; reason: string }>;
+  /** The verdict for any UDP datagram from the probed port (UDP scan). */
+  udp?: { state: PortState; reason: string };
   noResponse: { state: PortState; reason: string };
   /** States no later reply may change. */
   final: ReadonlySet<PortState>;
@@ -51,17 +55,70 @@ const ICMP_FILTERED: TechniqueTable['icmp'] = {
   '11/1': { state: 'filtered', reason: 'time-exceeded' },
 };
 
+const SYN_RULES: TcpRule[] = [
+  { set: TCP.SYN | TCP.ACK, clear: 0, state: 'open', reason: 'syn-ack' },
+  { set: TCP.RST, clear: 0, state: 'closed', reason: 'reset' },
+  // A bare SYN is the "split handshake" (RFC 793 simultaneous open): still a listener.
+  { set: TCP.SYN, clear: TCP.ACK, state: 'open', reason: 'split-handshake-syn' },
+];
+
+/** FIN, NULL, Xmas and Maimon probes: an RFC 793 stack resets closed ports and stays
+ *  silent on open ones, so silence is only "open|filtered". */
+function stealth(title: string): TechniqueTable {
+  return {
+    title,
+    tcp: [{ set: TCP.RST, clear: 0, state: 'closed', reason: 'reset' }],
+    icmp: ICMP_FILTERED,
+    noResponse: { state: 'open|filtered', reason: 'no-response' },
+    final: new Set<PortState>(['closed']),
+  };
+}
+
 export const TECHNIQUES: Record<Technique, TechniqueTable> = {
   syn: {
     title: 'SYN Stealth Scan',
-    tcp: [
-      { set: TCP.SYN | TCP.ACK, clear: 0, state: 'open', reason: 'syn-ack' },
-      { set: TCP.RST, clear: 0, state: 'closed', reason: 'reset' },
-      // A bare SYN is the "split handshake" (RFC 793 simultaneous open): still a listener.
-      { set: TCP.SYN, clear: TCP.ACK, state: 'open', reason: 'split-handshake-syn' },
-    ],
+    tcp: SYN_RULES,
     icmp: ICMP_FILTERED,
     noResponse: { state: 'filtered', reason: 'no-response' },
+    final: new Set<PortState>(['open', 'closed']),
+  },
+  // An ACK reaches open and closed ports alike: a RST only says no filter dropped it.
+  ack: {
+    title: 'ACK Scan',
+    tcp: [{ set: TCP.RST, clear: 0, state: 'unfiltered', reason: 'reset' }],
+    icmp: ICMP_FILTERED,
+    noResponse: { state: 'filtered', reason: 'no-response' },
+    final: new Set<PortState>(['unfiltered']),
+  },
+  // The Window scan reads the RST's window, which some stacks set non-zero on open ports.
+  // Rule order matters: a zero window is tested through the window field in classify().
+  window: {
+    title: 'Window Scan',
+    tcp: [{ set: TCP.RST, clear: 0, state: 'open', reason: 'reset' }],
+    icmp: ICMP_FILTERED,
+    noResponse: { state: 'filtered', reason: 'no-response' },
+    final: new Set<PortState>(['open', 'closed']),
+  },
+  fin: stealth('FIN Scan'),
+  null: stealth('NULL Scan'),
+  xmas: stealth('XMAS Scan'),
+  maimon: stealth('Maimon Scan'),
+  // --scanflags: nmap reads the replies as a SYN scan does.
+  flags: {
+    title: 'Custom Scan',
+    tcp: SYN_RULES,
+    icmp: ICMP_FILTERED,
+    noResponse: { state: 'filtered', reason: 'no-response' },
+    final: new Set<PortState>(['open', 'closed']),
+  },
+  udp: {
+    title: 'UDP Scan',
+    tcp: [],
+    udp: { state: 'open', reason: 'udp-response' },
+    // port-unreachable means closed only when the target says so; from a router it is a filter
+    icmp: ICMP_FILTERED,
+    icmpFromTarget: { '3/3': { state: 'closed', reason: 'port-unreach' } },
+    noResponse: { state: 'open|filtered', reason: 'no-response' },
     final: new Set<PortState>(['open', 'closed']),
   },
 };
@@ -71,10 +128,17 @@ export function classify(record: EngineRecord, technique: Technique = 'syn'): Ve
   const table = TECHNIQUES[technique];
   if (record.kind === RecordKind.Tcp) {
     const rule = table.tcp.find((r) => (record.flags & r.set) === r.set && (record.flags & r.clear) === 0);
-    return rule && { state: rule.state, reason: rule.reason, ttl: record.ttl };
+    if (!rule) return undefined;
+    // Window scan: the same RST means closed when its window is zero
+    const state = technique === 'window' && record.window === 0 ? 'closed' : rule.state;
+    return { state, reason: rule.reason, ttl: record.ttl };
+  }
+  if (record.kind === RecordKind.Udp) {
+    return table.udp && { state: table.udp.state, reason: table.udp.reason, ttl: record.ttl };
   }
   if (record.kind === RecordKind.Icmp) {
-    const entry = table.icmp[`${record.icmpType}/${record.icmpCode}`];
+    const key = `${record.icmpType}/${record.icmpCode}`;
+    const entry = (record.responder === record.address ? table.icmpFromTarget?.[key] : undefined) ?? table.icmp[key];
     if (!entry) return undefined;
     const verdict: Verdict = { state: entry.state, reason: entry.reason, ttl: record.ttl };
     if (record.responder !== record.address) verdict.reasonIp = record.responder;

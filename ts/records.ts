@@ -9,6 +9,10 @@ export const enum RecordKind {
   Tcp = 1,
   /** An ICMP error quoting one of our probes (type, code, responder address). */
   Icmp = 2,
+  /** A UDP datagram from the probed port (window holds its payload length). */
+  Udp = 3,
+  /** The outcome of a connect() (window holds the errno, 0 = connected). */
+  Connect = 4,
 }
 
 /** TCP flag bits as they appear in the `flags` field. */
