@@ -2,6 +2,7 @@
 //! seeded random order at a limited rate, validates replies statelessly with a keyed
 //! cookie, and hands out packed records. Knows nothing of Node or napi.
 
+pub mod connect;
 pub mod cookie;
 pub mod error;
 pub mod net;

@@ -6,6 +6,7 @@
 //! maps it back to its send position, deduplicates through the window, and hands packed
 //! records to the sink in batches. The scan ends when every probe is answered or given up.
 
+use crate::connect;
 use crate::cookie::CookieKey;
 use crate::error::{from_panic, Error, Result};
 use crate::net::neighbor;
@@ -264,10 +265,11 @@ impl Scan {
         };
         let start_at = cfg.start_position.clamp(first, end);
         let pcap = cfg.pcap.as_deref().map(PcapWriter::create).transpose()?;
-        let (route, rx, tx, next_hop, unresolved) = if cfg.dry_run {
-            // a dry run asks nothing of the network: no routes, no sockets, no ARP
+        let (route, rx, tx, next_hop, unresolved) = if cfg.dry_run || !cfg.technique.is_raw() {
+            // a dry run asks nothing of the network: no routes, no sockets, no ARP; the
+            // connect scan leaves routing to the kernel
             let route = Route {
-                iface: cfg.interface.clone().unwrap_or_else(|| "none".into()),
+                iface: cfg.interface.clone().unwrap_or_else(|| if cfg.dry_run { "none".into() } else { "kernel".into() }),
                 source: cfg.source.unwrap_or(Ipv4Addr::UNSPECIFIED),
                 gateway: None,
                 loopback: false,
@@ -335,6 +337,22 @@ impl Scan {
             discarded: AtomicU64::new(0),
             tx_error: Mutex::new(None),
         });
+        if !cfg.technique.is_raw() && !cfg.dry_run {
+            let s1 = shared.clone();
+            let rate = cfg.rate;
+            let t = std::thread::Builder::new()
+                .name("ferroscan-connect".into())
+                .spawn(move || {
+                    let mut sink = sink;
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| connect_loop(&s1, rate, &mut sink)))
+                        .unwrap_or_else(|p| Err(from_panic(p)));
+                    s1.tx_done.store(true, Ordering::Release);
+                    s1.finished.store(true, Ordering::Release);
+                    sink(ScanEvent::Done(r));
+                })
+                .map_err(|e| Error::io("starting the connect thread", e))?;
+            return Ok(Scan { shared, info, threads: vec![t] });
+        }
         let s1 = shared.clone();
         let rate = cfg.rate;
         let t_tx = std::thread::Builder::new()
@@ -413,6 +431,41 @@ impl Drop for Scan {
             }
         }
     }
+}
+
+/// The connect scan on this thread, records batched to the sink as the raw path does.
+fn connect_loop(s: &Shared, rate: f64, sink: &mut Sink) -> Result<()> {
+    let cs = connect::ConnectShared {
+        space: &s.space,
+        perm: &s.perm,
+        first: s.first_position,
+        end: s.end_position,
+        max_retries: s.max_retries,
+        rtt: &s.rtt,
+        start: s.start,
+        abort: &s.abort,
+        sent: &s.sent,
+        retransmits: &s.retransmits,
+        received: &s.received,
+        resume_position: &s.resume_position,
+    };
+    let mut batch: Vec<u8> = Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE);
+    let mut last_flush = Instant::now();
+    let mut emit = |rec: Option<Record>| {
+        if let Some(r) = rec {
+            r.emit(&mut batch);
+            s.records.fetch_add(1, Ordering::Relaxed);
+        }
+        if !batch.is_empty() && (batch.len() >= RECORDS_PER_BATCH * RECORD_SIZE || last_flush.elapsed() >= FLUSH_EVERY) {
+            sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE))));
+            last_flush = Instant::now();
+        }
+    };
+    let r = connect::run(&cs, rate, connect::DEFAULT_PARALLELISM, &mut emit);
+    if !batch.is_empty() {
+        sink(ScanEvent::Batch(batch));
+    }
+    r
 }
 
 fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64, mut pcap: Option<PcapWriter>) -> Result<()> {

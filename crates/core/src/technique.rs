@@ -23,6 +23,8 @@ pub enum Technique {
     Flags(u8),
     /// UDP datagrams with per-port payloads.
     Udp,
+    /// Full TCP connect() through the kernel (`-sT`): no raw sockets needed.
+    Connect,
 }
 
 impl Technique {
@@ -36,6 +38,7 @@ impl Technique {
             "window" => Technique::Window,
             "maimon" => Technique::Maimon,
             "udp" => Technique::Udp,
+            "connect" => Technique::Connect,
             "flags" => Technique::Flags(flags.ok_or_else(|| Error::InvalidOptions("technique \"flags\" needs the flags".into()))?),
             other => return Err(Error::InvalidOptions(format!("unknown technique {other:?}"))),
         })
@@ -45,11 +48,16 @@ impl Technique {
         self != Technique::Udp
     }
 
+    /// Whether probes are crafted and sent raw (everything but the connect scan).
+    pub fn is_raw(self) -> bool {
+        self != Technique::Connect
+    }
+
     /// The flags of the probe (0 for UDP).
     pub fn flags(self) -> u8 {
         match self {
             Technique::Udp => 0,
-            Technique::Syn => SYN,
+            Technique::Syn | Technique::Connect => SYN,
             Technique::Ack | Technique::Window => ACK,
             Technique::Fin => FIN,
             Technique::Null => 0,
@@ -71,6 +79,7 @@ impl Technique {
             Technique::Maimon => 7,
             Technique::Flags(_) => 8,
             Technique::Udp => 9,
+            Technique::Connect => 10,
         }
     }
 

@@ -30,7 +30,7 @@ pub struct NativeScanOptions {
     /// Destination ports, each 0..65535, no duplicates.
     pub ports: Vec<u32>,
     /// Probe technique.
-    #[napi(ts_type = "'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'window' | 'maimon' | 'flags' | 'udp'")]
+    #[napi(ts_type = "'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'window' | 'maimon' | 'flags' | 'udp' | 'connect'")]
     pub technique: String,
     /// TCP flags of the probe when technique is 'flags' (--scanflags), as a byte.
     pub tcp_flags: Option<u32>,
