@@ -2,6 +2,7 @@
 //! seeded random order at a limited rate, validates replies statelessly with a keyed
 //! cookie, and hands out packed records. Knows nothing of Node or napi.
 
+pub mod congestion;
 pub mod connect;
 pub mod cookie;
 pub mod error;
@@ -14,7 +15,7 @@ pub mod record;
 pub mod scan;
 pub mod space;
 pub mod technique;
-mod timing;
+pub mod timing;
 mod window;
 
 pub use error::{Error, Result};

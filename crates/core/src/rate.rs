@@ -23,6 +23,18 @@ impl RateLimiter {
         Self { per_packet_ns, burst, start: Instant::now(), granted: 0, base_ns: 0.0 }
     }
 
+    /// Changes the rate from now on, without a burst or a stall at the switch.
+    pub fn set_rate(&mut self, rate: f64, elapsed: Duration) {
+        let per_packet_ns = 1e9 / rate.max(1e-3);
+        if (per_packet_ns - self.per_packet_ns).abs() < f64::EPSILON {
+            return;
+        }
+        // restart the schedule at the packets granted so far, as of now
+        self.base_ns = elapsed.as_nanos() as f64 - self.granted as f64 * per_packet_ns;
+        self.per_packet_ns = per_packet_ns;
+        self.burst = ((rate / 1000.0) as u64).clamp(1, 256);
+    }
+
     /// How many packets may be sent at `elapsed` since start (at most `want`); when none,
     /// how long to wait before asking again.
     pub fn grant_at(&mut self, elapsed: Duration, want: u64) -> Result<u64, Duration> {
@@ -89,6 +101,29 @@ mod tests {
         // after a second of silence, no more than a burst goes at once
         let n = rl.grant_at(Duration::from_secs(1), 10_000).unwrap();
         assert!(n <= 256, "burst of {n}");
+    }
+
+    #[test]
+    fn changes_rate_midway_without_a_burst() {
+        let mut rl = RateLimiter::new(10_000.0);
+        let mut sent = 0u64;
+        let mut t = 0u64;
+        while t < 1_000_000 {
+            if let Ok(n) = rl.grant_at(Duration::from_micros(t), 64) {
+                sent += n;
+            }
+            t += 5;
+        }
+        rl.set_rate(1000.0, Duration::from_micros(t));
+        let mut later = 0u64;
+        while t < 2_000_000 {
+            if let Ok(n) = rl.grant_at(Duration::from_micros(t), 64) {
+                later += n;
+            }
+            t += 5;
+        }
+        assert!((9_900..=10_100).contains(&sent), "{sent}");
+        assert!((990..=1_010).contains(&later), "{later}");
     }
 
     #[test]

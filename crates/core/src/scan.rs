@@ -6,6 +6,7 @@
 //! maps it back to its send position, deduplicates through the window, and hands packed
 //! records to the sink in batches. The scan ends when every probe is answered or given up.
 
+use crate::congestion::{self, Congestion};
 use crate::connect;
 use crate::cookie::CookieKey;
 use crate::error::{from_panic, Error, Result};
@@ -21,7 +22,7 @@ use crate::rate::RateLimiter;
 use crate::record::{Record, RecordKind, RECORD_SIZE};
 use crate::space::ProbeSpace;
 use crate::technique::Technique;
-use crate::timing::RttEstimator;
+use crate::timing::{RttBounds, RttEstimator};
 use crate::window::{Mark, Window};
 use pnet_base::MacAddr;
 use std::collections::{HashMap, VecDeque};
@@ -68,6 +69,12 @@ pub struct ScanConfig {
     pub pcap: Option<std::path::PathBuf>,
     /// Also emit a ProbeSent record for every probe (`--packet-trace`).
     pub trace: bool,
+    /// Retransmission timeout bounds (`--initial-rtt-timeout`, `--min-/--max-rtt-timeout`).
+    pub rtt: RttBounds,
+    /// The adaptive rate never goes below this (`--min-rate`); 0 for no floor.
+    pub min_rate: f64,
+    /// Adapt the rate to loss (see congestion.rs); off, the rate stays at `rate`.
+    pub adaptive: bool,
 }
 
 impl ScanConfig {
@@ -90,6 +97,9 @@ impl ScanConfig {
             dry_run: false,
             pcap: None,
             trace: false,
+            rtt: RttBounds::default(),
+            min_rate: 0.0,
+            adaptive: true,
         }
     }
 }
@@ -179,6 +189,9 @@ struct Shared {
     sent: AtomicU64,
     retransmits: AtomicU64,
     received: AtomicU64,
+    /// replies to first sends and to retransmissions: the congestion signal
+    first_answers: AtomicU64,
+    retry_answers: AtomicU64,
     records: AtomicU64,
     discarded: AtomicU64,
     tx_error: Mutex<Option<Error>>,
@@ -318,7 +331,7 @@ impl Scan {
             technique: cfg.technique,
             udp_payloads: cfg.udp_payloads.clone(),
             max_retries: cfg.max_retries,
-            rtt: RttEstimator::default(),
+            rtt: RttEstimator::new(cfg.rtt),
             start: Instant::now(),
             abort: AtomicBool::new(false),
             tx_done: AtomicBool::new(false),
@@ -333,6 +346,8 @@ impl Scan {
             sent: AtomicU64::new(0),
             retransmits: AtomicU64::new(0),
             received: AtomicU64::new(0),
+            first_answers: AtomicU64::new(0),
+            retry_answers: AtomicU64::new(0),
             records: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             tx_error: Mutex::new(None),
@@ -358,7 +373,8 @@ impl Scan {
         let t_tx = std::thread::Builder::new()
             .name("ferroscan-tx".into())
             .spawn(move || {
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| send_loop(&s1, &tx, &next_hop, rate, pcap)))
+                let control = (cfg.adaptive && !cfg.dry_run).then(|| Congestion::new(rate, cfg.min_rate));
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| send_loop(&s1, &tx, &next_hop, rate, control, pcap)))
                     .unwrap_or_else(|p| Err(from_panic(p)));
                 if let Err(e) = r {
                     if let Ok(mut slot) = s1.tx_error.lock() {
@@ -468,7 +484,14 @@ fn connect_loop(s: &Shared, rate: f64, sink: &mut Sink) -> Result<()> {
     r
 }
 
-fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64, mut pcap: Option<PcapWriter>) -> Result<()> {
+fn send_loop(
+    s: &Shared,
+    sock: &Sender,
+    next_hop: &NextHop,
+    rate: f64,
+    mut control: Option<Congestion>,
+    mut pcap: Option<PcapWriter>,
+) -> Result<()> {
     let n = s.end_position;
     let cap = s.window.capacity();
     let mut limiter = rate.is_finite().then(|| RateLimiter::new(rate));
@@ -483,9 +506,24 @@ fn send_loop(s: &Shared, sock: &Sender, next_hop: &NextHop, rate: f64, mut pcap:
         Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone()))
     };
     let mut next_pos = s.first_position;
+    let mut epoch = (Instant::now(), 0u64, 0u64, 0u64);
     loop {
         if s.abort.load(Ordering::Acquire) {
             break;
+        }
+        if let Some(c) = control.as_mut() {
+            if epoch.0.elapsed() >= congestion::EPOCH {
+                let (f, r, x) = (
+                    s.first_answers.load(Ordering::Relaxed),
+                    s.retry_answers.load(Ordering::Relaxed),
+                    s.retransmits.load(Ordering::Relaxed),
+                );
+                let new_rate = c.epoch(f - epoch.1, r - epoch.2, x - epoch.3);
+                if let Some(l) = limiter.as_mut() {
+                    l.set_rate(new_rate, s.start.elapsed());
+                }
+                epoch = (Instant::now(), f, r, x);
+            }
         }
         let now = s.now_us();
         let oldest = queues.iter().filter_map(|q| q.front().map(|e| e.0)).min();
@@ -743,6 +781,7 @@ fn receive_loop(s: &Shared, sock: Option<&PacketSocket>, sink: &mut Sink) -> Res
                         } else {
                             let emit = match s.window.mark(pos) {
                                 Mark::First { resolved_now, last_attempt, sent_at_us } => {
+                                    if rec.attempt == 0 { &s.first_answers } else { &s.retry_answers }.fetch_add(1, Ordering::Relaxed);
                                     if resolved_now {
                                         s.outstanding.fetch_sub(1, Ordering::AcqRel);
                                     }

@@ -7,21 +7,41 @@ pub const INITIAL_TIMEOUT_US: u64 = 1_000_000;
 pub const MIN_TIMEOUT_US: u64 = 100_000;
 pub const MAX_TIMEOUT_US: u64 = 10_000_000;
 
+/// The bounds of the retransmission timeout (nmap's --initial/--min/--max-rtt-timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RttBounds {
+    pub initial_us: u64,
+    pub min_us: u64,
+    pub max_us: u64,
+}
+
+impl Default for RttBounds {
+    fn default() -> Self {
+        Self { initial_us: INITIAL_TIMEOUT_US, min_us: MIN_TIMEOUT_US, max_us: MAX_TIMEOUT_US }
+    }
+}
+
 /// Written by the receive thread, read by the send thread.
 #[derive(Debug)]
 pub struct RttEstimator {
     srtt_us: AtomicU64,
     rttvar_us: AtomicU64,
     timeout_us: AtomicU64,
+    bounds: RttBounds,
 }
 
 impl Default for RttEstimator {
     fn default() -> Self {
-        Self { srtt_us: AtomicU64::new(0), rttvar_us: AtomicU64::new(0), timeout_us: AtomicU64::new(INITIAL_TIMEOUT_US) }
+        Self::new(RttBounds::default())
     }
 }
 
 impl RttEstimator {
+    pub fn new(bounds: RttBounds) -> Self {
+        let initial = bounds.initial_us.clamp(bounds.min_us, bounds.max_us.max(bounds.min_us));
+        Self { srtt_us: AtomicU64::new(0), rttvar_us: AtomicU64::new(0), timeout_us: AtomicU64::new(initial), bounds }
+    }
+
     /// Adds one measurement (only from a probe that was not retransmitted: Karn's rule).
     pub fn observe(&self, rtt_us: u64) {
         let srtt = self.srtt_us.load(Ordering::Relaxed);
@@ -34,7 +54,8 @@ impl RttEstimator {
         };
         self.srtt_us.store(srtt, Ordering::Relaxed);
         self.rttvar_us.store(var, Ordering::Relaxed);
-        self.timeout_us.store((srtt + 4 * var).clamp(MIN_TIMEOUT_US, MAX_TIMEOUT_US), Ordering::Relaxed);
+        let b = self.bounds;
+        self.timeout_us.store((srtt + 4 * var).clamp(b.min_us, b.max_us.max(b.min_us)), Ordering::Relaxed);
     }
 
     pub fn srtt_us(&self) -> u64 {
@@ -65,5 +86,15 @@ mod tests {
         assert!(e.timeout_us() >= 3_000_000 && e.timeout_us() <= MAX_TIMEOUT_US);
         e.observe(60_000_000);
         assert_eq!(e.timeout_us(), MAX_TIMEOUT_US);
+    }
+
+    #[test]
+    fn honours_chosen_bounds() {
+        let e = RttEstimator::new(RttBounds { initial_us: 250_000, min_us: 50_000, max_us: 300_000 });
+        assert_eq!(e.timeout_us(), 250_000);
+        e.observe(10);
+        assert_eq!(e.timeout_us(), 50_000);
+        e.observe(5_000_000);
+        assert_eq!(e.timeout_us(), 300_000);
     }
 }

@@ -5,6 +5,7 @@
 //! report failure through the event channel, never by panicking into the caller).
 
 use ferroscan_core::packet::udp::MAX_PAYLOAD;
+use ferroscan_core::timing::RttBounds;
 use ferroscan_core::{Scan, ScanConfig, ScanEvent, Technique, RECORD_SIZE};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -61,6 +62,15 @@ pub struct NativeScanOptions {
     pub pcap: Option<String>,
     /// Also hand out a record (kind 5) for every probe sent (`--packet-trace`).
     pub trace: Option<bool>,
+    /// Retransmission timeout bounds in milliseconds (nmap's --initial-rtt-timeout,
+    /// --min-rtt-timeout, --max-rtt-timeout); defaults 1000, 100, 10000.
+    pub initial_rtt_timeout_ms: Option<f64>,
+    pub min_rtt_timeout_ms: Option<f64>,
+    pub max_rtt_timeout_ms: Option<f64>,
+    /// The adaptive rate never drops below this many packets per second (--min-rate).
+    pub min_rate: Option<f64>,
+    /// Adapt the rate to loss (default true); false keeps it at `rate`.
+    pub adaptive: Option<bool>,
 }
 
 /// The payload sent to one UDP port.
@@ -128,6 +138,27 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
         }
         udp_payloads.insert(port, p.payload.to_vec());
     }
+    let ms = |name: &str, v: Option<f64>, default: u64| -> Result<u64> {
+        match v {
+            None => Ok(default),
+            Some(x) if x.is_finite() && x >= 0.0 => Ok((x * 1000.0) as u64),
+            Some(x) => Err(invalid(format!("{name} {x} is not a duration in milliseconds"))),
+        }
+    };
+    let d = RttBounds::default();
+    let rtt = RttBounds {
+        initial_us: ms("initial RTT timeout", o.initial_rtt_timeout_ms, d.initial_us)?,
+        min_us: ms("minimum RTT timeout", o.min_rtt_timeout_ms, d.min_us)?,
+        max_us: ms("maximum RTT timeout", o.max_rtt_timeout_ms, d.max_us)?,
+    };
+    if rtt.min_us > rtt.max_us {
+        return Err(invalid("the minimum RTT timeout is above the maximum"));
+    }
+    if let Some(m) = o.min_rate {
+        if !(m.is_finite() && m >= 0.0) || m > o.rate {
+            return Err(invalid(format!("min-rate {m} must be between 0 and the rate ({})", o.rate)));
+        }
+    }
     let shard = match (o.shard_index, o.shard_count) {
         (None, None) => None,
         (Some(i), Some(n)) if i >= 1 && i <= n => Some((i as u64 - 1, n as u64)),
@@ -155,6 +186,9 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
         dry_run: o.dry_run.unwrap_or(false),
         pcap: o.pcap.map(Into::into),
         trace: o.trace.unwrap_or(false),
+        rtt,
+        min_rate: o.min_rate.unwrap_or(0.0),
+        adaptive: o.adaptive.unwrap_or(true),
     })
 }
 
