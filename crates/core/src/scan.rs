@@ -27,7 +27,7 @@ use crate::window::{Mark, Window};
 use pnet_base::MacAddr;
 use std::collections::{HashMap, VecDeque};
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -191,7 +191,8 @@ struct Shared {
     received: AtomicU64,
     /// replies to first sends and to retransmissions: the congestion signal
     first_answers: AtomicU64,
-    retry_answers: AtomicU64,
+    /// the highest attempt number that got an answer
+    max_successful: AtomicU8,
     records: AtomicU64,
     discarded: AtomicU64,
     tx_error: Mutex<Option<Error>>,
@@ -347,7 +348,7 @@ impl Scan {
             retransmits: AtomicU64::new(0),
             received: AtomicU64::new(0),
             first_answers: AtomicU64::new(0),
-            retry_answers: AtomicU64::new(0),
+            max_successful: AtomicU8::new(0),
             records: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             tx_error: Mutex::new(None),
@@ -506,23 +507,21 @@ fn send_loop(
         Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone()))
     };
     let mut next_pos = s.first_position;
-    let mut epoch = (Instant::now(), 0u64, 0u64, 0u64);
+    let mut epoch = (Instant::now(), 0u64, 0u64);
     loop {
         if s.abort.load(Ordering::Acquire) {
             break;
         }
         if let Some(c) = control.as_mut() {
-            if epoch.0.elapsed() >= congestion::EPOCH {
-                let (f, r, x) = (
-                    s.first_answers.load(Ordering::Relaxed),
-                    s.retry_answers.load(Ordering::Relaxed),
-                    s.retransmits.load(Ordering::Relaxed),
-                );
-                let new_rate = c.epoch(f - epoch.1, r - epoch.2, x - epoch.3);
+            let dt = epoch.0.elapsed();
+            if dt >= congestion::EPOCH {
+                let (f, x) = (s.first_answers.load(Ordering::Relaxed), s.sent.load(Ordering::Relaxed));
+                let achieved = (x - epoch.2) as f64 / dt.as_secs_f64();
+                let new_rate = c.epoch(s.max_successful.load(Ordering::Relaxed), f - epoch.1, achieved);
                 if let Some(l) = limiter.as_mut() {
                     l.set_rate(new_rate, s.start.elapsed());
                 }
-                epoch = (Instant::now(), f, r, x);
+                epoch = (Instant::now(), f, x);
             }
         }
         let now = s.now_us();
@@ -557,13 +556,18 @@ fn send_loop(
                     break;
                 }
                 queues[attempt].pop_front();
-                if attempt as u8 >= s.max_retries {
+                // as nmap: no more resends than the path has shown to be worth (congestion.rs)
+                let allowed = control.as_ref().map_or(s.max_retries, |c| c.allowed_retries(s.max_retries));
+                if attempt as u8 >= allowed {
                     if s.window.give_up(pos) {
                         s.outstanding.fetch_sub(1, Ordering::AcqRel);
                     }
                     continue;
                 }
                 let next = attempt as u8 + 1;
+                if next as usize >= queues.len() {
+                    queues.push(VecDeque::new());
+                }
                 if !s.window.retry(pos, next, now as u32) {
                     continue;
                 }
@@ -735,10 +739,10 @@ fn check_tcp(s: &Shared, probe: &ProbeTuple, echoed: u32) -> Option<u8> {
         return None;
     }
     let by_port = probe.sport.checked_sub(s.sport)?;
-    if by_port > if s.vary_sport { s.max_retries as u16 } else { 0 } {
+    if by_port > if s.vary_sport { MAX_RETRIES_LIMIT as u16 } else { 0 } {
         return None;
     }
-    let attempt = s.key.check(probe.src, s.sport, probe.dst, probe.dport, echoed, s.max_retries)?;
+    let attempt = s.key.check(probe.src, s.sport, probe.dst, probe.dport, echoed, MAX_RETRIES_LIMIT)?;
     (!s.vary_sport || attempt as u16 == by_port).then_some(attempt)
 }
 
@@ -747,7 +751,7 @@ fn check_udp(s: &Shared, probe: &ProbeTuple) -> Option<u8> {
     if probe.src != s.route.source {
         return None;
     }
-    udp::check_sport(s.key.cookie(probe.src, 0, probe.dst, probe.dport), probe.sport, s.max_retries)
+    udp::check_sport(s.key.cookie(probe.src, 0, probe.dst, probe.dport), probe.sport, MAX_RETRIES_LIMIT)
 }
 
 fn receive_loop(s: &Shared, sock: Option<&PacketSocket>, sink: &mut Sink) -> Result<()> {
@@ -781,7 +785,11 @@ fn receive_loop(s: &Shared, sock: Option<&PacketSocket>, sink: &mut Sink) -> Res
                         } else {
                             let emit = match s.window.mark(pos) {
                                 Mark::First { resolved_now, last_attempt, sent_at_us } => {
-                                    if rec.attempt == 0 { &s.first_answers } else { &s.retry_answers }.fetch_add(1, Ordering::Relaxed);
+                                    if rec.attempt == 0 {
+                                        s.first_answers.fetch_add(1, Ordering::Relaxed);
+                                    } else {
+                                        s.max_successful.fetch_max(rec.attempt, Ordering::Relaxed);
+                                    }
                                     if resolved_now {
                                         s.outstanding.fetch_sub(1, Ordering::AcqRel);
                                     }
