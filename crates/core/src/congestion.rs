@@ -1,23 +1,44 @@
-//! Adaptive sending, after nmap's: a reply to a retransmission means an earlier probe or
-//! its reply was lost, and the highest attempt ever answered ("max successful try") says
-//! how lossy the path is.
-//! - A probe gets at most one retransmission more than the highest attempt ever answered
-//!   (and never more than --max-retries): on a clean path a filtered port costs one resend,
-//!   on a lossy one probes keep trying as long as resends are seen to work.
-//! - Each time that highest attempt rises, the rate halves from what was really sent, down
-//!   to --min-rate: Linux's ICMP error limit (about one per second per host) or a policer
-//!   then answers every probe at the pace it allows, instead of most probes timing out.
-//! - Epochs with replies to first sends and no new loss grow the rate back towards --rate.
+//! Adaptive sending, after nmap's congestion control. A reply that answers a retransmission
+//! means an earlier probe or its reply was lost; a probe to a host that does answer, timing
+//! out, is a drop. (Silence from hosts that never answered says nothing: a sweep of mostly
+//! empty space keeps its rate.)
+//! - Retries: a probe gets at most one retransmission more than the highest attempt ever
+//!   answered (capped by --max-retries). Probes at that limit wait on a bench while the
+//!   limit may still rise, and are sent again when it does (nmap's "probe bench").
+//! - Rate: when that highest attempt rises, or drops are more than BACKOFF_SHARE of the
+//!   epoch's outcomes, the rate halves from what was really sent (down to --min-rate), and
+//!   a window of probes in flight takes over, starting from what got through. Linux's ICMP
+//!   error limit (about one per second per host) or a policer then answers every probe at
+//!   the pace it allows, instead of most probes timing out. Clean epochs grow both back.
 
 use std::time::Duration;
 
 /// How often the rate is reconsidered.
 pub const EPOCH: Duration = Duration::from_millis(100);
 pub const GROWTH: f64 = 1.25;
+/// Above this share of drops among an epoch's outcomes, back off.
+pub const BACKOFF_SHARE: f64 = 0.20;
+/// Below it, grow.
+pub const GROW_SHARE: f64 = 0.05;
 /// The floor when no --min-rate is given.
 pub const DEFAULT_MIN_RATE: f64 = 1.0;
-/// Replies to first sends an epoch needs before the rate may grow.
+/// Outcomes an epoch needs before its shares mean anything.
 const MIN_EVIDENCE: u64 = 4;
+/// A window this large no longer limits anything: drop it.
+const WINDOW_RELEASE: u64 = 4096;
+
+/// What one epoch saw.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Epoch {
+    /// The highest attempt number ever answered.
+    pub max_successful: u8,
+    /// Replies in the epoch (to any attempt).
+    pub answers: u64,
+    /// Probes to responsive hosts that timed out in the epoch.
+    pub drops: u64,
+    /// Packets per second actually sent in the epoch.
+    pub achieved_rate: f64,
+}
 
 #[derive(Debug, Clone)]
 pub struct Congestion {
@@ -25,16 +46,23 @@ pub struct Congestion {
     min_rate: f64,
     rate: f64,
     max_successful: u8,
+    /// probes allowed in flight; None while no loss has been seen
+    window: Option<u64>,
 }
 
 impl Congestion {
     pub fn new(max_rate: f64, min_rate: f64) -> Self {
         let min_rate = if min_rate > 0.0 { min_rate } else { DEFAULT_MIN_RATE }.min(max_rate);
-        Self { max_rate, min_rate, rate: max_rate, max_successful: 0 }
+        Self { max_rate, min_rate, rate: max_rate, max_successful: 0, window: None }
     }
 
     pub fn rate(&self) -> f64 {
         self.rate
+    }
+
+    /// The number of probes that may be in flight, if limited.
+    pub fn window(&self) -> Option<u64> {
+        self.window
     }
 
     /// Retransmissions a probe may have now, given the user's cap.
@@ -42,16 +70,37 @@ impl Congestion {
         max_retries.min(self.max_successful.saturating_add(1))
     }
 
-    /// One epoch's evidence: the highest attempt answered so far, replies to first sends in
-    /// the epoch, and the rate actually achieved in it (packets per second). Returns the new rate.
-    pub fn epoch(&mut self, max_successful: u8, first_answers: u64, achieved_rate: f64) -> f64 {
-        if max_successful > self.max_successful {
-            self.max_successful = max_successful;
-            self.rate = (self.rate.min(achieved_rate.max(self.min_rate)) / 2.0).max(self.min_rate);
-        } else if first_answers >= MIN_EVIDENCE && self.rate.is_finite() {
-            self.rate = (self.rate * GROWTH).min(self.max_rate);
+    /// Whether the allowance may still rise (so probes at it go to the bench).
+    pub fn may_allow_more(&self, max_retries: u8) -> bool {
+        self.allowed_retries(max_retries) < max_retries
+    }
+
+    fn back_off(&mut self, achieved: f64, got_through: u64) {
+        self.rate = (self.rate.min(achieved.max(self.min_rate)) / 2.0).max(self.min_rate);
+        self.window = Some(match self.window {
+            Some(w) => (w / 2).max(1),
+            None => got_through.max(1),
+        });
+    }
+
+    /// Takes one epoch's evidence; returns true when the highest answered attempt rose
+    /// (benched probes may go again).
+    pub fn epoch(&mut self, e: Epoch) -> bool {
+        let outcomes = e.answers + e.drops;
+        let drop_share = if outcomes == 0 { 0.0 } else { e.drops as f64 / outcomes as f64 };
+        let rose = e.max_successful > self.max_successful;
+        if rose {
+            self.max_successful = e.max_successful;
         }
-        self.rate
+        if rose || (outcomes >= MIN_EVIDENCE && drop_share > BACKOFF_SHARE) {
+            self.back_off(e.achieved_rate, e.answers);
+        } else if e.answers >= MIN_EVIDENCE && drop_share < GROW_SHARE {
+            if self.rate.is_finite() {
+                self.rate = (self.rate * GROWTH).min(self.max_rate);
+            }
+            self.window = self.window.map(|w| w + e.answers).filter(|w| *w < WINDOW_RELEASE);
+        }
+        rose
     }
 }
 
@@ -59,37 +108,52 @@ impl Congestion {
 mod tests {
     use super::*;
 
+    fn ep(max_successful: u8, answers: u64, drops: u64, achieved_rate: f64) -> Epoch {
+        Epoch { max_successful, answers, drops, achieved_rate }
+    }
+
     #[test]
     fn retries_follow_the_highest_answered_attempt() {
         let mut c = Congestion::new(1000.0, 1.0);
         assert_eq!(c.allowed_retries(10), 1, "a clean path: one resend for silent ports");
-        c.epoch(3, 0, 1000.0);
+        assert!(c.may_allow_more(10));
+        assert!(c.epoch(ep(3, 1, 0, 1000.0)));
         assert_eq!(c.allowed_retries(10), 4);
         assert_eq!(c.allowed_retries(2), 2, "never past --max-retries");
+        assert!(!c.may_allow_more(2));
     }
 
     #[test]
-    fn halves_from_the_achieved_rate_on_new_loss_and_recovers() {
+    fn backs_off_from_the_achieved_rate_and_recovers() {
         let mut c = Congestion::new(10_000.0, 10.0);
-        // only 400 packets/s were really sent: halve from there, not from 10000
-        assert_eq!(c.epoch(1, 0, 400.0), 200.0);
-        assert_eq!(c.epoch(1, 0, 200.0), 200.0, "the same loss level again: hold");
-        assert_eq!(c.epoch(2, 0, 200.0), 100.0);
-        for a in 3..20 {
-            c.epoch(a, 0, 100.0);
+        // 34 drops, nothing answered, 400 packets/s really sent: halve from there
+        c.epoch(ep(0, 0, 34, 400.0));
+        assert_eq!(c.rate(), 200.0);
+        assert_eq!(c.window(), Some(1));
+        c.epoch(ep(1, 1, 5, 200.0));
+        assert_eq!(c.rate(), 100.0);
+        for a in 2..20 {
+            c.epoch(ep(a, 1, 5, 100.0));
         }
         assert_eq!(c.rate(), 10.0, "never below --min-rate");
-        for _ in 0..60 {
-            c.epoch(19, 100, 10.0);
+        assert_eq!(c.window(), Some(1));
+        for _ in 0..80 {
+            c.epoch(ep(19, 100, 0, 10.0));
         }
         assert_eq!(c.rate(), 10_000.0, "never above --rate");
+        assert_eq!(c.window(), None, "a clean path lifts the window");
         assert_eq!(Congestion::new(1000.0, 0.0).min_rate, DEFAULT_MIN_RATE);
     }
 
     #[test]
-    fn silence_alone_changes_nothing() {
+    fn modest_loss_and_silence_change_nothing() {
         let mut c = Congestion::new(1000.0, 1.0);
-        assert_eq!(c.epoch(0, 0, 1000.0), 1000.0);
-        assert_eq!(c.epoch(0, 2, 1000.0), 1000.0, "too little evidence to grow");
+        // 10% drops: between the thresholds, hold
+        assert!(!c.epoch(ep(0, 90, 10, 1000.0)));
+        assert_eq!((c.rate(), c.window()), (1000.0, None));
+        // no evidence at all
+        c.epoch(ep(0, 0, 0, 1000.0));
+        c.epoch(ep(0, 2, 0, 1000.0));
+        assert_eq!((c.rate(), c.window()), (1000.0, None));
     }
 }

@@ -40,6 +40,8 @@ const ETH_P_IP: u16 = 0x0800;
 const SEND_BATCH: usize = 64;
 const RECORDS_PER_BATCH: usize = 4096;
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
+/// 2^20 bits of "this host answered", 128 KiB whatever the target space.
+const RESPONSIVE_WORDS: usize = 1 << 14;
 
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
@@ -193,6 +195,8 @@ struct Shared {
     first_answers: AtomicU64,
     /// the highest attempt number that got an answer
     max_successful: AtomicU8,
+    /// hosts that answered anything, by hash: only their silence counts as loss
+    responsive: Vec<AtomicU64>,
     records: AtomicU64,
     discarded: AtomicU64,
     tx_error: Mutex<Option<Error>>,
@@ -201,6 +205,22 @@ struct Shared {
 impl Shared {
     fn now_us(&self) -> u64 {
         self.start.elapsed().as_micros() as u64
+    }
+
+    fn responsive_bit(addr: u32) -> (usize, u64) {
+        let h = (addr as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+        (((h >> 6) as usize) % RESPONSIVE_WORDS, 1 << (h & 63))
+    }
+
+    fn mark_responsive(&self, addr: u32) {
+        let (w, b) = Self::responsive_bit(addr);
+        self.responsive[w].fetch_or(b, Ordering::Relaxed);
+    }
+
+    /// Whether `addr` has answered (a hashed set: rarely, a silent host shares a bit).
+    fn is_responsive(&self, addr: u32) -> bool {
+        let (w, b) = Self::responsive_bit(addr);
+        self.responsive[w].load(Ordering::Relaxed) & b != 0
     }
 }
 
@@ -349,6 +369,7 @@ impl Scan {
             received: AtomicU64::new(0),
             first_answers: AtomicU64::new(0),
             max_successful: AtomicU8::new(0),
+            responsive: (0..RESPONSIVE_WORDS).map(|_| AtomicU64::new(0)).collect(),
             records: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             tx_error: Mutex::new(None),
@@ -496,8 +517,7 @@ fn send_loop(
     let n = s.end_position;
     let cap = s.window.capacity();
     let mut limiter = rate.is_finite().then(|| RateLimiter::new(rate));
-    // one queue per attempt number: each stays ordered by position and by deadline
-    let mut queues: Vec<VecDeque<(u64, u64)>> = (0..=s.max_retries).map(|_| VecDeque::new()).collect();
+    let mut flight = Flight::new(s.max_retries);
     let mut frames = vec![[0u8; MAX_FRAME]; SEND_BATCH];
     let mut lens = [0usize; SEND_BATCH];
     let mut traced: Vec<u8> = Vec::new();
@@ -507,34 +527,71 @@ fn send_loop(
         Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone()))
     };
     let mut next_pos = s.first_position;
+    // epoch start, answers and packets sent until then, drops seen in it
     let mut epoch = (Instant::now(), 0u64, 0u64);
+    let mut drops = 0u64;
     loop {
         if s.abort.load(Ordering::Acquire) {
             break;
         }
+        let now = s.now_us();
         if let Some(c) = control.as_mut() {
             let dt = epoch.0.elapsed();
             if dt >= congestion::EPOCH {
-                let (f, x) = (s.first_answers.load(Ordering::Relaxed), s.sent.load(Ordering::Relaxed));
-                let achieved = (x - epoch.2) as f64 / dt.as_secs_f64();
-                let new_rate = c.epoch(s.max_successful.load(Ordering::Relaxed), f - epoch.1, achieved);
-                if let Some(l) = limiter.as_mut() {
-                    l.set_rate(new_rate, s.start.elapsed());
+                let (answers, sent) = (s.records.load(Ordering::Relaxed), s.sent.load(Ordering::Relaxed));
+                let rose = c.epoch(congestion::Epoch {
+                    max_successful: s.max_successful.load(Ordering::Relaxed),
+                    answers: answers - epoch.1,
+                    drops,
+                    achieved_rate: (sent - epoch.2) as f64 / dt.as_secs_f64(),
+                });
+                if rose {
+                    flight.release_bench();
                 }
-                epoch = (Instant::now(), f, x);
+                if let Some(l) = limiter.as_mut() {
+                    l.set_rate(c.rate(), s.start.elapsed());
+                }
+                epoch = (Instant::now(), answers, sent);
+                drops = 0;
             }
         }
-        let now = s.now_us();
-        let oldest = queues.iter().filter_map(|q| q.front().map(|e| e.0)).min();
+        // probes whose time is up leave the flight: for a resend, the bench, or for good
+        while let Some((attempt, pos)) = flight.pop_expired(now, s) {
+            if s.is_responsive(s.space.probe(s.perm.at(pos)).0) {
+                drops += 1;
+            }
+            // as nmap: no more resends than the path has shown to be worth (congestion.rs)
+            let allowed = control.as_ref().map_or(s.max_retries, |c| c.allowed_retries(s.max_retries));
+            if attempt < allowed {
+                flight.ready.push_back((pos, attempt + 1));
+            } else if control.as_ref().is_some_and(|c| c.may_allow_more(s.max_retries)) {
+                flight.bench.push((pos, attempt));
+            } else if s.window.give_up(pos) {
+                s.outstanding.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let oldest = flight.oldest();
         s.resume_position.store(oldest.unwrap_or(next_pos).min(next_pos), Ordering::Release);
-        let can_start = next_pos < n && oldest.is_none_or(|o| next_pos - o < cap);
-        let due = queues.iter().any(|q| q.front().is_some_and(|e| e.1 <= now));
-        if !can_start && !due {
+        let window = control.as_ref().and_then(|c| c.window()).unwrap_or(u64::MAX);
+        let room = flight.in_flight < window;
+        let can_start = room && next_pos < n && oldest.is_none_or(|o| next_pos - o < cap);
+        let can_resend = room && !flight.ready.is_empty();
+        if !can_start && !can_resend {
+            if next_pos >= n && flight.is_empty() && flight.ready.is_empty() && !flight.bench.is_empty() {
+                // nothing left that could raise the retry allowance: the bench gives up
+                for (pos, _) in flight.bench.drain(..) {
+                    if s.window.give_up(pos) {
+                        s.outstanding.fetch_sub(1, Ordering::AcqRel);
+                    }
+                }
+            }
             if next_pos >= n && s.outstanding.load(Ordering::Acquire) <= 0 {
                 break;
             }
+            // answered probes leave the queues here too, or a full window would never open
+            flight.drop_answered(s);
             // nothing to send until the earliest deadline (or an answer empties the queues)
-            let earliest = queues.iter().filter_map(|q| q.front().map(|e| e.1)).min().unwrap_or(now + 1000);
+            let earliest = flight.earliest().unwrap_or(now + 1000);
             std::thread::sleep(Duration::from_micros(earliest.saturating_sub(now).clamp(50, 5000)));
             continue;
         }
@@ -543,48 +600,25 @@ fn send_loop(
         let timeout = s.rtt.timeout_us();
         let mut k = 0usize;
         // retransmissions first: they are the oldest debts
-        for attempt in 0..queues.len() {
-            while k < budget {
-                let Some(&(pos, deadline)) = queues[attempt].front() else {
-                    break;
-                };
-                if s.window.answered(pos) {
-                    queues[attempt].pop_front();
-                    continue;
-                }
-                if deadline > now {
-                    break;
-                }
-                queues[attempt].pop_front();
-                // as nmap: no more resends than the path has shown to be worth (congestion.rs)
-                let allowed = control.as_ref().map_or(s.max_retries, |c| c.allowed_retries(s.max_retries));
-                if attempt as u8 >= allowed {
-                    if s.window.give_up(pos) {
-                        s.outstanding.fetch_sub(1, Ordering::AcqRel);
-                    }
-                    continue;
-                }
-                let next = attempt as u8 + 1;
-                if next as usize >= queues.len() {
-                    queues.push(VecDeque::new());
-                }
-                if !s.window.retry(pos, next, now as u32) {
-                    continue;
-                }
-                let (addr, port) = s.space.probe(s.perm.at(pos));
-                let Some(mac) = next_hop.mac(addr) else {
-                    continue;
-                };
-                lens[k] = write_probe(s, &template, mac, addr, port, next, &mut frames[k]);
-                trace_probe(s, &mut traced, addr, port, next, now);
-                k += 1;
-                s.retransmits.fetch_add(1, Ordering::Relaxed);
-                queues[next as usize].push_back((pos, now + timeout));
+        while k < budget && flight.in_flight < window {
+            let Some((pos, next)) = flight.ready.pop_front() else {
+                break;
+            };
+            if !s.window.retry(pos, next, now as u32) {
+                continue; // answered meanwhile
             }
+            let (addr, port) = s.space.probe(s.perm.at(pos));
+            let Some(mac) = next_hop.mac(addr) else {
+                continue;
+            };
+            lens[k] = write_probe(s, &template, mac, addr, port, next, &mut frames[k]);
+            trace_probe(s, &mut traced, addr, port, next, now);
+            k += 1;
+            s.retransmits.fetch_add(1, Ordering::Relaxed);
+            flight.push(next as usize, pos, now + timeout);
         }
-        while k < budget && next_pos < n {
-            let oldest = queues.iter().filter_map(|q| q.front().map(|e| e.0)).min();
-            if oldest.is_some_and(|o| next_pos - o >= cap) {
+        while k < budget && next_pos < n && flight.in_flight < window {
+            if flight.oldest().is_some_and(|o| next_pos - o >= cap) {
                 break;
             }
             let pos = next_pos;
@@ -600,7 +634,7 @@ fn send_loop(
             if !s.dry_run {
                 s.window.start(pos, now as u32);
                 s.outstanding.fetch_add(1, Ordering::AcqRel);
-                queues[0].push_back((pos, now + timeout));
+                flight.push(0, pos, now + timeout);
             }
         }
         if k > 0 {
@@ -621,12 +655,93 @@ fn send_loop(
             }
         }
     }
-    let oldest = queues.iter().filter_map(|q| q.front().map(|e| e.0)).min();
-    s.resume_position.store(oldest.unwrap_or(next_pos).min(next_pos), Ordering::Release);
+    s.resume_position.store(flight.oldest().unwrap_or(next_pos).min(next_pos), Ordering::Release);
     if let Some(p) = pcap.as_mut() {
         p.flush()?;
     }
     Ok(())
+}
+
+/// The probes of a scan that are sent but not resolved: one queue per attempt number (each
+/// stays ordered by position and by deadline), and the bench of probes waiting for the
+/// retry allowance to rise.
+struct Flight {
+    /// in flight, by attempt: (position, deadline)
+    queues: Vec<VecDeque<(u64, u64)>>,
+    /// timed out and due for a resend: (position, next attempt)
+    ready: VecDeque<(u64, u8)>,
+    /// at the retry allowance, waiting for it to rise: (position, attempt)
+    bench: Vec<(u64, u8)>,
+    in_flight: u64,
+}
+
+impl Flight {
+    fn new(max_retries: u8) -> Self {
+        Self { queues: (0..=max_retries).map(|_| VecDeque::new()).collect(), ready: VecDeque::new(), bench: Vec::new(), in_flight: 0 }
+    }
+
+    fn push(&mut self, attempt: usize, pos: u64, deadline: u64) {
+        if attempt >= self.queues.len() {
+            self.queues.resize_with(attempt + 1, VecDeque::new);
+        }
+        self.queues[attempt].push_back((pos, deadline));
+        self.in_flight += 1;
+    }
+
+    /// The next probe whose deadline has passed unanswered: (attempt, position). Answered
+    /// probes met on the way are dropped.
+    fn pop_expired(&mut self, now: u64, s: &Shared) -> Option<(u8, u64)> {
+        for a in 0..self.queues.len() {
+            while let Some(&(pos, deadline)) = self.queues[a].front() {
+                if s.window.answered(pos) {
+                    self.pop(a);
+                    continue;
+                }
+                if deadline > now {
+                    break;
+                }
+                self.pop(a);
+                return Some((a as u8, pos));
+            }
+        }
+        None
+    }
+
+    fn pop(&mut self, attempt: usize) {
+        if self.queues[attempt].pop_front().is_some() {
+            self.in_flight -= 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.in_flight == 0
+    }
+
+    /// The lowest position still unresolved (window slots from it on are in use).
+    fn oldest(&self) -> Option<u64> {
+        let q = self.queues.iter().filter_map(|q| q.front().map(|e| e.0)).min();
+        let r = self.ready.iter().map(|e| e.0).min();
+        let b = self.bench.iter().map(|e| e.0).min();
+        q.into_iter().chain(r).chain(b).min()
+    }
+
+    fn earliest(&self) -> Option<u64> {
+        self.queues.iter().filter_map(|q| q.front().map(|e| e.1)).min()
+    }
+
+    /// Pops answered probes at the queue fronts.
+    fn drop_answered(&mut self, s: &Shared) {
+        for a in 0..self.queues.len() {
+            while self.queues[a].front().is_some_and(|e| s.window.answered(e.0)) {
+                self.pop(a);
+            }
+        }
+    }
+
+    /// The retry allowance rose: benched probes go again, now.
+    fn release_bench(&mut self) {
+        self.ready.extend(self.bench.drain(..).map(|(pos, attempt)| (pos, attempt + 1)));
+    }
 }
 
 /// Appends a ProbeSent record when tracing (`--packet-trace`).
@@ -785,6 +900,7 @@ fn receive_loop(s: &Shared, sock: Option<&PacketSocket>, sink: &mut Sink) -> Res
                         } else {
                             let emit = match s.window.mark(pos) {
                                 Mark::First { resolved_now, last_attempt, sent_at_us } => {
+                                    s.mark_responsive(u32::from(rec.target));
                                     if rec.attempt == 0 {
                                         s.first_answers.fetch_add(1, Ordering::Relaxed);
                                     } else {
