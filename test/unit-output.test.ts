@@ -18,7 +18,7 @@ const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1
 const v = (state: Verdict['state'], reason: string, ttl = 64): Verdict => ({ state, reason, ttl });
 
 function host(ports: [number, Verdict][], total: number, over: Partial<HostReport> = {}): HostReport {
-  return { address: '127.0.0.1', hostname: 'localhost', status: { state: 'up', reason: 'localhost-response', ttl: 0 }, latency: 0.000005, ports: new Map(ports), totalPorts: total, unanswered: v('filtered', 'no-response', 0), ...over };
+  return { address: '127.0.0.1', hostname: 'localhost', status: { state: 'up', reason: 'localhost-response', ttl: 0 }, latency: 0.000005, ports: new Map(ports), totalPorts: total, unanswered: v('filtered', 'no-response', 0), protocol: 'tcp', ...over };
 }
 
 function render(h: HostReport, ports: number[], options: NormalOptions = {}): string {

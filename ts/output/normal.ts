@@ -16,7 +16,7 @@ export interface NormalOptions {
 }
 
 // nmap's state numbers; ties in the "Not shown" line go to the lower number.
-const STATE_ORDER: Record<PortState, number> = {
+export const STATE_ORDER: Record<PortState, number> = {
   closed: 1,
   open: 2,
   filtered: 3,
@@ -54,7 +54,7 @@ export function reasonText(v: Pick<Verdict, 'reason' | 'ttl' | 'reasonIp'>): str
 
 const OPENISH = new Set<PortState>(['open', 'open|filtered', 'unfiltered']);
 
-interface StateTally {
+export interface StateTally {
   state: PortState;
   count: number;
   /** reason → count and lowest port, for nmap's order within a state. */
@@ -62,7 +62,7 @@ interface StateTally {
 }
 
 /** Counts ports per state and reason, including the unanswered ones, without listing them. */
-function tally(host: HostReport, ports: readonly number[]): Map<PortState, StateTally> {
+export function tally(host: HostReport, ports: readonly number[]): Map<PortState, StateTally> {
   const tallies = new Map<PortState, StateTally>();
   const add = (state: PortState, reason: string, port: number, count: number): void => {
     let t = tallies.get(state);
@@ -82,6 +82,34 @@ function tally(host: HostReport, ports: readonly number[]): Map<PortState, State
     add(host.unanswered.state, host.unanswered.reason, first, silent);
   }
   return tallies;
+}
+
+/**
+ * Whether nmap folds `count` ports in `state` into "Not shown" (normal) or <extraports> (XML):
+ * more than 25 of them (more with -v), or any not-open state under --open.
+ */
+export function isIgnoredState(state: PortState, count: number, options: Pick<NormalOptions, 'open' | 'verbose'> = {}): boolean {
+  if (state === 'open' || state === 'open|filtered' || state === 'closed|filtered') return false;
+  if (options.open && state !== 'unfiltered') return true;
+  const verbose = options.verbose ?? 0;
+  return count > (verbose ? 25 * (verbose + 1) : 25);
+}
+
+/** The folded states of a tally, as nmap orders them: descending count, ties by state number. */
+export function foldedTallies(tallies: ReadonlyMap<PortState, StateTally>, options: Pick<NormalOptions, 'open' | 'verbose'> = {}): StateTally[] {
+  return [...tallies.values()]
+    .filter((t) => isIgnoredState(t.state, t.count, options))
+    .sort((a, b) => b.count - a.count || STATE_ORDER[a.state] - STATE_ORDER[b.state]);
+}
+
+/** A tally's reasons in nmap's order: descending count, ties to the reason whose first port is higher. */
+export function orderedReasons(t: StateTally): [string, { count: number; firstPort: number }][] {
+  return [...t.reasons.entries()].sort((a, b) => b[1].count - a[1].count || b[1].firstPort - a[1].firstPort);
+}
+
+/** Whether --open hides this host: no port in a possibly-open state. */
+export function hiddenByOpen(tallies: ReadonlyMap<PortState, StateTally>): boolean {
+  return ![...tallies.keys()].some((s) => OPENISH.has(s));
 }
 
 /** Writes nmap-style normal output through `write` (e.g. process.stdout.write). */
@@ -123,17 +151,6 @@ export class NormalWriter {
     this.write(`Completed ${title} at ${pad2(date.getHours())}:${pad2(date.getMinutes())}, ${elapsedSeconds.toFixed(2)}s elapsed (${totalPorts} total ports)\n`);
   }
 
-  /** Ports per state above which a state is folded into "Not shown" (nmap: 25, more with -v). */
-  private get threshold(): number {
-    return this.verbose ? 25 * (this.verbose + 1) : 25;
-  }
-
-  private ignored(state: PortState, count: number): boolean {
-    if (state === 'open' || state === 'open|filtered' || state === 'closed|filtered') return false;
-    if (this.open && state !== 'unfiltered') return true;
-    return count > this.threshold;
-  }
-
   /** Writes one host's block; down hosts appear only with -v, as nmap. */
   host(host: HostReport): void {
     if (host.status.state === 'down') {
@@ -141,7 +158,7 @@ export class NormalWriter {
       return;
     }
     const tallies = tally(host, this.ports);
-    if (this.open && ![...tallies.keys()].some((s) => OPENISH.has(s))) return;
+    if (this.open && hiddenByOpen(tallies)) return;
 
     const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`];
     const received = this.reason ? `, received ${host.status.reason}${host.status.ttl > 0 ? ` ttl ${host.status.ttl}` : ''}` : '';
@@ -150,15 +167,9 @@ export class NormalWriter {
 
     // States by descending count (ties: nmap's state number); within a state, reasons by
     // descending count, ties to the reason whose first port is higher, as nmap lists them.
-    const folded = [...tallies.values()]
-      .filter((t) => this.ignored(t.state, t.count))
-      .sort((a, b) => b.count - a.count || STATE_ORDER[a.state] - STATE_ORDER[b.state]);
+    const folded = foldedTallies(tallies, { open: this.open, verbose: this.verbose });
     const notShown = folded
-      .flatMap((t) =>
-        [...t.reasons.entries()]
-          .sort((a, b) => b[1].count - a[1].count || b[1].firstPort - a[1].firstPort)
-          .map(([reason, r]) => `${r.count} ${t.state} tcp ${t.count === 1 ? 'port' : 'ports'} (${reason})`),
-      )
+      .flatMap((t) => orderedReasons(t).map(([reason, r]) => `${r.count} ${t.state} ${host.protocol} ${t.count === 1 ? 'port' : 'ports'} (${reason})`))
       .join(', ');
     const foldedCount = folded.reduce((n, t) => n + t.count, 0);
 
@@ -177,13 +188,14 @@ export class NormalWriter {
 
   private table(host: HostReport, folded: ReadonlySet<PortState>): string[] {
     const rows: string[][] = [this.reason ? ['PORT', 'STATE', 'SERVICE', 'REASON'] : ['PORT', 'STATE', 'SERVICE']];
-    const silentShown = !folded.has(host.unanswered.state);
+    // A host may carry no silent ports at all (an interrupted scan reports only what answered).
+    const silentShown = host.totalPorts > host.ports.size && !folded.has(host.unanswered.state);
     // Walking the port list costs O(ports) only when silent ports are shown, i.e. few of them.
     const shown = silentShown ? this.ports : [...host.ports.keys()].sort((a, b) => a - b);
     for (const port of shown) {
       const v = host.ports.get(port) ?? host.unanswered;
       if (folded.has(v.state)) continue;
-      const row = [`${port}/tcp`, v.state, serviceName(port)];
+      const row = [`${port}/${host.protocol}`, v.state, serviceName(port, host.protocol)];
       if (this.reason) row.push(reasonText(v));
       rows.push(row);
     }

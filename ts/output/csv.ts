@@ -1,0 +1,38 @@
+// --csv: one row per listed port (the ports nmap's XML lists as <port>; folded states are
+// left out as nmap leaves them to <extraports>), under a header row, RFC 4180 quoting.
+// Rows are written host by host at the end of the scan.
+import type { HostReport } from '../model.js';
+import { serviceName } from '../services.js';
+import { csvField } from './format.js';
+import { viewHost } from './host-view.js';
+import type { Sink } from './sink.js';
+import { hostWritten, type OutputWriter, type RunInfo } from './writer.js';
+
+export const CSV_HEADER = ['address', 'hostname', 'protocol', 'port', 'state', 'reason', 'reason_ttl', 'reason_ip', 'service'] as const;
+
+export class CsvWriter implements OutputWriter {
+  private info: RunInfo | undefined;
+
+  constructor(private readonly sink: Sink) {}
+
+  begin(info: RunInfo): void {
+    this.info = info;
+    this.sink.write(`${CSV_HEADER.join(',')}\r\n`);
+  }
+
+  host(host: HostReport): void {
+    const info = this.info!;
+    if (host.status.state === 'down') return;
+    const view = viewHost(host, info.ports, info);
+    if (!hostWritten(host, info, () => view.hiddenByOpen)) return;
+    const protocol = host.protocol;
+    let s = '';
+    for (const [port, v] of view.shown()) {
+      const name = serviceName(port, protocol);
+      s += [host.address, host.hostname, protocol, port, v.state, v.reason, v.ttl, v.reasonIp, name === 'unknown' ? '' : name].map(csvField).join(',') + '\r\n';
+    }
+    this.sink.write(s);
+  }
+
+  end(): void {}
+}

@@ -1,0 +1,58 @@
+// nmap's grepable output (-oG): one "Host: ADDR (NAME)\tStatus: Up" line and one
+// "Host: ADDR (NAME)\tPorts: 22/open/tcp//ssh///, ...\tIgnored State: closed (989)" line per
+// host, between "#" comment lines, field for field as nmap 7.93 writes them.
+import type { HostReport } from '../model.js';
+import { serviceName } from '../services.js';
+import { PRODUCT, VERSION } from '../version.js';
+import { commandLine, ctime, portRanges, scanInfoType } from './format.js';
+import { viewHost } from './host-view.js';
+import type { Sink } from './sink.js';
+import { hostWritten, type OutputWriter, type RunEnd, type RunInfo } from './writer.js';
+import { doneSentence } from './xml.js';
+
+export class GrepableWriter implements OutputWriter {
+  private info: RunInfo | undefined;
+
+  constructor(private readonly sink: Sink) {}
+
+  begin(info: RunInfo): void {
+    this.info = info;
+    let s = `# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${commandLine(info.args)}\n`;
+    if (info.verbose) {
+      const { protocol } = scanInfoType(info.technique);
+      const list = `${info.ports.length};${portRanges(info.ports)}`;
+      const tcp = protocol === 'tcp' ? list : '0;';
+      const udp = protocol === 'udp' ? list : '0;';
+      s += `# Ports scanned: TCP(${tcp}) UDP(${udp}) SCTP(0;) PROTOCOLS(0;)\n`;
+    }
+    this.sink.write(s);
+  }
+
+  host(host: HostReport): void {
+    const info = this.info!;
+    const who = `Host: ${host.address} (${host.hostname ?? ''})`;
+    if (host.status.state === 'down') {
+      if (hostWritten(host, info, () => false)) this.sink.write(`${who}\tStatus: Down\n`);
+      return;
+    }
+    const view = viewHost(host, info.ports, info);
+    if (!hostWritten(host, info, () => view.hiddenByOpen)) return;
+    const protocol = host.protocol;
+    const entries: string[] = [];
+    for (const [port, v] of view.shown()) {
+      const name = serviceName(port, protocol);
+      // port/state/protocol/owner/service/rpc info/version/
+      entries.push(`${port}/${v.state}/${protocol}//${name === 'unknown' ? '' : name.replace(/[/,]/g, '|')}///`);
+    }
+    // nmap names the ignored state only when exactly one state was folded.
+    const ignored = view.extraports.length === 1 ? `\tIgnored State: ${view.extraports[0].state} (${view.extraports[0].count})` : '';
+    this.sink.write(`${who}\tStatus: Up\n${who}\tPorts: ${entries.join(', ')}${ignored}\n`);
+  }
+
+  end(end: RunEnd): void {
+    let s = '';
+    if (end.error !== undefined) s += `# ${PRODUCT} stopped early: ${end.error}\n`;
+    s += `# ${PRODUCT} done at ${ctime(end.finishedAt)} -- ${doneSentence(end)}\n`;
+    this.sink.write(s);
+  }
+}
