@@ -3,7 +3,7 @@
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { PortError } from '../ts/errors.js';
-import { parsePorts, parseTopPorts } from '../ts/ports.js';
+import { FAST_TOP_PORTS, parsePorts, parsePortSpec, parseTopPorts, selectPorts } from '../ts/ports.js';
 import { NMAP_SERVICES, parseNmapServices, parsePortTable, serviceName, setServiceTable, topPorts } from '../ts/services.js';
 
 // nmap 7.93's scaninfo "services" attribute for --top-ports 1000 (port numbers only).
@@ -86,4 +86,91 @@ test('frequency ties go to the lower port', (t) => {
   const table = parseNmapServices('a\t9/tcp\t0.5\nb\t7/tcp\t0.5\nc\t8/tcp\t0.9\nd\t7/udp\t0.9\n', 'x');
   t.deepEqual(table.ranked.tcp, [8, 7, 9]);
   t.deepEqual(table.ranked.udp, [7]);
+});
+
+// ---------------------------------------------------------------------------------------
+// Protocol prefixes, --top-ports/-F with -p, --exclude-ports, and a property test.
+
+test('T:/U: prefixes hold until the next one; unprefixed items go to the scanned protocols', (t) => {
+  t.deepEqual(parsePortSpec('22,U:53,111,T:21-23,80'), { tcp: [21, 22, 23, 80], udp: [53, 111] });
+  t.deepEqual(parsePortSpec('22,U:53', ['tcp', 'udp']), { tcp: [22], udp: [22, 53] });
+  t.deepEqual(parsePortSpec('u:53,t:80', ['udp']), { tcp: [80], udp: [53] });
+  t.deepEqual(parsePortSpec('U:1-3,-', ['tcp']).udp.length, 65535);
+  t.deepEqual(parsePorts('U:53,T:80'), [80]);
+  t.deepEqual(parsePorts('53,U:67', 'udp'), [53, 67]);
+});
+
+for (const [spec, message] of [
+  ['S:80', 'invalid port specification "S:80" (SCTP ports (S:) are not supported)'],
+  ['22,P:6', 'invalid port specification "P:6" (IP protocol scans (P:) are not supported)'],
+  ['X:1', 'invalid port specification "X:1" (prefixes are T: and U:)'],
+  ['T:', 'invalid port specification "T:"'],
+  ['U:53', 'invalid port specification "U:53" (no TCP ports; U: ports need a UDP scan (-sU))'],
+  ['1-2-3', 'invalid port specification "1-2-3"'],
+  ['80,T:99999', 'invalid port specification "T:99999" (ports are 0-65535)'],
+]) {
+  test(`one line naming the bad item: ${spec}`, (t) => {
+    t.throws(() => parsePorts(spec), { instanceOf: PortError, message });
+  });
+}
+
+test('selectPorts: -p, --top-ports within -p, -F, --exclude-ports, default top 1000', (t) => {
+  const url = new URL('../data/ports-tcp.tsv', import.meta.url);
+  setServiceTable(parsePortTable(readFileSync(url, 'utf8'), url.pathname));
+  try {
+    t.deepEqual(selectPorts({ ports: '22,80,U:53', protocols: ['tcp'] }), { tcp: [22, 80], udp: [53] });
+    t.deepEqual(selectPorts({ protocols: ['tcp'] }).tcp, expand(NMAP_TOP_1000));
+    t.deepEqual(selectPorts({ fast: true, protocols: ['tcp'] }).tcp, [...topPorts(FAST_TOP_PORTS)].sort((a, b) => a - b));
+    t.deepEqual(selectPorts({ topPorts: 3, protocols: ['tcp'] }).tcp, [23, 80, 443]);
+    // As nmap: the most frequent ports among -p's, and ranking skips excluded ports.
+    t.deepEqual(selectPorts({ ports: '1-100', topPorts: 2, protocols: ['tcp'] }).tcp, [23, 80]);
+    t.deepEqual(selectPorts({ topPorts: 3, excludePorts: '80', protocols: ['tcp'] }).tcp, [21, 23, 443]);
+    t.deepEqual(selectPorts({ ports: '20-25', excludePorts: 'T:21,U:22,T:23', protocols: ['tcp'] }).tcp, [20, 22, 24, 25]);
+    t.throws(() => selectPorts({ ports: '22', excludePorts: '22', protocols: ['tcp'] }), { instanceOf: PortError, message: 'no TCP ports left to scan in "22" after --exclude-ports "22"' });
+    t.throws(() => selectPorts({ ports: 'U:53', protocols: ['tcp'] }), { instanceOf: PortError });
+    t.throws(() => selectPorts({ topPorts: 0, protocols: ['tcp'] }), { instanceOf: PortError });
+  } finally {
+    setServiceTable(undefined);
+  }
+});
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+test('property: random -p specs give exactly the brute-force port sets per protocol', (t) => {
+  const r = rng(1234);
+  const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+  for (let round = 0; round < 500; round++) {
+    const want = { tcp: new Set<number>(), udp: new Set<number>() };
+    let into: ('tcp' | 'udp')[] = ['tcp'];
+    const items: string[] = [];
+    for (let k = int(1, 6); k > 0; k--) {
+      let prefix = '';
+      if (r() < 0.3) {
+        const proto = r() < 0.5 ? 'tcp' : 'udp';
+        prefix = proto === 'tcp' ? 'T:' : 'U:';
+        into = [proto];
+      }
+      const a = int(0, 65535);
+      const b = Math.min(65535, a + int(0, 300));
+      const form = int(0, 3);
+      const [text, lo, hi] = form === 0 ? [String(a), a, a] : form === 1 ? [`${a}-${b}`, a, b] : form === 2 ? [`${Math.max(a, 65400)}-`, Math.max(a, 65400), 65535] : [`-${b % 200}`, 1, b % 200];
+      if (hi < lo) continue; // "-0" names nothing valid; skip the item
+      items.push(prefix + text);
+      for (const p of into) for (let v = lo; v <= hi; v++) want[p].add(v);
+    }
+    if (items.length === 0) continue;
+    const spec = items.join(',');
+    const got = parsePortSpec(spec, ['tcp']);
+    t.deepEqual(got.tcp, [...want.tcp].sort((x, y) => x - y), spec);
+    t.deepEqual(got.udp, [...want.udp].sort((x, y) => x - y), spec);
+  }
 });
