@@ -32,3 +32,14 @@ export class ScanError extends FerroscanError {
     super(message);
   }
 }
+
+/**
+ * The scan was stopped through its AbortSignal. `name` is 'AbortError', as for fetch() and
+ * the DOM, so `e.name === 'AbortError'` checks work; `cause` is the signal's reason.
+ */
+export class AbortError extends FerroscanError {
+  constructor(message = 'the scan was aborted', options?: { cause?: unknown }) {
+    super(message);
+    if (options && 'cause' in options) this.cause = options.cause;
+  }
+}

@@ -13,6 +13,9 @@ export const enum RecordKind {
   Udp = 3,
   /** The outcome of a connect() (window holds the errno, 0 = connected). */
   Connect = 4,
+  /** --packet-trace: a probe left (window = its source port, rttUs = µs since the scan
+   *  started, responder = our source address, flags = the probe's TCP flags, ttl = its TTL). */
+  ProbeSent = 5,
 }
 
 /** TCP flag bits as they appear in the `flags` field. */
@@ -39,6 +42,8 @@ export interface EngineRecord {
   rttUs: number;
   /** Source address of the reply: the target itself, or a router for some ICMP errors. */
   responder: string;
+  /** The engine's technique code (1 SYN ... 9 UDP, 10 connect); absent in hand-made records. */
+  technique?: number;
 }
 
 function ipv4(buf: Buffer, off: number): string {
@@ -58,6 +63,7 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
       icmpCode: buf[off + 4],
       port: buf.readUInt16LE(off + 6),
       window: buf.readUInt16LE(off + 8),
+      technique: buf[off + 10],
       attempt: buf[off + 11],
       rttUs: buf.readUInt32LE(off + 12),
       address: ipv4(buf, off + 16),

@@ -1,11 +1,15 @@
 // The library's scan API on top of the engine: checks and resolves options, starts the
 // native scan, decodes record batches and folds them into the model. `scan()` streams
-// port results; `runScan()` runs to the end and returns the model.
-import { ScanError } from './errors.js';
+// port results (with progress events, a summary and AbortSignal support); `runScan()` runs
+// to the end and returns the model.
+import { AbortError, FerroscanError, ScanError } from './errors.js';
 import { ScanModel, type PortResult } from './model.js';
 import { native, type NativeScan, type NativeScanOptions, type NativeSummary } from './native.js';
 import { parsePorts } from './ports.js';
-import { decodeBatch } from './records.js';
+import { udpPayloads } from './udp-payloads.js';
+import { ProgressMeter, type ScanProgress } from './progress.js';
+import { decodeBatch, RecordKind, type EngineRecord } from './records.js';
+import { PacketTracer, type TraceLine } from './trace.js';
 import { engineRanges, parseTargets, type Resolver, type TargetSet } from './targets.js';
 import type { Technique } from './classify.js';
 
@@ -14,25 +18,48 @@ export const DEFAULT_RATE = 10_000;
 /** Retransmissions of an unanswered probe, as nmap's default. */
 export const DEFAULT_MAX_RETRIES = 10;
 
+/** What to scan and how. Only `targets` is required. */
 export interface ScanOptions {
-  /** Target specs: addresses, CIDR blocks, ranges, hostnames. */
+  /** Target specs: addresses, CIDR blocks, ranges, hostnames ('198.18.0.0/24', '198.18.0.1-20'). */
   targets: readonly string[];
-  /** A -p style string or a list of ports; the 1000 most common TCP ports when absent. */
+  /** A -p style string ('22,80,1000-2000', '-', 'http,ssh') or a list of ports; the 1000 most common TCP ports when absent. */
   ports?: string | readonly number[];
+  /** Probe technique, as nmap's -sS/-sA/...; 'syn' when absent. */
   technique?: Technique;
-  /** Packets per second. */
+  /** The probe's TCP flags for technique 'flags' (nmap's --scanflags), as a byte. */
+  tcpFlags?: number;
+  /** Packets per second, retransmissions included; DEFAULT_RATE when absent. */
   rate?: number;
   /** Seed of the probe order; the same seed gives the same order. */
   seed?: bigint | number;
+  /** Retransmissions of an unanswered probe; DEFAULT_MAX_RETRIES (10, as nmap) when absent. */
   maxRetries?: number;
+  /** Network interface to send on; chosen from the routing table when absent. */
   interface?: string;
+  /** Source IPv4 address; chosen from the routing table when absent. */
   sourceAddress?: string;
   /** -Pn: report every target as up, unanswered ports filtered. */
   assumeUp?: boolean;
-  /** Aborting stops the engine; results gathered so far are kept. */
+  /**
+   * Stops the scan: the engine's threads stop and `scan()`'s iterator ends by throwing an
+   * AbortError (its summary still resolves, with `aborted: true`). `runScan()` instead
+   * returns what was found up to then.
+   */
   signal?: AbortSignal;
-  /** Name resolution (defaults to the system resolver, first IPv4 address). */
+  /** Name resolution (defaults to the system resolver; a name's first IPv4 address is scanned). */
   resolve?: Resolver;
+  /** Scan every IPv4 address of a name, not only the first (nmap's --resolve-all). */
+  resolveAll?: boolean;
+  /** Target specs never to probe (nmap's --exclude / --excludefile entries). */
+  exclude?: readonly string[];
+  /** Leave IANA special-purpose ranges out of target sets larger than a /8 (ts/blocklist.ts); true when absent. */
+  defaultBlocklist?: boolean;
+  /** Probe in address and port order instead of the seeded permutation (nmap's -r). */
+  sequential?: boolean;
+  /** Have the engine report every probe it sends (`packet` events; the CLI's --packet-trace). */
+  trace?: boolean;
+  /** Milliseconds between `progress` events; 1000 when absent. */
+  progressInterval?: number;
 }
 
 /** Options checked and targets resolved: everything needed before packets flow. */
@@ -57,8 +84,12 @@ function positive(name: string, value: number | undefined, fallback: number, min
 
 /** Parses ports and resolves targets; throws TargetError/PortError/ScanError naming bad input. */
 export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
-  const ports = parsePorts(options.ports);
-  const targets = await parseTargets(options.targets, options.resolve);
+  const ports = parsePorts(options.ports, options.technique === 'udp' ? 'udp' : 'tcp');
+  const targets = await parseTargets(options.targets, options.resolve, {
+    resolveAll: options.resolveAll,
+    exclude: options.exclude,
+    defaultBlocklist: options.defaultBlocklist,
+  });
   const maxRetries = positive('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES, 0);
   if (!Number.isInteger(maxRetries)) throw new ScanError(`invalid maxRetries "${maxRetries}"`, 'EINVAL');
   const opts: NativeScanOptions = {
@@ -69,8 +100,15 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
     maxRetries,
   };
   if (options.seed !== undefined) opts.seed = BigInt(options.seed);
+  if (options.sequential) opts.sequential = true;
+  if (opts.technique === 'flags') {
+    if (options.tcpFlags === undefined) throw new ScanError('technique "flags" needs tcpFlags', 'EINVAL');
+    opts.tcpFlags = options.tcpFlags;
+  }
+  if (opts.technique === 'udp') opts.udpPayloads = [...udpPayloads()].map(([port, payload]) => ({ port, payload }));
   if (options.interface !== undefined) opts.interface = options.interface;
   if (options.sourceAddress !== undefined) opts.sourceAddress = options.sourceAddress;
+  if (options.trace) opts.trace = true;
   return { targets, ports, native: opts };
 }
 
@@ -85,14 +123,23 @@ export function startEngine(prepared: PreparedScan): NativeScan {
   }
 }
 
-/** Drains the engine batch by batch, folding every record into `model`. */
-async function* drain(engine: NativeScan, model: ScanModel, signal?: AbortSignal): AsyncGenerator<PortResult> {
+/** Drains the engine batch by batch, folding every record into `model`; `onRecords` sees each batch first. */
+async function* drain(
+  engine: NativeScan,
+  model: ScanModel,
+  signal?: AbortSignal,
+  onRecords?: (records: EngineRecord[]) => void,
+): AsyncGenerator<PortResult> {
   const onAbort = (): void => engine.abort();
   if (signal?.aborted) engine.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (let batch = await engine.nextBatch(); batch !== null; batch = await engine.nextBatch()) {
-      for (const record of decodeBatch(batch)) {
+      const records = decodeBatch(batch);
+      onRecords?.(records);
+      for (const record of records) {
+        // Probe-sent records (tracing) are for onRecords only; they carry no verdict.
+        if (record.kind === RecordKind.ProbeSent) continue;
         const result = model.add(record);
         if (result) yield result;
       }
@@ -104,11 +151,231 @@ async function* drain(engine: NativeScan, model: ScanModel, signal?: AbortSignal
   }
 }
 
-/** Streams port results as replies arrive; each port appears when its verdict is set or changes. */
-export async function* scan(options: ScanOptions): AsyncGenerator<PortResult> {
-  const prepared = await prepareScan(options);
-  const model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: prepared.native.technique, assumeUp: options.assumeUp ?? false });
-  yield* drain(startEngine(prepared), model, options.signal);
+/** The run's totals, as `scan().summary` resolves them once iteration has ended. */
+export interface ScanSummary {
+  /** When the engine started. */
+  startedAt: Date;
+  /** Wall time from start to the end of iteration, in seconds. */
+  elapsedSeconds: number;
+  /** Target addresses and ports scanned; probes to send in all is their product. */
+  addresses: number;
+  ports: number;
+  /** Probes sent, retransmissions included, and the retransmissions among them. */
+  sent: number;
+  retransmits: number;
+  /** Valid replies received, and frames that failed the cookie or did not parse. */
+  received: number;
+  discarded: number;
+  /** Hosts seen up (every target with assumeUp). */
+  hostsUp: number;
+  /** Ports found open or open|filtered. */
+  found: number;
+  /** Interface, source address and source port the engine used. */
+  interface: string;
+  sourceAddress: string;
+  sourcePort: number;
+  /** On-link targets that did not answer ARP and so got no probe. */
+  unresolved: string[];
+  /** True when every probe was sent and answered or timed out. */
+  completed: boolean;
+  /** True when the scan was stopped through its AbortSignal. */
+  aborted: boolean;
+}
+
+/** The events a running scan emits, with their listeners' signatures. */
+export interface ScanEvents {
+  /** Every `progressInterval` ms while the engine runs, and once more (finished) at the end. */
+  progress: (progress: ScanProgress) => void;
+  /** With `trace: true`: one nmap-style SENT/RCVD line per probe and reply, in time order. */
+  packet: (line: TraceLine) => void;
+}
+
+const DEFAULT_PROGRESS_INTERVAL_MS = 1000;
+
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError('the scan was aborted', { cause: signal.reason });
+}
+
+const openish = (state: string): boolean => state === 'open' || state === 'open|filtered';
+
+/**
+ * A running scan: an async iterator of port results that also carries the run's summary,
+ * progress and trace events. Created by `scan()`; the engine starts on the first `next()`
+ * (the first turn of `for await`), and the iterator can be consumed once.
+ */
+export class Scan implements AsyncIterableIterator<PortResult> {
+  /**
+   * Settles when iteration ends: resolves with the totals after the last result, after a
+   * `break`, or after an abort (`aborted: true`); rejects with the scan's error when the scan
+   * failed (bad options, engine errors). Never settles when the scan is never iterated.
+   */
+  readonly summary: Promise<ScanSummary>;
+  private readonly options: ScanOptions;
+  private readonly iterator: AsyncGenerator<PortResult>;
+  private readonly listeners: { [E in keyof ScanEvents]: Set<ScanEvents[E]> } = { progress: new Set(), packet: new Set() };
+  private settle!: { resolve(s: ScanSummary): void; reject(e: unknown): void };
+  private engine: NativeScan | undefined;
+  private scanModel: ScanModel | undefined;
+  private meter = new ProgressMeter();
+  private timer: NodeJS.Timeout | undefined;
+  private tracer: PacketTracer | undefined;
+  private readonly open = new Set<string>();
+  private running = false;
+
+  /** Use `scan(options)`. */
+  constructor(options: ScanOptions) {
+    this.options = options;
+    this.summary = new Promise<ScanSummary>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // The iterator reports the same error; an unawaited summary must not crash the process.
+    this.summary.catch(() => undefined);
+    this.iterator = this.run();
+  }
+
+  /** Adds a listener. Listeners run synchronously and must not throw. */
+  on<E extends keyof ScanEvents>(event: E, listener: ScanEvents[E]): this {
+    (this.listeners[event] as Set<ScanEvents[E]>).add(listener);
+    if (event === 'progress' && this.running) this.startTimer();
+    return this;
+  }
+
+  /** Removes a listener added with `on`. */
+  off<E extends keyof ScanEvents>(event: E, listener: ScanEvents[E]): this {
+    (this.listeners[event] as Set<ScanEvents[E]>).delete(listener);
+    if (event === 'progress' && this.listeners.progress.size === 0) this.stopTimer();
+    return this;
+  }
+
+  /** Progress now; undefined before the engine has started. */
+  progress(): ScanProgress | undefined {
+    if (!this.engine) return undefined;
+    return this.meter.sample(this.engine.summary(), this.open.size);
+  }
+
+  /** The hosts/ports model results are folded into (for the output writers); undefined before the engine has started. */
+  get model(): ScanModel | undefined {
+    return this.scanModel;
+  }
+
+  next(): Promise<IteratorResult<PortResult, undefined>> {
+    return this.iterator.next() as Promise<IteratorResult<PortResult, undefined>>;
+  }
+
+  /** Stops early (what `break` in `for await` calls): the engine is stopped and the summary resolves. */
+  return(): Promise<IteratorResult<PortResult, undefined>> {
+    return this.iterator.return(undefined) as Promise<IteratorResult<PortResult, undefined>>;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private emit<E extends keyof ScanEvents>(event: E, ...args: Parameters<ScanEvents[E]>): void {
+    for (const listener of this.listeners[event]) (listener as (...a: Parameters<ScanEvents[E]>) => void)(...args);
+  }
+
+  private startTimer(): void {
+    if (this.timer || this.listeners.progress.size === 0) return;
+    this.timer = setInterval(() => {
+      const p = this.progress();
+      if (p) this.emit('progress', p);
+    }, this.options.progressInterval ?? DEFAULT_PROGRESS_INTERVAL_MS);
+    // Progress reports never keep a process alive on their own.
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private onRecords(engine: NativeScan, records: EngineRecord[]): void {
+    if (!this.options.trace || this.listeners.packet.size === 0) return;
+    const now = engine.summary();
+    this.tracer ??= new PacketTracer({ sourceAddress: now.sourceAddress, sourcePort: now.sourcePort });
+    for (const line of this.tracer.batch(records, now.elapsedMs * 1000)) this.emit('packet', line);
+  }
+
+  private summarise(engine: NativeScan, model: ScanModel, startedAt: Date, t0: number, completed: boolean): ScanSummary {
+    const s = engine.summary();
+    return {
+      startedAt,
+      elapsedSeconds: (performance.now() - t0) / 1000,
+      addresses: model.targets.count,
+      ports: model.ports.length,
+      sent: s.sent,
+      retransmits: s.retransmits,
+      received: s.received,
+      discarded: s.discarded,
+      hostsUp: model.hostsUp,
+      found: this.open.size,
+      interface: s.interface,
+      sourceAddress: s.sourceAddress,
+      sourcePort: s.sourcePort,
+      unresolved: s.unresolved,
+      completed,
+      aborted: this.options.signal?.aborted ?? false,
+    };
+  }
+
+  private async *run(): AsyncGenerator<PortResult> {
+    const { signal } = this.options;
+    let engine: NativeScan | undefined;
+    let model: ScanModel | undefined;
+    let completed = false;
+    const startedAt = new Date();
+    const t0 = performance.now();
+    try {
+      if (signal?.aborted) throw abortError(signal);
+      const ms = this.options.progressInterval;
+      if (ms !== undefined && !(Number.isFinite(ms) && ms > 0)) throw new ScanError(`invalid progressInterval "${ms}"`, 'EINVAL');
+      const prepared = await prepareScan(this.options);
+      if (signal?.aborted) throw abortError(signal);
+      model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: prepared.native.technique, assumeUp: this.options.assumeUp ?? false });
+      this.scanModel = model;
+      engine = startEngine(prepared);
+      this.engine = engine;
+      this.running = true;
+      this.startTimer();
+      const e = engine;
+      for await (const result of drain(engine, model, signal, (records) => this.onRecords(e, records))) {
+        const key = `${result.address}:${result.port}`;
+        if (openish(result.state)) this.open.add(key);
+        else this.open.delete(key);
+        // After an abort the engine drains what it already had: keep folding, stop yielding.
+        if (!signal?.aborted) yield result;
+      }
+      // drain() ends once the engine has stopped: its threads are gone when this throws.
+      if (signal?.aborted) throw abortError(signal);
+      completed = true;
+    } catch (e) {
+      if (e instanceof AbortError && engine && model) this.settle.resolve(this.summarise(engine, model, startedAt, t0, false));
+      else this.settle.reject(e);
+      throw e;
+    } finally {
+      this.running = false;
+      this.stopTimer();
+      if (engine && model) {
+        // One last report, so listeners see the end (100% when completed).
+        if (this.listeners.progress.size) this.emit('progress', this.meter.sample(engine.summary(), this.open.size));
+        this.settle.resolve(this.summarise(engine, model, startedAt, t0, completed));
+      } else if (!completed) this.settle.reject(new FerroscanError('the scan ended before it started'));
+    }
+  }
+}
+
+/**
+ * Starts a scan and streams its port results as replies arrive: each port appears when its
+ * verdict is set or changes. The returned Scan is an async iterable that also exposes
+ * `summary` (a promise), `on('progress', ...)` and, with `trace`, `on('packet', ...)`.
+ *
+ * ```ts
+ * for await (const r of scan({ targets: ['198.18.0.2'], ports: '1-1000', signal })) console.log(r.port, r.state);
+ * ```
+ */
+export function scan(options: ScanOptions): Scan {
+  return new Scan(options);
 }
 
 export interface RunHooks {
@@ -116,6 +383,8 @@ export interface RunHooks {
   onStart?(engine: NativeScan, startedAt: Date): void;
   /** Called for every new or changed port verdict. */
   onResult?(result: PortResult): void;
+  /** Called with every decoded batch, probe-sent records (tracing) included, before it is classified. */
+  onRecords?(records: EngineRecord[]): void;
 }
 
 /** Runs a prepared scan to the end and returns the model. */
@@ -125,7 +394,8 @@ export async function runPrepared(prepared: PreparedScan, options: Pick<ScanOpti
   const t0 = performance.now();
   const engine = startEngine(prepared);
   hooks.onStart?.(engine, startedAt);
-  for await (const result of drain(engine, model, options.signal)) hooks.onResult?.(result);
+  const onRecords = hooks.onRecords && ((records: EngineRecord[]) => hooks.onRecords?.(records));
+  for await (const result of drain(engine, model, options.signal, onRecords)) hooks.onResult?.(result);
   return { model, summary: engine.summary(), startedAt, elapsedSeconds: (performance.now() - t0) / 1000 };
 }
 
