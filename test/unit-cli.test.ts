@@ -36,7 +36,9 @@ const bad: [string[], string][] = [
   [['-e'], 'ferroscan: option "-e" needs a value'],
   [['--rate', 'fast'], 'ferroscan: invalid --rate "fast"'],
   [['--max-retries', '-1'], 'ferroscan: invalid --max-retries "-1"'],
-  [['-sT'], 'ferroscan: the connect scan (-sT) comes in a later release; use -sS'],
+  [['-sY'], 'ferroscan: scan type "-sY" is not supported yet'],
+  [['-sS', '-sA'], 'ferroscan: several scan types in one run (-sS and -sA) are not supported yet; run them one at a time'],
+  [['--scanflags', 'SYNBOGUS'], 'ferroscan: invalid --scanflags "SYNBOGUS" (a number up to 255, or flag names such as SYNFIN)'],
 ];
 for (const [args, line] of bad) {
   test(`bad input ${args.join(' ')} → one line, exit 1`, (t) => {

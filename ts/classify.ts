@@ -6,7 +6,7 @@ import { RecordKind, TCP, type EngineRecord } from './records.js';
 
 export type PortState = 'open' | 'closed' | 'filtered' | 'unfiltered' | 'open|filtered' | 'closed|filtered';
 
-export type Technique = 'syn' | 'ack' | 'window' | 'fin' | 'null' | 'xmas' | 'maimon' | 'flags' | 'udp';
+export type Technique = 'syn' | 'ack' | 'window' | 'fin' | 'null' | 'xmas' | 'maimon' | 'flags' | 'udp' | 'connect';
 
 /** A port's state, why, and the TTL of the reply that decided it (0 for no-response). */
 export interface Verdict {
@@ -36,6 +36,8 @@ interface TechniqueTable {
   icmpFromTarget?: Record<string, { state: PortState; reason: string }>;
   /** The verdict for any UDP datagram from the probed port (UDP scan). */
   udp?: { state: PortState; reason: string };
+  /** Verdicts by the errno a connect() ended with, 0 = connected (connect scan). */
+  connect?: Record<number, { state: PortState; reason: string }>;
   noResponse: { state: PortState; reason: string };
   /** States no later reply may change. */
   final: ReadonlySet<PortState>;
@@ -74,6 +76,18 @@ function stealth(title: string): TechniqueTable {
   };
 }
 
+/** Linux errno values a connect() can end with, and what nmap makes of each. */
+const CONNECT_ERRNO: TechniqueTable['connect'] = {
+  0: { state: 'open', reason: 'syn-ack' },
+  111: { state: 'closed', reason: 'conn-refused' }, // ECONNREFUSED: a RST, or ICMP port-unreach
+  113: { state: 'filtered', reason: 'host-unreach' }, // EHOSTUNREACH: also ICMP 9/10/13 on Linux
+  112: { state: 'filtered', reason: 'host-unreach' }, // EHOSTDOWN
+  101: { state: 'filtered', reason: 'net-unreach' }, // ENETUNREACH
+  100: { state: 'filtered', reason: 'net-unreach' }, // ENETDOWN
+  13: { state: 'filtered', reason: 'admin-prohibited' }, // EACCES: a local firewall said no
+  1: { state: 'filtered', reason: 'admin-prohibited' }, // EPERM: likewise
+};
+
 export const TECHNIQUES: Record<Technique, TechniqueTable> = {
   syn: {
     title: 'SYN Stealth Scan',
@@ -111,6 +125,14 @@ export const TECHNIQUES: Record<Technique, TechniqueTable> = {
     noResponse: { state: 'filtered', reason: 'no-response' },
     final: new Set<PortState>(['open', 'closed']),
   },
+  connect: {
+    title: 'Connect Scan',
+    tcp: [],
+    connect: CONNECT_ERRNO,
+    icmp: {},
+    noResponse: { state: 'filtered', reason: 'no-response' },
+    final: new Set<PortState>(['open', 'closed']),
+  },
   udp: {
     title: 'UDP Scan',
     tcp: [],
@@ -132,6 +154,11 @@ export function classify(record: EngineRecord, technique: Technique = 'syn'): Ve
     // Window scan: the same RST means closed when its window is zero
     const state = technique === 'window' && record.window === 0 ? 'closed' : rule.state;
     return { state, reason: rule.reason, ttl: record.ttl };
+  }
+  if (record.kind === RecordKind.Connect) {
+    // connect() shows no reply packet, so no TTL: nmap prints the reason alone
+    const entry = table.connect?.[record.window];
+    return entry && { state: entry.state, reason: entry.reason, ttl: 0 };
   }
   if (record.kind === RecordKind.Udp) {
     return table.udp && { state: table.udp.state, reason: table.udp.reason, ttl: record.ttl };

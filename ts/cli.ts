@@ -4,28 +4,45 @@
 import { dirname } from 'node:path';
 import yargs from 'yargs';
 import { FerroscanError, ScanError, UsageError } from './errors.js';
-import { TECHNIQUES } from './classify.js';
+import { TECHNIQUES, type Technique } from './classify.js';
 import { NormalWriter } from './output/normal.js';
-import { parsePorts, parseTopPorts } from './ports.js';
-import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, prepareScan, runPrepared } from './scan.js';
-import { serviceTable } from './services.js';
-import { targetEntries } from './targets.js';
+import { extractOutputOptions, Outputs } from './output/outputs.js';
+import { parsePortSpec, selectPorts } from './ports.js';
+import { drainingSink, listScan } from './listscan.js';
+import { blocklistNotice } from './blocklist.js';
+import { ProgressMeter } from './progress.js';
+import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, prepareScan, runPrepared, type PreparedScan, type RunHooks, type ScanReport } from './scan.js';
+import { DEFAULT_STATS_EVERY_S, parseTimeSpec, StatusReporter } from './status.js';
+import { PacketTracer } from './trace.js';
+import { serviceTable, topPorts } from './services.js';
+import { gatherTargetSpecs, parseTargets, targetEntries } from './targets.js';
+import { DEFAULT_RESUME_FILE, parseShard, randomSeed, readResumeFile, resumableArgv, RESUME_VERSION, writeResumeFile } from './resume.js';
+import type { NativeSummary } from './native.js';
 import { PRODUCT, URL, VERSION } from './version.js';
 
 const HELP = `${PRODUCT} ${VERSION} ( ${URL} )
 Usage: ${PRODUCT} [Scan Type(s)] [Options] [targets...]
 TARGET SPECIFICATION:
-  Addresses, CIDR blocks, ranges and host names:
-  Ex: 198.18.0.1, 198.18.0.0/24, 198.18.0.1-20, 198.18.0.1-198.18.1.9, example.com
+  Addresses, CIDR blocks, octet ranges and lists, ranges and host names:
+  Ex: 198.18.0.1, 198.18.0.0/24, 198.18.0-255.1-254, 198.18.0,2.1-3, 198.18.0.1-198.18.1.9, example.com
+  -iL <inputfilename>: Input from list of hosts/networks ("-" for standard input)
+  --exclude <host1[,host2][,host3],...>: Exclude hosts/networks
+  --excludefile <exclude_file>: Exclude list from file
+  --resolve-all: Scan every address a host name resolves to, not only the first
+  --no-default-blocklist: Scan IANA special-purpose ranges in sets larger than a /8
   Default: 127.0.0.1
 HOST DISCOVERY:
   -Pn: Treat all hosts as online -- skip host discovery
   -n: Never do DNS resolution (targets given by name are still looked up)
 SCAN TECHNIQUES:
+  -sL: List Scan - simply list targets to scan (sends nothing)
   -sS: TCP SYN scan (default; needs root or CAP_NET_RAW)
 PORT SPECIFICATION AND SCAN ORDER:
   -p <port ranges>: Only scan specified ports
-    Ex: -p22; -p1-65535; -p-; -p 22,80,1024-; -p http,ssh
+    Ex: -p22; -p1-65535; -p-; -p 22,80,1024-; -p http,ssh; -p U:53,T:21-25,80
+  --exclude-ports <port ranges>: Exclude the specified ports from scanning
+  -F: Fast mode - Scan fewer ports than the default scan (top 100)
+  -r: Scan ports sequentially - don't randomize
   --top-ports <number>: Scan <number> most common ports (default: 1000)
   --seed <number>: Seed of the probe order (same seed, same order)
 TIMING AND PERFORMANCE:
@@ -35,16 +52,68 @@ FIREWALL/IDS EVASION AND SPOOFING:
   -S <IP_Address>: Source address
   -e <iface>: Use specified interface
 OUTPUT:
+  -oN/-oX/-oG <file>: Output scan in normal, XML and grepable format to the given file
+  -oJ <file>: One JSON document; --ndjson <file>: one JSON object per line as results arrive
+  --csv <file>: One CSV row per listed port; -oL <file>: masscan's list format
+  -oA <basename>: Output in the three major formats at once
+  A file name of "-" writes that format to stdout instead of the report
   -v: Increase verbosity level (use -vv or more for greater effect)
   --reason: Display the reason a port is in a particular state
   --open: Only show open (or possibly open) ports
+  --packet-trace: Show all packets sent and received
+  --stats-every <time>: Print status lines every <time> (e.g. 10s, 500ms, 2m)
+    On a terminal a live progress line is shown on stderr; otherwise status lines
+    come every ${DEFAULT_STATS_EVERY_S}s. Press any key during a scan for the status.
+LARGE SWEEPS:
+  --shard <i/N>: Scan only shard i of N (same --seed on every shard; together they cover the scan once)
+  --resume <file>: Continue a scan interrupted with Ctrl-C from its resume file
+  --resume-file <file>: Where an interrupted scan saves its resume file (default: ferroscan.resume)
+  --dry-run: Build every packet and send none; reports packets per second
+  --pcap <file>: Write every packet sent (or built, with --dry-run) to a pcap file
 MISC:
   -V, --version: Print version number
   -h, --help: Print this help summary page.
 EXAMPLES:
   ${PRODUCT} -v -sS 198.18.0.0/24
   ${PRODUCT} -Pn -p80,443 --rate 50000 198.18.0.0/16
+  ${PRODUCT} -p22,80 --packet-trace 198.18.0.2
+  ${PRODUCT} -p- --open -oX scan.xml --ndjson scan.ndjson 198.18.0.2
 `;
+
+/** nmap's scan type flags and the engine technique each selects. */
+const SCAN_TYPES: Record<string, Technique> = {
+  '-sS': 'syn',
+  '-sA': 'ack',
+  '-sW': 'window',
+  '-sF': 'fin',
+  '-sN': 'null',
+  '-sX': 'xmas',
+  '-sM': 'maimon',
+  '-sU': 'udp',
+  '-sT': 'connect',
+};
+
+/** TCP flag names accepted by --scanflags, as nmap spells them. */
+const FLAG_BITS: Record<string, number> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 };
+
+/** --scanflags: a number (decimal or 0x hex) or flag names run together ("URGACKPSHRSTSYNFIN"). */
+export function parseScanflags(text: string): number {
+  if (/^(0x[0-9a-f]+|\d+)$/i.test(text)) {
+    const n = Number(text);
+    if (n <= 0xff) return n;
+  } else {
+    let rest = text.toUpperCase();
+    let bits = 0;
+    while (rest.length) {
+      const name = Object.keys(FLAG_BITS).find((f) => rest.startsWith(f));
+      if (!name) break;
+      bits |= FLAG_BITS[name];
+      rest = rest.slice(name.length);
+    }
+    if (rest.length === 0 && text.length) return bits;
+  }
+  throw new UsageError(`invalid --scanflags "${text}" (a number up to 255, or flag names such as SYNFIN)`);
+}
 
 /**
  * Rewrites nmap's single-dash multi-letter flags, which yargs would split into letters
@@ -52,15 +121,25 @@ EXAMPLES:
  */
 export function preprocessArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
+  let chosen: Technique | undefined;
+  let chosenFlag = '';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
       out.push(...argv.slice(i));
       break;
     }
-    if (arg === '-sS') out.push('--technique=syn');
-    else if (arg === '-sT') throw new UsageError('the connect scan (-sT) comes in a later release; use -sS');
-    else if (/^-s[A-Za-z]+$/.test(arg)) throw new UsageError(`scan type "${arg}" is not supported yet (only -sS)`);
+    if (arg === '-sL') out.push('--list-scan');
+    else if (arg === '-iL') {
+      if (i + 1 >= argv.length) throw new UsageError('option -iL needs a file name ("-" for standard input)');
+      out.push(`--iL=${argv[++i]}`);
+    } else if (arg in SCAN_TYPES) {
+      const technique = SCAN_TYPES[arg];
+      if (chosen !== undefined && chosen !== technique) throw new UsageError(`several scan types in one run (${chosenFlag} and ${arg}) are not supported yet; run them one at a time`);
+      chosen = technique;
+      chosenFlag = arg;
+      out.push(`--technique=${technique}`);
+    } else if (/^-s[A-Za-z]+$/.test(arg)) throw new UsageError(`scan type "${arg}" is not supported yet`);
     else if (arg === '-Pn') out.push('--Pn');
     else if (/^-P[A-Za-z0-9]+$/.test(arg)) throw new UsageError(`host discovery option "${arg}" is not supported yet (only -Pn)`);
     else if (arg === '-p') {
@@ -73,15 +152,33 @@ export function preprocessArgv(argv: readonly string[]): string[] {
 }
 
 interface CliArgs {
-  technique?: string;
+  technique?: Technique;
+  scanflags?: string;
   Pn: boolean;
   ports?: string;
   'top-ports'?: string;
+  F: boolean;
+  r: boolean;
+  'exclude-ports'?: string;
+  'list-scan': boolean;
+  iL?: string;
+  exclude?: string;
+  excludefile?: string;
+  'resolve-all': boolean;
+  'default-blocklist': boolean;
   rate?: string;
   seed?: string;
   'max-retries'?: string;
   open: boolean;
   reason: boolean;
+  'packet-trace': boolean;
+  'stats-every'?: string;
+  shard?: string;
+  resume?: string;
+  'resume-file'?: string;
+  'start-position'?: string;
+  'dry-run': boolean;
+  pcap?: string;
   n: boolean;
   v: number;
   e?: string;
@@ -110,15 +207,33 @@ function parseArgs(argv: readonly string[]): CliArgs {
     .help(false)
     .version(false)
     .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': false, 'strip-aliased': true })
-    .option('technique', { type: 'string', choices: ['syn'] })
+    .option('technique', { type: 'string', choices: Object.values(SCAN_TYPES) })
+    .option('scanflags', { type: 'string', requiresArg: true })
+    .option('shard', { type: 'string', requiresArg: true })
+    .option('resume', { type: 'string', requiresArg: true })
+    .option('resume-file', { type: 'string', requiresArg: true })
+    .option('start-position', { type: 'string', requiresArg: true, hidden: true })
+    .option('dry-run', { type: 'boolean', default: false })
+    .option('pcap', { type: 'string', requiresArg: true })
     .option('Pn', { type: 'boolean', default: false })
     .option('ports', { type: 'string' })
     .option('top-ports', { type: 'string' })
+    .option('F', { type: 'boolean', default: false })
+    .option('r', { type: 'boolean', default: false })
+    .option('exclude-ports', { type: 'string', requiresArg: true })
+    .option('list-scan', { type: 'boolean', default: false })
+    .option('iL', { type: 'string', requiresArg: true })
+    .option('exclude', { type: 'string', requiresArg: true })
+    .option('excludefile', { type: 'string', requiresArg: true })
+    .option('resolve-all', { type: 'boolean', default: false })
+    .option('default-blocklist', { type: 'boolean', default: true })
     .option('rate', { type: 'string' })
     .option('seed', { type: 'string' })
     .option('max-retries', { type: 'string' })
     .option('open', { type: 'boolean', default: false })
     .option('reason', { type: 'boolean', default: false })
+    .option('packet-trace', { type: 'boolean', default: false })
+    .option('stats-every', { type: 'string', requiresArg: true })
     .option('n', { type: 'boolean', default: false })
     .option('v', { type: 'count' })
     .option('e', { type: 'string', requiresArg: true })
@@ -154,7 +269,8 @@ function seed(text: string | undefined): bigint | undefined {
 
 /** Runs the CLI; resolves with the exit status. */
 export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s)): Promise<number> {
-  const args = parseArgs(argv);
+  const { rest, outputs: outputTargets } = extractOutputOptions(argv);
+  const args = parseArgs(rest);
   if (args.help) {
     out(HELP);
     return 0;
@@ -163,56 +279,226 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     out(`${PRODUCT} version ${VERSION} ( ${URL} )\n`);
     return 0;
   }
+  if (args.resume !== undefined) {
+    // --resume FILE continues an interrupted run: the file holds everything else
+    if (argv.length !== 2 && !(argv.length === 1 && argv[0].startsWith('--resume='))) throw new UsageError('--resume takes the resume file and no other option or target');
+    const saved = readResumeFile(args.resume);
+    return main([...saved.argv, '--seed', saved.seed, '--start-position', String(saved.startPosition)], out);
+  }
   const rate = number('--rate', args.rate, (n) => Number.isFinite(n) && n > 0);
   const maxRetries = number('--max-retries', args['max-retries'], (n) => Number.isInteger(n) && n >= 0);
   const topN = number('--top-ports', args['top-ports'], (n) => Number.isInteger(n) && n > 0);
-  if (args.ports !== undefined && topN !== undefined) throw new UsageError('-p and --top-ports cannot be used together');
-  const ports = topN !== undefined ? parseTopPorts(topN) : parsePorts(args.ports);
-  const specs = args._.map(String);
+  const tcpFlags = args.scanflags === undefined ? undefined : parseScanflags(args.scanflags);
+  if (tcpFlags !== undefined && args.technique !== undefined && args.technique !== 'syn') {
+    throw new UsageError('--scanflags sets the probe flags itself; combine it with -sS or nothing');
+  }
+  let technique: Technique = tcpFlags !== undefined ? 'flags' : (args.technique ?? 'syn');
+  const targetInputs = await gatherTargetSpecs({ specs: args._.map(String), inputList: args.iL, exclude: args.exclude, excludeFile: args.excludefile });
+  const targetOptions = { resolveAll: args['resolve-all'], exclude: targetInputs.exclude, defaultBlocklist: args['default-blocklist'] };
+  const specs = targetInputs.specs;
+  if (args['list-scan']) {
+    // -sL: list the targets and send nothing; the engine is never loaded.
+    if (args.technique !== undefined || tcpFlags !== undefined) throw new UsageError('the list scan (-sL) cannot be combined with another scan type');
+    if (args.ports !== undefined) parsePortSpec(args.ports, ['tcp']); // a bad -p is still an error
+    const set = await parseTargets(specs, undefined, targetOptions);
+    if (set.count === 0) process.stderr.write('WARNING: No targets were specified, so 0 hosts scanned.\n');
+    await listScan(set, drainingSink(out));
+    return 0;
+  }
+  // Unprefixed -p items go to the technique's protocol; UDP ranks ports by its own frequencies.
+  const protocol = technique === 'udp' ? 'udp' : 'tcp';
+  const ports = selectPorts({ ports: args.ports, topPorts: topN, fast: args.F, excludePorts: args['exclude-ports'], protocols: [protocol] })[protocol];
+  const statsEvery = args['stats-every'] === undefined ? undefined : parseTimeSpec(args['stats-every']);
 
+  const scanSeed = seed(args.seed) ?? randomSeed();
+  const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+  const startPosition = number('--start-position', args['start-position'], (n) => Number.isSafeInteger(n) && n >= 0);
   const prepared = await prepareScan({
-    targets: specs.length ? specs : ['127.0.0.1'],
+    targets: specs.length || args.iL !== undefined ? specs : ['127.0.0.1'],
     ports,
-    technique: 'syn',
+    technique,
+    tcpFlags,
     rate,
-    seed: seed(args.seed),
+    seed: scanSeed,
     maxRetries,
     interface: args.e,
     sourceAddress: args.S,
+    trace: args['packet-trace'],
+    ...targetOptions,
+    sequential: args.r,
   });
+  if (shard) {
+    prepared.native.shardIndex = shard.index;
+    prepared.native.shardCount = shard.count;
+  }
+  if (startPosition !== undefined) prepared.native.startPosition = startPosition;
+  if (args.pcap !== undefined) prepared.native.pcap = args.pcap;
+  const resumeFile = args['resume-file'] ?? DEFAULT_RESUME_FILE;
+  const saveResume = (summary: NativeSummary): void => {
+    writeResumeFile(resumeFile, { version: RESUME_VERSION, argv: resumableArgv(argv), seed: scanSeed.toString(), startPosition: summary.resumePosition });
+    process.stderr.write(`${PRODUCT}: interrupted; to continue: ${PRODUCT} --resume ${resumeFile}\n`);
+  };
+  if (args['dry-run'] && prepared.targets.count > 0) {
+    // build every packet, send none: no sockets, no privileges, nothing on the wire
+    prepared.native.dryRun = true;
+    if (rate === undefined) prepared.native.rate = Infinity;
+    const notice = blocklistNotice(prepared.targets.blocklist ?? []);
+    if (notice) out(`${notice}\n`);
+    return dryRun(prepared, out, saveResume);
+  }
+  if (prepared.targets.count === 0) {
+    // Everything was excluded (or -iL was empty): nothing to send, as nmap says it.
+    process.stderr.write('WARNING: No targets were specified, so 0 hosts scanned.\n');
+    const empty = new NormalWriter(out, prepared.ports);
+    empty.start(new Date());
+    empty.end({ addresses: 0, up: 0, elapsedSeconds: 0 });
+    return 0;
+  }
 
-  const writer = new NormalWriter(out, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v });
-  const title = TECHNIQUES.syn.title;
-  // First Ctrl-C stops the engine and prints what was found; a second one quits at once.
+  // Output files are opened before any packet is sent; a format on stdout replaces the report.
+  const outputs = Outputs.open(outputTargets, out);
+  const screen = outputs.toStdout ? (): void => {} : out;
+  const writer = new NormalWriter(screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v });
+  let title = TECHNIQUES[technique].title;
+  const dataSource = dirname(serviceTable().source);
+  const addresses = prepared.targets.count;
+  let startedAt = new Date();
+  const elapsed = (): number => (Date.now() - startedAt.getTime()) / 1000;
+  // The first SIGINT or SIGTERM stops the engine; what was found is reported and every
+  // output document is closed as an interrupted run. A second one closes them at once and quits.
   const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130);
+  let interrupted: NodeJS.Signals | undefined;
+  const stopped = (signal: NodeJS.Signals): string => `caught ${signal} signal, cleaning up`;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) {
+      outputs.end({ finishedAt: new Date(), elapsedSeconds: elapsed(), addresses, up: 0, error: stopped(signal), dataSource });
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
+    }
+    interrupted = signal;
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Live progress or Stats lines on stderr and keypress status (ts/status.ts); the live line
+  // is lifted around every stdout write.
+  let status: StatusReporter | undefined;
+  let tracer: PacketTracer | undefined;
+  const openPorts = new Set<string>();
+  const answered = new Set<string>();
+  let engineElapsedUs = (): number => 0;
+  const traceOut = outputs.toStdout ? (s: string): void => void process.stderr.write(s) : screen;
   try {
-    const report = await runPrepared(prepared, { assumeUp: args.Pn, signal: controller.signal }, {
-      onStart: (_engine, startedAt) => {
-        writer.start(startedAt);
+    const hooks: RunHooks = {
+      onStart: (engine, at) => {
+        startedAt = at;
+        status?.stop();
+        const meter = new ProgressMeter();
+        status = new StatusReporter({
+          progress: () => meter.sample(engine.summary(), openPorts.size),
+          context: () => ({ title, hosts: addresses, up: args.Pn ? addresses : answered.size }),
+          statsEvery,
+          onInterrupt: () => onSignal('SIGINT'),
+        });
+        if (args['packet-trace']) {
+          engineElapsedUs = () => engine.summary().elapsedMs * 1000;
+          const { sourceAddress, sourcePort } = engine.summary();
+          tracer = new PacketTracer({ sourceAddress, sourcePort });
+        }
+        writer.start(at);
+        const notice = blocklistNotice(prepared.targets.blocklist ?? []);
+        if (notice) screen(`${notice}\n`);
         const first = targetEntries(prepared.targets).next().value;
-        if (first) writer.scanStarted(title, startedAt, prepared.targets.count, first);
+        if (first) writer.scanStarted(title, at, addresses, first);
+        outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, addresses, verbose: args.v, open: args.open, reason: args.reason });
+        // Last, so the start lines above are printed before the live line appears below them.
+        status.start();
       },
-      onResult: (r) => writer.discovered(r),
-    });
-    writer.scanCompleted(title, new Date(), report.elapsedSeconds, prepared.targets.count * prepared.ports.length);
+      onRecords: (records) => {
+        if (!tracer) return;
+        const lines = tracer.batch(records, engineElapsedUs());
+        if (lines.length) status?.around(() => traceOut(lines.map((l) => `${l.text}\n`).join('')));
+      },
+      onResult: (r) => {
+        answered.add(r.address);
+        if (r.state === 'open' || r.state === 'open|filtered') openPorts.add(`${r.address}:${r.port}`);
+        else openPorts.delete(`${r.address}:${r.port}`);
+        if (status) status.around(() => writer.discovered(r));
+        else writer.discovered(r);
+        outputs.result(r, new Date());
+      },
+    };
+    const run = (): Promise<ScanReport> => runPrepared(prepared, { assumeUp: args.Pn, signal: controller.signal }, hooks);
+    let report: ScanReport;
+    try {
+      report = await run();
+    } catch (e) {
+      // as nmap: without raw-socket rights the SYN scan becomes a connect scan
+      if (!(e instanceof ScanError && e.code === 'EPERM' && technique === 'syn')) throw e;
+      process.stderr.write(`${PRODUCT}: raw sockets are not permitted (root or CAP_NET_RAW needed for -sS): using the connect scan (-sT) instead\n`);
+      technique = 'connect';
+      prepared.native.technique = 'connect';
+      title = TECHNIQUES.connect.title;
+      report = await run();
+    }
+    status?.stop();
+    const finishedAt = new Date();
+    writer.scanCompleted(title, finishedAt, report.elapsedSeconds, addresses * prepared.ports.length);
+    outputs.scanEnded(finishedAt);
     // Without -v only up hosts are printed: walk the stored ones rather than every target.
-    for (const host of args.v ? report.model.reports() : report.model.upReports()) writer.host(host);
-    writer.end({ addresses: prepared.targets.count, up: report.model.hostsUp, elapsedSeconds: report.elapsedSeconds, dataSource: dirname(serviceTable().source) });
+    // An interrupted scan reports only what answered: unprobed ports and hosts are not "filtered" or "down".
+    const hosts = interrupted ? report.model.upReports() : args.v ? report.model.reports() : report.model.upReports();
+    for (const host of hosts) {
+      const h = interrupted ? { ...host, totalPorts: host.ports.size } : host;
+      if (interrupted && h.ports.size === 0 && h.status.reason === 'user-set') continue;
+      writer.host(h);
+      outputs.host(h);
+    }
+    writer.end({ addresses, up: report.model.hostsUp, elapsedSeconds: report.elapsedSeconds, dataSource });
+    if (interrupted) saveResume(report.summary);
+    outputs.end({ finishedAt, elapsedSeconds: report.elapsedSeconds, addresses, up: report.model.hostsUp, dataSource, ...(interrupted && { error: stopped(interrupted) }) });
+  } catch (e) {
+    outputs.end({ finishedAt: new Date(), elapsedSeconds: elapsed(), addresses, up: 0, error: errorLine(e), dataSource });
+    throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    status?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  return 0;
+  return interrupted === 'SIGTERM' ? 143 : interrupted ? 130 : 0;
+}
+
+/** --dry-run: runs the engine without sockets and reports how fast it built the packets. */
+async function dryRun(prepared: PreparedScan, out: (s: string) => void, saveResume: (s: NativeSummary) => void): Promise<number> {
+  const controller = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = signal;
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const report = await runPrepared(prepared, { signal: controller.signal });
+    const sum = report.summary;
+    const seconds = sum.elapsedMs / 1000;
+    const pps = seconds > 0 ? Math.round(sum.sent / seconds) : 0;
+    const covered = sum.endPosition - sum.firstPosition;
+    out(`${PRODUCT} dry run: ${sum.sent} of ${covered} packets built, none sent, in ${seconds.toFixed(2)} s (${pps} packets/s)${prepared.native.pcap ? `; written to ${prepared.native.pcap}` : ''}\n`);
+    if (interrupted) {
+      saveResume(sum);
+      return interrupted === 'SIGTERM' ? 143 : 130;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 /** The one line printed for an error: ours as is, the engine's EPERM explained. */
 export function errorLine(e: unknown): string {
   if (e instanceof ScanError && e.code === 'EPERM') {
-    return 'raw sockets are not permitted: the SYN scan needs root or CAP_NET_RAW (the connect scan, -sT, comes in a later release)';
+    return 'raw sockets are not permitted: this scan type needs root or CAP_NET_RAW (the connect scan, -sT, does not)';
   }
   if (e instanceof FerroscanError) return e.message;
   const message = e instanceof Error ? e.message : String(e);

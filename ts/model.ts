@@ -6,7 +6,7 @@ import { classify, mergeVerdict, noResponse, type PortState, type Technique, typ
 import type { EngineRecord } from './records.js';
 import { containsAddress, formatIPv4, parseIPv4, targetEntries, type TargetEntry, type TargetSet } from './targets.js';
 
-export type Protocol = 'tcp';
+export type Protocol = 'tcp' | 'udp';
 
 /** One port's outcome, as the library hands it out. */
 export interface PortResult {
@@ -38,6 +38,8 @@ export interface HostReport {
   totalPorts: number;
   /** The verdict every unanswered port gets. */
   unanswered: Verdict;
+  /** The transport protocol of every port in this report. */
+  protocol: Protocol;
 }
 
 export interface ModelOptions {
@@ -66,6 +68,7 @@ export function isLocalAddress(address: string): boolean {
 
 export class ScanModel {
   readonly technique: Technique;
+  readonly protocol: Protocol;
   readonly targets: TargetSet;
   readonly ports: readonly number[];
   readonly assumeUp: boolean;
@@ -75,6 +78,7 @@ export class ScanModel {
 
   constructor(options: ModelOptions) {
     this.technique = options.technique ?? 'syn';
+    this.protocol = this.technique === 'udp' ? 'udp' : 'tcp';
     this.targets = options.targets;
     this.ports = options.ports;
     this.portSet = new Set(options.ports);
@@ -105,7 +109,7 @@ export class ScanModel {
     const merged = mergeVerdict(prev, verdict, this.technique);
     if (merged === prev) return undefined;
     host.ports.set(record.port, merged);
-    return { address: record.address, port: record.port, protocol: 'tcp', state: merged.state, reason: merged.reason, ttl: merged.ttl };
+    return { address: record.address, port: record.port, protocol: this.protocol, state: merged.state, reason: merged.reason, ttl: merged.ttl };
   }
 
   /** The report for one target address. */
@@ -117,6 +121,7 @@ export class ScanModel {
       ports: host?.ports ?? new Map(),
       totalPorts: this.ports.length,
       unanswered: noResponse(this.technique),
+      protocol: this.protocol,
     };
     if (entry.hostname !== undefined) report.hostname = entry.hostname;
     if (host && host.rttUs > 0) report.latency = host.rttUs / 1e6;

@@ -130,17 +130,30 @@ function labDown(id: string): void {
   live.delete(id);
 }
 
+/** Variants of the lab (scripts/lab.sh's environment). */
+export interface LabOptions {
+  /** Probability 0..1 of dropping each packet that arrives at the target (LAB_LOSS). */
+  loss?: number;
+  /** 'default': the target keeps the kernel's ICMP rate limit (LAB_ICMP=default). */
+  icmp?: 'open' | 'default';
+}
+
 /**
  * Brings up a fresh lab under a unique ID (labs left by crashed earlier runs are removed
  * first) and returns it. Throws NEED_ROOT when not running as root.
  */
-export function labUp(): Lab {
+export function labUp(options: LabOptions = {}): Lab {
   if (process.getuid?.() !== 0) throw new Error(NEED_ROOT);
   spawnSync(labScript, ['gc'], { stdio: 'ignore' });
   const id = `t${randomBytes(3).toString('hex')}`;
   const up = spawnSync(labScript, ['up', id], {
     encoding: 'utf8',
-    env: { ...process.env, LAB_OWNER_PID: String(process.pid) },
+    env: {
+      ...process.env,
+      LAB_OWNER_PID: String(process.pid),
+      LAB_LOSS: options.loss === undefined ? '' : String(options.loss),
+      LAB_ICMP: options.icmp ?? 'open',
+    },
   });
   live.add(id);
   if (!exitHookInstalled) {
@@ -186,8 +199,8 @@ export function useLab(test: TestFn): () => Lab {
 }
 
 /** A lab of the test's own, torn down when the test ends however it ends. */
-export async function withLab<T>(t: ExecutionContext, fn: (lab: Lab) => Promise<T> | T): Promise<T> {
-  const lab = labUp();
+export async function withLab<T>(t: ExecutionContext, fn: (lab: Lab) => Promise<T> | T, options: LabOptions = {}): Promise<T> {
+  const lab = labUp(options);
   t.teardown(() => lab.down());
   return fn(lab);
 }

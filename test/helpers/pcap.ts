@@ -1,0 +1,32 @@
+// Reads the pcap files ferroscan writes (--pcap): every probe's destination address and
+// port, so tests can check which probes a run built without any packet on the wire.
+import { readFileSync } from 'node:fs';
+
+export interface PcapProbe {
+  dst: string;
+  dport: number;
+  sport: number;
+}
+
+export function readPcap(path: string): PcapProbe[] {
+  const b = readFileSync(path);
+  if (b.length < 24 || b.readUInt32LE(0) !== 0xa1b2c3d4) throw new Error(`${path} is not a little-endian pcap file`);
+  if (b.readUInt32LE(20) !== 1) throw new Error(`${path}: link type is not Ethernet`);
+  const out: PcapProbe[] = [];
+  for (let off = 24; off + 16 <= b.length; ) {
+    const len = b.readUInt32LE(off + 8);
+    const f = off + 16;
+    if (f + len > b.length) throw new Error(`${path}: truncated record at ${off}`);
+    // Ethernet (14) + IPv4 header (IHL words) + transport ports
+    const ihl = (b[f + 14] & 0x0f) * 4;
+    const t = f + 14 + ihl;
+    out.push({ dst: `${b[f + 30]}.${b[f + 31]}.${b[f + 32]}.${b[f + 33]}`, sport: b.readUInt16BE(t), dport: b.readUInt16BE(t + 2) });
+    off = f + len;
+  }
+  return out;
+}
+
+/** "addr:port" keys of the probes. */
+export function probeKeys(probes: readonly PcapProbe[]): string[] {
+  return probes.map((p) => `${p.dst}:${p.dport}`);
+}
