@@ -156,6 +156,7 @@ fn handle(
         rtt_us: rtt.max(1),
         target: Ipv4Addr::from(addr),
         responder: Ipv4Addr::from(addr),
+        mac: [0; 6],
     }));
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! ```text
 //! off len field
 //!   0   1 kind: 1 = TCP reply, 2 = ICMP error quoting our probe, 3 = UDP reply,
-//!           4 = connect() outcome, 5 = probe sent (--packet-trace)
+//!           4 = connect() outcome, 5 = probe sent (--packet-trace), 6 = ARP reply
 //!   1   1 TCP flags of the reply (kind 1)
 //!   2   1 TTL of the reply's IP header
 //!   3   1 ICMP type (kind 2)
@@ -14,13 +14,17 @@
 //!   6   2 target port probed
 //!   8   2 TCP window (kind 1); UDP payload length (kind 3); errno (kind 4, 0 = connected)
 //!  10   1 technique: 1 SYN, 2 ACK, 3 FIN, 4 NULL, 5 Xmas, 6 Window, 7 Maimon,
-//!           8 custom flags, 9 UDP, 10 connect
+//!           8 custom flags, 9 UDP, 10 connect, 11 ICMP echo, 12 ICMP timestamp, 13 ARP
 //!  11   1 attempt answered: 0 = first send, 1.. = retransmissions
 //!  12   4 round-trip time in microseconds, 0 when unknown
 //!  16  16 target address (IPv4 in the first 4 bytes, network order)
-//!  32  16 responder address: the reply's IP source (the target, or a router)
+//!  32   4 responder address: the reply's IP source (the target, or a router)
+//!  36   4 reserved (zero)
+//!  40   6 the reply frame's Ethernet source MAC (zero when unknown, e.g. loopback)
+//!  46   2 reserved (zero)
 //! ```
-//! Family and 16-byte addresses leave room for IPv6 without changing the layout.
+//! The family byte and the 16-byte target field leave room for IPv6; an IPv6 responder
+//! will take bytes 32..48 and move the MAC to a record kind of its own (layout version 2).
 
 use std::net::Ipv4Addr;
 
@@ -36,6 +40,8 @@ pub enum RecordKind {
     /// `--packet-trace`: a probe left (window = source port, rtt_us = µs since start,
     /// responder = our source address, tcp_flags = the probe's flags).
     ProbeSent = 5,
+    /// An ARP reply (discovery): target = the answering address, mac = its hardware address.
+    Arp = 6,
 }
 
 /// One validated reply.
@@ -53,6 +59,8 @@ pub struct Record {
     pub rtt_us: u32,
     pub target: Ipv4Addr,
     pub responder: Ipv4Addr,
+    /// The reply frame's Ethernet source address; zero when unknown.
+    pub mac: [u8; 6],
 }
 
 impl Record {
@@ -72,6 +80,7 @@ impl Record {
         r[12..16].copy_from_slice(&self.rtt_us.to_le_bytes());
         r[16..20].copy_from_slice(&self.target.octets());
         r[32..36].copy_from_slice(&self.responder.octets());
+        r[40..46].copy_from_slice(&self.mac);
         out.extend_from_slice(&r);
     }
 }
@@ -95,6 +104,7 @@ mod tests {
             rtt_us: 0x01020304,
             target: Ipv4Addr::new(198, 18, 0, 2),
             responder: Ipv4Addr::new(198, 18, 0, 1),
+            mac: [2, 0, 0, 0, 0, 9],
         };
         let mut out = Vec::new();
         rec.emit(&mut out);
@@ -107,6 +117,8 @@ mod tests {
         assert_eq!(&out[16..20], &[198, 18, 0, 2]);
         assert_eq!(&out[20..32], &[0; 12]);
         assert_eq!(&out[32..36], &[198, 18, 0, 1]);
-        assert_eq!(&out[36..48], &[0; 12]);
+        assert_eq!(&out[36..40], &[0; 4]);
+        assert_eq!(&out[40..46], &[2, 0, 0, 0, 0, 9]);
+        assert_eq!(&out[46..48], &[0; 2]);
     }
 }

@@ -13,6 +13,8 @@ use crate::error::{from_panic, Error, Result};
 use crate::net::neighbor;
 use crate::net::route::{route_to, Route};
 use crate::net::socket::{Direction, PacketSocket, RawIpSocket, Sender};
+use crate::packet::arp;
+use crate::packet::icmp::{self, IcmpTemplate};
 use crate::packet::reply::{parse_frame, ProbeTuple, Reply};
 use crate::packet::template::{Probe, TcpTemplate};
 use crate::packet::udp::{self, UdpProbe, UdpTemplate, MAX_FRAME};
@@ -37,6 +39,7 @@ pub const MAX_RETRIES_LIMIT: u8 = 50;
 /// On-link targets are resolved by ARP one by one; beyond this many, refuse for now.
 const MAX_ONLINK_TARGETS: u64 = 65_536;
 const ETH_P_IP: u16 = 0x0800;
+const ETH_P_ARP: u16 = 0x0806;
 const SEND_BATCH: usize = 64;
 const RECORDS_PER_BATCH: usize = 4096;
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
@@ -313,7 +316,14 @@ impl Scan {
         } else {
             // open the receiving socket first: it is where missing privileges show
             let route = plan_route(&cfg, &space)?;
-            let rx = PacketSocket::open(&route.iface, ETH_P_IP)?;
+            if cfg.technique == Technique::Arp && (route.loopback || route.gateway.is_some()) {
+                return Err(Error::Route(format!(
+                    "ARP ping needs targets on the local link; {} is reached through {}",
+                    Ipv4Addr::from(space.ranges()[0].0),
+                    route.gateway.map_or("loopback".to_string(), |g| g.to_string())
+                )));
+            }
+            let rx = PacketSocket::open(&route.iface, if cfg.technique == Technique::Arp { ETH_P_ARP } else { ETH_P_IP })?;
             rx.grow_receive_buffer(64 << 20);
             rx.set_receive_timeout(Duration::from_millis(10))?;
             let tx = if route.loopback {
@@ -323,7 +333,9 @@ impl Scan {
                 s.bypass_qdisc();
                 Sender::Link(s)
             };
-            let (next_hop, unresolved) = plan_next_hop(&route, &space)?;
+            // ARP probes are broadcasts: there is nothing to resolve first
+            let (next_hop, unresolved) =
+                if cfg.technique == Technique::Arp { (NextHop::All(MacAddr::broadcast()), vec![]) } else { plan_next_hop(&route, &space)? };
             (route, Some(rx), tx, next_hop, unresolved)
         };
         let sport = cfg.source_port.unwrap_or_else(|| {
@@ -521,10 +533,12 @@ fn send_loop(
     let mut frames = vec![[0u8; MAX_FRAME]; SEND_BATCH];
     let mut lens = [0usize; SEND_BATCH];
     let mut traced: Vec<u8> = Vec::new();
-    let template = if s.technique.is_tcp() {
-        Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, 64, 1024, s.technique.flags()))
-    } else {
-        Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone()))
+    let template = match s.technique {
+        Technique::Udp => Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone())),
+        Technique::Echo => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::ECHO_REQUEST)),
+        Technique::Timestamp => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::TIMESTAMP_REQUEST)),
+        Technique::Arp => Builder::Arp,
+        _ => Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, 64, 1024, s.technique.flags())),
     };
     let mut next_pos = s.first_position;
     // epoch start, answers and packets sent until then, drops seen in it
@@ -770,6 +784,7 @@ fn trace_probe(s: &Shared, out: &mut Vec<u8>, addr: u32, port: u16, attempt: u8,
         rtt_us: now_us as u32,
         target: Ipv4Addr::from(addr),
         responder: s.route.source,
+        mac: [0; 6],
     }
     .emit(out);
 }
@@ -778,6 +793,8 @@ fn trace_probe(s: &Shared, out: &mut Vec<u8>, addr: u32, port: u16, attempt: u8,
 enum Builder {
     Tcp(TcpTemplate),
     Udp(UdpTemplate),
+    Icmp(IcmpTemplate),
+    Arp,
 }
 
 #[inline]
@@ -788,6 +805,15 @@ fn write_probe(s: &Shared, t: &Builder, mac: MacAddr, addr: u32, port: u16, atte
             let seq = s.key.seq(s.route.source, s.sport, dst, port, attempt);
             let sport = if s.vary_sport { s.sport + attempt as u16 } else { s.sport };
             t.write(&Probe { dst_mac: mac, dst, dport: port, sport, seq, ip_id: (seq >> 16) as u16 ^ (seq as u16) }, out)
+        }
+        Builder::Icmp(t) => {
+            let value = s.key.seq(s.route.source, 0, dst, 0, attempt);
+            t.write(mac, dst, value, (value >> 16) as u16 ^ value as u16, out)
+        }
+        Builder::Arp => {
+            let f = arp::request(s.route.src_mac, s.route.source, dst);
+            out[..f.len()].copy_from_slice(&f);
+            f.len()
         }
         Builder::Udp(t) => {
             // the UDP cookie cannot depend on the source port it chooses: key it with port 0
@@ -822,14 +848,35 @@ fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
         rtt_us: 0,
         target: probe.dst,
         responder: probe.dst,
+        mac: [0; 6],
     };
     let tcp = s.technique.is_tcp();
+    let is_icmp = matches!(s.technique, Technique::Echo | Technique::Timestamp);
     let (probe, rec) = match *reply {
         Reply::Tcp { ref probe, seq, ack, flags, window, ttl } if tcp => {
             let attempt = check_tcp(s, probe, s.technique.echoed(seq, ack))?;
             (probe, Record { tcp_flags: flags, window, attempt, ..base(RecordKind::Tcp, probe, ttl) })
         }
-        Reply::Udp { ref probe, len, ttl } if !tcp => {
+        Reply::IcmpReply { ref probe, icmp_type, echoed, ttl } if is_icmp => {
+            let want = if s.technique == Technique::Echo { icmp::ECHO_REPLY } else { icmp::TIMESTAMP_REPLY };
+            if icmp_type != want {
+                return None;
+            }
+            let attempt = check_icmp(s, probe, echoed)?;
+            (probe, Record { icmp_type, attempt, ..base(RecordKind::Icmp, probe, ttl) })
+        }
+        Reply::Arp(a) if s.technique == Technique::Arp => {
+            // ARP echoes nothing of ours: the reply must be addressed to us, from a target
+            // whose request went out (checked against the window by the caller)
+            if a.target != s.route.source || a.target_mac != s.route.src_mac {
+                return None;
+            }
+            let probe = ProbeTuple { src: a.target, sport: 0, dst: a.sender, dport: 0 };
+            let index = s.space.index_of(u32::from(a.sender), 0)?;
+            let rec = Record { mac: a.sender_mac.octets(), ..base(RecordKind::Arp, &probe, 0) };
+            return Some((rec, s.perm.position_of(index)));
+        }
+        Reply::Udp { ref probe, len, ttl } if s.technique == Technique::Udp => {
             let attempt = check_udp(s, probe)?;
             // the window field carries the reply's payload length for UDP
             (probe, Record { window: len, attempt, ..base(RecordKind::Udp, probe, ttl) })
@@ -837,7 +884,8 @@ fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
         Reply::Icmp { ref probe, quoted_proto, quoted_seq, icmp_type, icmp_code, ttl, responder } => {
             let attempt = match quoted_proto {
                 6 if tcp => check_tcp(s, probe, quoted_seq)?,
-                17 if !tcp => check_udp(s, probe)?,
+                17 if s.technique == Technique::Udp => check_udp(s, probe)?,
+                1 if is_icmp => check_icmp(s, probe, quoted_seq)?,
                 _ => return None,
             };
             (probe, Record { icmp_type, icmp_code, attempt, responder, ..base(RecordKind::Icmp, probe, ttl) })
@@ -859,6 +907,14 @@ fn check_tcp(s: &Shared, probe: &ProbeTuple, echoed: u32) -> Option<u8> {
     }
     let attempt = s.key.check(probe.src, s.sport, probe.dst, probe.dport, echoed, MAX_RETRIES_LIMIT)?;
     (!s.vary_sport || attempt as u16 == by_port).then_some(attempt)
+}
+
+/// The attempt an ICMP reply or quote answers, from its identifier and sequence number.
+fn check_icmp(s: &Shared, probe: &ProbeTuple, echoed: u32) -> Option<u8> {
+    if probe.src != s.route.source {
+        return None;
+    }
+    s.key.check(probe.src, 0, probe.dst, 0, echoed, MAX_RETRIES_LIMIT)
 }
 
 /// The attempt a UDP reply or quote answers, from the cookie in its source port.
@@ -893,6 +949,10 @@ fn receive_loop(s: &Shared, sock: Option<&PacketSocket>, sink: &mut Sink) -> Res
             Ok(Some((len, Direction::Incoming))) => {
                 match parse_frame(&buf[..len]).and_then(|r| validate(s, &r)) {
                     Some((mut rec, pos)) => {
+                        // the frame's sender on the link (nmap's "MAC Address:" line)
+                        if !s.route.loopback && rec.mac == [0; 6] {
+                            rec.mac.copy_from_slice(&buf[6..12]);
+                        }
                         s.received.fetch_add(1, Ordering::Relaxed);
                         if pos >= s.sent_upto.load(Ordering::Acquire) {
                             // valid cookie for a probe not sent yet: cannot be genuine

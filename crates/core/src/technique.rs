@@ -25,6 +25,12 @@ pub enum Technique {
     Udp,
     /// Full TCP connect() through the kernel (`-sT`): no raw sockets needed.
     Connect,
+    /// ICMP echo request (discovery, -PE).
+    Echo,
+    /// ICMP timestamp request (discovery, -PP).
+    Timestamp,
+    /// ARP who-has (discovery on the local link, -PR).
+    Arp,
 }
 
 impl Technique {
@@ -39,13 +45,21 @@ impl Technique {
             "maimon" => Technique::Maimon,
             "udp" => Technique::Udp,
             "connect" => Technique::Connect,
+            "echo" => Technique::Echo,
+            "timestamp" => Technique::Timestamp,
+            "arp" => Technique::Arp,
             "flags" => Technique::Flags(flags.ok_or_else(|| Error::InvalidOptions("technique \"flags\" needs the flags".into()))?),
             other => return Err(Error::InvalidOptions(format!("unknown technique {other:?}"))),
         })
     }
 
     pub fn is_tcp(self) -> bool {
-        self != Technique::Udp
+        !matches!(self, Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Arp)
+    }
+
+    /// Whether probes have no port (ICMP and ARP discovery).
+    pub fn is_portless(self) -> bool {
+        matches!(self, Technique::Echo | Technique::Timestamp | Technique::Arp)
     }
 
     /// Whether probes are crafted and sent raw (everything but the connect scan).
@@ -56,7 +70,7 @@ impl Technique {
     /// The flags of the probe (0 for UDP).
     pub fn flags(self) -> u8 {
         match self {
-            Technique::Udp => 0,
+            Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Arp => 0,
             Technique::Syn | Technique::Connect => SYN,
             Technique::Ack | Technique::Window => ACK,
             Technique::Fin => FIN,
@@ -80,6 +94,9 @@ impl Technique {
             Technique::Flags(_) => 8,
             Technique::Udp => 9,
             Technique::Connect => 10,
+            Technique::Echo => 11,
+            Technique::Timestamp => 12,
+            Technique::Arp => 13,
         }
     }
 

@@ -32,6 +32,33 @@ pub fn request(src_mac: MacAddr, src: Ipv4Addr, target: Ipv4Addr) -> [u8; ARP_FR
     f
 }
 
+/// An ARP reply: who answered, with which hardware address, to whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArpReply {
+    pub sender: Ipv4Addr,
+    pub sender_mac: MacAddr,
+    pub target: Ipv4Addr,
+    pub target_mac: MacAddr,
+}
+
+/// The full reply, if `frame` is an ARP reply.
+pub fn parse_reply_full(frame: &[u8]) -> Option<ArpReply> {
+    let eth = EthernetPacket::new(frame)?;
+    if eth.get_ethertype() != EtherTypes::Arp {
+        return None;
+    }
+    let arp = ArpPacket::new(eth.payload())?;
+    if arp.get_operation() != ArpOperations::Reply || arp.get_hw_addr_len() != 6 || arp.get_proto_addr_len() != 4 {
+        return None;
+    }
+    Some(ArpReply {
+        sender: arp.get_sender_proto_addr(),
+        sender_mac: arp.get_sender_hw_addr(),
+        target: arp.get_target_proto_addr(),
+        target_mac: arp.get_target_hw_addr(),
+    })
+}
+
 /// The (address, hardware address) an ARP reply announces, if `frame` is one.
 pub fn parse_reply(frame: &[u8]) -> Option<(Ipv4Addr, MacAddr)> {
     let eth = EthernetPacket::new(frame)?;

@@ -3,6 +3,7 @@
 
 pub mod arp;
 pub mod checksum;
+pub mod icmp;
 pub mod reply;
 pub mod template;
 pub mod udp;

@@ -25,14 +25,21 @@ pub enum Reply {
     Tcp { probe: ProbeTuple, seq: u32, ack: u32, flags: u8, window: u16, ttl: u8 },
     /// A UDP datagram from the probed port; `len` is its payload length.
     Udp { probe: ProbeTuple, len: u16, ttl: u8 },
-    /// An ICMP error quoting our probe: the quoted transport protocol (6 or 17) and, for
-    /// TCP, the sequence number the probe carried.
+    /// An echo or timestamp reply to one of our ICMP probes (identifier and sequence joined).
+    IcmpReply { probe: ProbeTuple, icmp_type: u8, echoed: u32, ttl: u8 },
+    /// An ARP reply (discovery on the local link).
+    Arp(super::arp::ArpReply),
+    /// An ICMP error quoting our probe: the quoted protocol (1, 6 or 17) and what it echoes:
+    /// for TCP the sequence number, for ICMP the identifier and sequence joined.
     Icmp { probe: ProbeTuple, quoted_proto: u8, quoted_seq: u32, icmp_type: u8, icmp_code: u8, ttl: u8, responder: Ipv4Addr },
 }
 
 /// Reads a frame that starts with an Ethernet header.
 pub fn parse_frame(frame: &[u8]) -> Option<Reply> {
     let eth = EthernetPacket::new(frame)?;
+    if eth.get_ethertype() == EtherTypes::Arp {
+        return super::arp::parse_reply_full(frame).map(Reply::Arp);
+    }
     if eth.get_ethertype() != EtherTypes::Ipv4 {
         return None;
     }
@@ -90,6 +97,15 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
         IpNextHeaderProtocols::Icmp => {
             let icmp = IcmpPacket::new(payload)?;
             let (t, c) = (icmp.get_icmp_type().0, icmp.get_icmp_code().0);
+            if t == super::icmp::ECHO_REPLY || t == super::icmp::TIMESTAMP_REPLY {
+                let h = payload.get(4..8)?;
+                return Some(Reply::IcmpReply {
+                    probe: ProbeTuple { src: ip.get_destination(), sport: 0, dst: ip.get_source(), dport: 0 },
+                    icmp_type: t,
+                    echoed: super::icmp::join(u16::from_be_bytes([h[0], h[1]]), u16::from_be_bytes([h[2], h[3]])),
+                    ttl: ip.get_ttl(),
+                });
+            }
             // destination unreachable, time exceeded: 4 unused bytes, then the quoted datagram
             if t != 3 && t != 11 {
                 return None;
@@ -98,20 +114,22 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
             let qip = Ipv4Packet::new(quoted)?;
             let qhl = qip.get_header_length() as usize * 4;
             let qproto = qip.get_next_level_protocol();
-            if qip.get_version() != 4 || qhl < 20 || (qproto != IpNextHeaderProtocols::Tcp && qproto != IpNextHeaderProtocols::Udp) {
+            let known = [IpNextHeaderProtocols::Tcp, IpNextHeaderProtocols::Udp, IpNextHeaderProtocols::Icmp];
+            if qip.get_version() != 4 || qhl < 20 || !known.contains(&qproto) {
                 return None;
             }
             // RFC 792 promises 8 bytes of the quoted transport header: ports and seq fit
             let qt = quoted.get(qhl..qhl + 8)?;
+            let icmp_quote = qproto == IpNextHeaderProtocols::Icmp;
             Some(Reply::Icmp {
                 probe: ProbeTuple {
                     src: qip.get_source(),
-                    sport: u16::from_be_bytes([qt[0], qt[1]]),
+                    sport: if icmp_quote { 0 } else { u16::from_be_bytes([qt[0], qt[1]]) },
                     dst: qip.get_destination(),
-                    dport: u16::from_be_bytes([qt[2], qt[3]]),
+                    dport: if icmp_quote { 0 } else { u16::from_be_bytes([qt[2], qt[3]]) },
                 },
                 quoted_proto: qproto.0,
-                // for UDP these bytes are length and checksum: meaningless, and not used
+                // TCP: the sequence number; ICMP: identifier and sequence; UDP: unused
                 quoted_seq: u32::from_be_bytes([qt[4], qt[5], qt[6], qt[7]]),
                 icmp_type: t,
                 icmp_code: c,
@@ -203,9 +221,12 @@ mod tests {
         let mut arp = SYN_ACK;
         arp[12..14].copy_from_slice(&[0x08, 0x06]);
         assert_eq!(parse_frame(&arp), None);
-        let mut echo = icmp_unreach(3);
-        echo[14 + 20] = 0; // echo reply
-        assert_eq!(parse_frame(&echo), None);
+        // a redirect and an echo request are neither replies to us nor errors quoting probes
+        for t in [5u8, 8] {
+            let mut other = icmp_unreach(3);
+            other[14 + 20] = t;
+            assert_eq!(parse_frame(&other), None);
+        }
     }
 
     #[test]
@@ -226,6 +247,38 @@ mod tests {
         icmp[14 + 20 + 8 + 9] = 17;
         match parse_frame(&icmp) {
             Some(Reply::Icmp { quoted_proto: 17, probe, .. }) => assert_eq!((probe.sport, probe.dport), (40000, 113)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn deconstructs_echo_replies_and_arp_replies() {
+        let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
+        f.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 63, 1, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1]);
+        f.extend_from_slice(&[0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(
+            parse_frame(&f),
+            Some(Reply::IcmpReply {
+                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 0, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 0 },
+                icmp_type: 0,
+                echoed: 0xdead_beef,
+                ttl: 63
+            })
+        );
+        let req = crate::packet::arp::request(
+            pnet_base::MacAddr::new(2, 0, 0, 0, 0, 1),
+            Ipv4Addr::new(198, 18, 0, 1),
+            Ipv4Addr::new(198, 18, 0, 2),
+        );
+        assert_eq!(parse_frame(&req), None, "a request is not a reply");
+        let mut rep = req;
+        rep[21] = 2;
+        rep[22..28].copy_from_slice(&[2, 0, 0, 0, 0, 2]);
+        rep[28..32].copy_from_slice(&[198, 18, 0, 2]);
+        rep[32..38].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+        rep[38..42].copy_from_slice(&[198, 18, 0, 1]);
+        match parse_frame(&rep) {
+            Some(Reply::Arp(a)) => assert_eq!((a.sender, a.target), (Ipv4Addr::new(198, 18, 0, 2), Ipv4Addr::new(198, 18, 0, 1))),
             other => panic!("{other:?}"),
         }
     }
