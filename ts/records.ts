@@ -16,6 +16,8 @@ export const enum RecordKind {
   /** --packet-trace: a probe left (window = its source port, rttUs = µs since the scan
    *  started, responder = our source address, flags = the probe's TCP flags, ttl = its TTL). */
   ProbeSent = 5,
+  /** An ARP reply (discovery on the local link): address = who answered, mac = its hardware address. */
+  Arp = 6,
 }
 
 /** TCP flag bits as they appear in the `flags` field. */
@@ -42,12 +44,22 @@ export interface EngineRecord {
   rttUs: number;
   /** Source address of the reply: the target itself, or a router for some ICMP errors. */
   responder: string;
-  /** The engine's technique code (1 SYN ... 9 UDP, 10 connect); absent in hand-made records. */
+  /** The engine's technique code (1 SYN ... 9 UDP, 10 connect, 11 echo, 12 timestamp,
+   *  13 ARP); absent in hand-made records. */
   technique?: number;
+  /** The reply frame's Ethernet source address ("02:ab:..", lower case), when known. */
+  mac?: string;
 }
 
 function ipv4(buf: Buffer, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+/** The MAC at `off`, unless all zero (unknown). */
+function macAt(buf: Buffer, off: number): { mac?: string } {
+  const b = buf.subarray(off, off + 6);
+  if (b.every((x) => x === 0)) return {};
+  return { mac: [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') };
 }
 
 /** Decodes every record of one batch. */
@@ -68,6 +80,7 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
       rttUs: buf.readUInt32LE(off + 12),
       address: ipv4(buf, off + 16),
       responder: ipv4(buf, off + 32),
+      ...macAt(buf, off + 40),
     });
   }
   return out;
