@@ -61,15 +61,7 @@ pub fn parse_reply_full(frame: &[u8]) -> Option<ArpReply> {
 
 /// The (address, hardware address) an ARP reply announces, if `frame` is one.
 pub fn parse_reply(frame: &[u8]) -> Option<(Ipv4Addr, MacAddr)> {
-    let eth = EthernetPacket::new(frame)?;
-    if eth.get_ethertype() != EtherTypes::Arp {
-        return None;
-    }
-    let arp = ArpPacket::new(eth.payload())?;
-    if arp.get_operation() != ArpOperations::Reply || arp.get_hw_addr_len() != 6 || arp.get_proto_addr_len() != 4 {
-        return None;
-    }
-    Some((arp.get_sender_proto_addr(), arp.get_sender_hw_addr()))
+    parse_reply_full(frame).map(|r| (r.sender, r.sender_mac))
 }
 
 #[cfg(test)]
