@@ -15,10 +15,14 @@ import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, prepareScan, runPrepared, type Prepa
 import { DEFAULT_STATS_EVERY_S, parseTimeSpec, StatusReporter } from './status.js';
 import { PacketTracer } from './trace.js';
 import { serviceTable, topPorts } from './services.js';
-import { gatherTargetSpecs, parseTargets, targetEntries } from './targets.js';
+import { formatIPv4, gatherTargetSpecs, parseTargets, targetEntries } from './targets.js';
 import { DEFAULT_RESUME_FILE, parseShard, randomSeed, readResumeFile, resumableArgv, RESUME_VERSION, writeResumeFile } from './resume.js';
 import type { NativeSummary } from './native.js';
 import { PRODUCT, URL, VERSION } from './version.js';
+import { discover, parseDiscoveryFlags, upRanges, type DiscoveredHost } from './discovery.js';
+import { MacBook, withFacts, type HostFacts } from './host-facts.js';
+import { ScanModel } from './model.js';
+import { parseDnsServers, reverseLookup } from './rdns.js';
 
 const HELP = `${PRODUCT} ${VERSION} ( ${URL} )
 Usage: ${PRODUCT} [Scan Type(s)] [Options] [targets...]
@@ -32,8 +36,15 @@ TARGET SPECIFICATION:
   --no-default-blocklist: Scan IANA special-purpose ranges in sets larger than a /8
   Default: 127.0.0.1
 HOST DISCOVERY:
+  -sn: Ping Scan - disable port scan
   -Pn: Treat all hosts as online -- skip host discovery
-  -n: Never do DNS resolution (targets given by name are still looked up)
+  -PS/PA/PU[portlist]: TCP SYN/ACK or UDP discovery to given ports
+  -PE/PP: ICMP echo or timestamp request discovery probes
+  -PR: ARP ping for targets on the local link (the default there)
+  --disable-arp-ping: Use the IP probes on the local link too
+  -n/-R: Never do reverse DNS resolution/Always resolve [default: for hosts up]
+    (-n: targets given by name are still looked up)
+  --dns-servers <serv1[,serv2],...>: Specify custom DNS servers
 SCAN TECHNIQUES:
   -sL: List Scan - simply list targets to scan (sends nothing)
   -sS: TCP SYN scan (default; needs root or CAP_NET_RAW)
@@ -121,6 +132,8 @@ export function parseScanflags(text: string): number {
  */
 export function preprocessArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
+  const pings: string[] = [];
+  let pingAt = -1;
   let chosen: Technique | undefined;
   let chosenFlag = '';
   for (let i = 0; i < argv.length; i++) {
@@ -139,15 +152,21 @@ export function preprocessArgv(argv: readonly string[]): string[] {
       chosen = technique;
       chosenFlag = arg;
       out.push(`--technique=${technique}`);
-    } else if (/^-s[A-Za-z]+$/.test(arg)) throw new UsageError(`scan type "${arg}" is not supported yet`);
+    } else if (arg === '-sn') out.push('--ping-scan');
+    else if (/^-s[A-Za-z]+$/.test(arg)) throw new UsageError(`scan type "${arg}" is not supported yet`);
     else if (arg === '-Pn') out.push('--Pn');
-    else if (/^-P[A-Za-z0-9]+$/.test(arg)) throw new UsageError(`host discovery option "${arg}" is not supported yet (only -Pn)`);
-    else if (arg === '-p') {
+    else if (/^-P[A-Za-z]/.test(arg)) {
+      // nmap's -PE, -PS80,443, ...: checked now, handed on together (ts/discovery.ts parses them).
+      parseDiscoveryFlags([arg]);
+      pings.push(arg.slice(1));
+      if (pings.length === 1) pingAt = out.length;
+    } else if (arg === '-p') {
       if (i + 1 >= argv.length) throw new UsageError('option -p needs a port specification');
       out.push(`--ports=${argv[++i]}`);
     } else if (arg.startsWith('-p') && !arg.startsWith('--')) out.push(`--ports=${arg.slice(2)}`);
     else out.push(arg);
   }
+  if (pings.length) out.splice(pingAt, 0, `--ping=${pings.join(' ')}`);
   return out;
 }
 
@@ -155,6 +174,12 @@ interface CliArgs {
   technique?: Technique;
   scanflags?: string;
   Pn: boolean;
+  'ping-scan': boolean;
+  /** The -P discovery options, space-separated without their dash ("PE PS80,443"). */
+  ping?: string;
+  'disable-arp-ping': boolean;
+  R: boolean;
+  'dns-servers'?: string;
   ports?: string;
   'top-ports'?: string;
   F: boolean;
@@ -216,6 +241,11 @@ function parseArgs(argv: readonly string[]): CliArgs {
     .option('dry-run', { type: 'boolean', default: false })
     .option('pcap', { type: 'string', requiresArg: true })
     .option('Pn', { type: 'boolean', default: false })
+    .option('ping-scan', { type: 'boolean', default: false })
+    .option('ping', { type: 'string', hidden: true })
+    .option('disable-arp-ping', { type: 'boolean', default: false })
+    .option('R', { type: 'boolean', default: false })
+    .option('dns-servers', { type: 'string', requiresArg: true })
     .option('ports', { type: 'string' })
     .option('top-ports', { type: 'string' })
     .option('F', { type: 'boolean', default: false })
@@ -307,7 +337,13 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   }
   // Unprefixed -p items go to the technique's protocol; UDP ranks ports by its own frequencies.
   const protocol = technique === 'udp' ? 'udp' : 'tcp';
-  const ports = selectPorts({ ports: args.ports, topPorts: topN, fast: args.F, excludePorts: args['exclude-ports'], protocols: [protocol] })[protocol];
+  const pingScan = args['ping-scan'];
+  if (pingScan && (args.technique !== undefined || tcpFlags !== undefined)) throw new UsageError('-sn (no port scan) cannot be combined with a port scan type');
+  const discoveryPlan = parseDiscoveryFlags(args.ping ? args.ping.split(' ') : [], args['disable-arp-ping']);
+  if (args.n && args.R) throw new UsageError('-n (no reverse DNS) and -R (reverse DNS for all targets) exclude each other');
+  const dnsServers = args['dns-servers'] === undefined ? undefined : parseDnsServers(args['dns-servers']);
+  // -sn scans no ports; prepareScan wants one, which is dropped below.
+  const ports = pingScan ? [0] : selectPorts({ ports: args.ports, topPorts: topN, fast: args.F, excludePorts: args['exclude-ports'], protocols: [protocol] })[protocol];
   const statsEvery = args['stats-every'] === undefined ? undefined : parseTimeSpec(args['stats-every']);
 
   const scanSeed = seed(args.seed) ?? randomSeed();
@@ -327,6 +363,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     ...targetOptions,
     sequential: args.r,
   });
+  if (pingScan) prepared.ports = [];
   if (shard) {
     prepared.native.shardIndex = shard.index;
     prepared.native.shardCount = shard.count;
@@ -358,12 +395,24 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   // Output files are opened before any packet is sent; a format on stdout replaces the report.
   const outputs = Outputs.open(outputTargets, out);
   const screen = outputs.toStdout ? (): void => {} : out;
-  const writer = new NormalWriter(screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v });
+  const writer = new NormalWriter(screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan });
   let title = TECHNIQUES[technique].title;
   const dataSource = dirname(serviceTable().source);
   const addresses = prepared.targets.count;
   let startedAt = new Date();
   const elapsed = (): number => (Date.now() - startedAt.getTime()) / 1000;
+  // The start lines and the output documents' heads: once, when discovery or the port scan begins.
+  let announced = false;
+  const announce = (at: Date): void => {
+    if (announced) return;
+    announced = true;
+    startedAt = at;
+    writer.start(at);
+    const notice = blocklistNotice(prepared.targets.blocklist ?? []);
+    if (notice) screen(`${notice}\n`);
+    outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan });
+  };
+  let discovered: Map<number, DiscoveredHost> | undefined;
   // The first SIGINT or SIGTERM stops the engine; what was found is reported and every
   // output document is closed as an interrupted run. A second one closes them at once and quits.
   const controller = new AbortController();
@@ -387,15 +436,16 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   const answered = new Set<string>();
   let engineElapsedUs = (): number => 0;
   const traceOut = outputs.toStdout ? (s: string): void => void process.stderr.write(s) : screen;
+  const facts: HostFacts = { macs: new MacBook(prepared.targets, { interface: args.e }) };
   try {
     const hooks: RunHooks = {
       onStart: (engine, at) => {
-        startedAt = at;
+        announce(at);
         status?.stop();
         const meter = new ProgressMeter();
         status = new StatusReporter({
           progress: () => meter.sample(engine.summary(), openPorts.size),
-          context: () => ({ title, hosts: addresses, up: args.Pn ? addresses : answered.size }),
+          context: () => ({ title, hosts: addresses, up: args.Pn ? addresses : (discovered?.size ?? answered.size) }),
           statsEvery,
           onInterrupt: () => onSignal('SIGINT'),
         });
@@ -404,16 +454,13 @@ export async function main(argv: readonly string[], out = (s: string): void => v
           const { sourceAddress, sourcePort } = engine.summary();
           tracer = new PacketTracer({ sourceAddress, sourcePort });
         }
-        writer.start(at);
-        const notice = blocklistNotice(prepared.targets.blocklist ?? []);
-        if (notice) screen(`${notice}\n`);
         const first = targetEntries(prepared.targets).next().value;
         if (first) writer.scanStarted(title, at, addresses, first);
-        outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, addresses, verbose: args.v, open: args.open, reason: args.reason });
         // Last, so the start lines above are printed before the live line appears below them.
         status.start();
       },
       onRecords: (records) => {
+        facts.macs?.note(records);
         if (!tracer) return;
         const lines = tracer.batch(records, engineElapsedUs());
         if (lines.length) status?.around(() => traceOut(lines.map((l) => `${l.text}\n`).join('')));
@@ -427,35 +474,60 @@ export async function main(argv: readonly string[], out = (s: string): void => v
         outputs.result(r, new Date());
       },
     };
-    const run = (): Promise<ScanReport> => runPrepared(prepared, { assumeUp: args.Pn, signal: controller.signal }, hooks);
-    let report: ScanReport;
-    try {
-      report = await run();
-    } catch (e) {
-      // as nmap: without raw-socket rights the SYN scan becomes a connect scan
-      if (!(e instanceof ScanError && e.code === 'EPERM' && technique === 'syn')) throw e;
-      process.stderr.write(`${PRODUCT}: raw sockets are not permitted (root or CAP_NET_RAW needed for -sS): using the connect scan (-sT) instead\n`);
-      technique = 'connect';
-      prepared.native.technique = 'connect';
-      title = TECHNIQUES.connect.title;
-      report = await run();
+    // Host discovery first (ts/discovery.ts), unless -Pn: only hosts found up are port-scanned.
+    if (!args.Pn) {
+      announce(new Date());
+      const found = await discover({ targets: prepared.targets, plan: discoveryPlan, rate, maxRetries, seed: scanSeed, interface: args.e, sourceAddress: args.S, signal: controller.signal });
+      discovered = found.up;
+      facts.discovered = found.up;
+      prepared.native.ranges = upRanges(found.up).flatMap((r) => [r.start, r.end]);
     }
-    status?.stop();
+    // Reverse DNS runs beside the port scan: for hosts up (every target with -Pn), all with -R, none with -n.
+    const upAddresses = discovered;
+    const toName: Iterable<string> = args.R || !upAddresses ? mapIter(targetEntries(prepared.targets), (e) => e.address) : mapIter(upAddresses.keys(), formatIPv4);
+    const names = args.n ? Promise.resolve(new Map<string, string>()) : reverseLookup(toName, { servers: dnsServers, signal: controller.signal });
+    const discoveredStatus = discovered && new Map([...discovered].map(([v, h]) => [v, h.status] as const));
+    let model: ScanModel;
+    let summary: NativeSummary | undefined;
+    if (pingScan || interrupted || discovered?.size === 0) {
+      // -sn, or nothing left to port-scan.
+      announce(new Date());
+      model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique, assumeUp: args.Pn, discovered: discoveredStatus });
+    } else {
+      const run = (): Promise<ScanReport> => runPrepared(prepared, { assumeUp: args.Pn, discovered: discoveredStatus, signal: controller.signal }, hooks);
+      let report: ScanReport;
+      try {
+        report = await run();
+      } catch (e) {
+        // as nmap: without raw-socket rights the SYN scan becomes a connect scan
+        if (!(e instanceof ScanError && e.code === 'EPERM' && technique === 'syn')) throw e;
+        process.stderr.write(`${PRODUCT}: raw sockets are not permitted (root or CAP_NET_RAW needed for -sS): using the connect scan (-sT) instead\n`);
+        technique = 'connect';
+        prepared.native.technique = 'connect';
+        title = TECHNIQUES.connect.title;
+        report = await run();
+      }
+      status?.stop();
+      model = report.model;
+      summary = report.summary;
+      writer.scanCompleted(title, new Date(), report.elapsedSeconds, model.hostsUp * prepared.ports.length);
+    }
     const finishedAt = new Date();
-    writer.scanCompleted(title, finishedAt, report.elapsedSeconds, addresses * prepared.ports.length);
     outputs.scanEnded(finishedAt);
+    facts.names = await names;
     // Without -v only up hosts are printed: walk the stored ones rather than every target.
     // An interrupted scan reports only what answered: unprobed ports and hosts are not "filtered" or "down".
-    const hosts = interrupted ? report.model.upReports() : args.v ? report.model.reports() : report.model.upReports();
+    const hosts = interrupted ? model.upReports() : args.v ? model.reports() : model.upReports();
     for (const host of hosts) {
-      const h = interrupted ? { ...host, totalPorts: host.ports.size } : host;
+      const h = withFacts(interrupted ? { ...host, totalPorts: host.ports.size } : host, facts);
       if (interrupted && h.ports.size === 0 && h.status.reason === 'user-set') continue;
       writer.host(h);
       outputs.host(h);
     }
-    writer.end({ addresses, up: report.model.hostsUp, elapsedSeconds: report.elapsedSeconds, dataSource });
-    if (interrupted) saveResume(report.summary);
-    outputs.end({ finishedAt, elapsedSeconds: report.elapsedSeconds, addresses, up: report.model.hostsUp, dataSource, ...(interrupted && { error: stopped(interrupted) }) });
+    const seconds = elapsed();
+    writer.end({ addresses, up: model.hostsUp, elapsedSeconds: seconds, dataSource });
+    if (interrupted && summary) saveResume(summary);
+    outputs.end({ finishedAt, elapsedSeconds: seconds, addresses, up: model.hostsUp, dataSource, ...(interrupted && { error: stopped(interrupted) }) });
   } catch (e) {
     outputs.end({ finishedAt: new Date(), elapsedSeconds: elapsed(), addresses, up: 0, error: errorLine(e), dataSource });
     throw e;
@@ -465,6 +537,10 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     process.off('SIGTERM', onSignal);
   }
   return interrupted === 'SIGTERM' ? 143 : interrupted ? 130 : 0;
+}
+
+function* mapIter<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
 }
 
 /** --dry-run: runs the engine without sockets and reports how fast it built the packets. */

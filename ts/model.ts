@@ -28,7 +28,13 @@ export interface HostStatus {
 
 export interface HostReport {
   address: string;
+  /** The name the target was given by on the command line. */
   hostname?: string;
+  /** The address's reverse DNS (PTR) name. */
+  ptr?: string;
+  /** Hardware address of an on-link host, uppercase ("52:54:00:12:08:02"), and its vendor. */
+  mac?: string;
+  vendor?: string;
   status: HostStatus;
   /** Smallest round-trip time seen, in seconds; undefined when none was measured. */
   latency?: number;
@@ -49,6 +55,8 @@ export interface ModelOptions {
   technique?: Technique;
   /** -Pn: treat every target as up without evidence. */
   assumeUp?: boolean;
+  /** Host discovery's verdicts: exactly these hosts are up, with these statuses (ts/discovery.ts). */
+  discovered?: ReadonlyMap<number, HostStatus>;
   /** Whether an address belongs to this machine (nmap reports those as localhost-response). */
   isLocal?: (address: string) => boolean;
 }
@@ -72,6 +80,7 @@ export class ScanModel {
   readonly targets: TargetSet;
   readonly ports: readonly number[];
   readonly assumeUp: boolean;
+  private readonly discovered: ReadonlyMap<number, HostStatus> | undefined;
   private readonly portSet: ReadonlySet<number>;
   private readonly hosts = new Map<number, HostState>();
   private readonly isLocal: (address: string) => boolean;
@@ -83,6 +92,7 @@ export class ScanModel {
     this.ports = options.ports;
     this.portSet = new Set(options.ports);
     this.assumeUp = options.assumeUp ?? false;
+    this.discovered = options.assumeUp ? undefined : options.discovered;
     this.isLocal = options.isLocal ?? isLocalAddress;
   }
 
@@ -117,7 +127,7 @@ export class ScanModel {
     const host = this.hosts.get(entry.value);
     const report: HostReport = {
       address: entry.address,
-      status: this.status(entry.address, host),
+      status: this.status(entry.address, host, entry.value),
       ports: host?.ports ?? new Map(),
       totalPorts: this.ports.length,
       unanswered: noResponse(this.technique),
@@ -128,8 +138,9 @@ export class ScanModel {
     return report;
   }
 
-  private status(address: string, host: HostState | undefined): HostStatus {
+  private status(address: string, host: HostState | undefined, value: number): HostStatus {
     if (this.assumeUp) return { state: 'up', reason: 'user-set', ttl: 0 };
+    if (this.discovered) return this.discovered.get(value) ?? { state: 'down', reason: 'no-response', ttl: 0 };
     if (!host?.upBy) return { state: 'down', reason: 'no-response', ttl: 0 };
     if (this.isLocal(address)) return { state: 'up', reason: 'localhost-response', ttl: 0 };
     return { state: 'up', reason: host.upBy.reason, ttl: host.upBy.ttl };
@@ -143,18 +154,19 @@ export class ScanModel {
   /** Hosts up, without walking the whole target space. */
   get hostsUp(): number {
     if (this.assumeUp) return this.targets.count;
+    if (this.discovered) return this.discovered.size;
     let n = 0;
     for (const h of this.hosts.values()) if (h.upBy) n++;
     return n;
   }
 
-  /** Reports for hosts that are up, in target order. Walks only stored hosts unless -Pn. */
+  /** Reports for hosts that are up, in target order. Walks only stored (or discovered) hosts unless -Pn. */
   *upReports(): Generator<HostReport> {
     if (this.assumeUp) {
       yield* this.reports();
       return;
     }
-    const up = [...this.hosts.entries()].filter(([, h]) => h.upBy).map(([v]) => v);
+    const up = this.discovered ? [...this.discovered.keys()] : [...this.hosts.entries()].filter(([, h]) => h.upBy).map(([v]) => v);
     const order = new Map<number, number>();
     // Target order is piece order; find each up host's piece (few pieces, few up hosts).
     for (const v of up) order.set(v, this.targets.pieces.findIndex((p) => v >= p.start && v <= p.end));

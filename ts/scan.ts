@@ -3,14 +3,16 @@
 // port results (with progress events, a summary and AbortSignal support); `runScan()` runs
 // to the end and returns the model.
 import { AbortError, FerroscanError, ScanError } from './errors.js';
-import { ScanModel, type PortResult } from './model.js';
+import { ScanModel, type ModelOptions, type PortResult } from './model.js';
 import { native, type NativeScan, type NativeScanOptions, type NativeSummary } from './native.js';
 import { parsePorts } from './ports.js';
 import { udpPayloads } from './udp-payloads.js';
 import { ProgressMeter, type ScanProgress } from './progress.js';
 import { decodeBatch, RecordKind, type EngineRecord } from './records.js';
 import { PacketTracer, type TraceLine } from './trace.js';
-import { engineRanges, parseTargets, type Resolver, type TargetSet } from './targets.js';
+import { engineRanges, parseTargets, type AddressRange, type Resolver, type TargetSet } from './targets.js';
+import { groupByRoute, systemRoutes } from './routes.js';
+import { networkInterfaces } from 'node:os';
 import type { Technique } from './classify.js';
 
 /** Packets per second when no rate is given: fast on a LAN, gentle on most links (~440 KB/s of SYNs). */
@@ -332,7 +334,7 @@ export class Scan implements AsyncIterableIterator<PortResult> {
       if (ms !== undefined && !(Number.isFinite(ms) && ms > 0)) throw new ScanError(`invalid progressInterval "${ms}"`, 'EINVAL');
       const prepared = await prepareScan(this.options);
       if (signal?.aborted) throw abortError(signal);
-      model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: prepared.native.technique, assumeUp: this.options.assumeUp ?? false });
+      model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: prepared.native.technique as Technique, assumeUp: this.options.assumeUp ?? false });
       this.scanModel = model;
       engine = startEngine(prepared);
       this.engine = engine;
@@ -388,15 +390,88 @@ export interface RunHooks {
 }
 
 /** Runs a prepared scan to the end and returns the model. */
-export async function runPrepared(prepared: PreparedScan, options: Pick<ScanOptions, 'assumeUp' | 'signal'> = {}, hooks: RunHooks = {}): Promise<ScanReport> {
-  const model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: prepared.native.technique, assumeUp: options.assumeUp ?? false });
+export async function runPrepared(
+  prepared: PreparedScan,
+  options: Pick<ScanOptions, 'assumeUp' | 'signal'> & Pick<ModelOptions, 'discovered'> = {},
+  hooks: RunHooks = {},
+): Promise<ScanReport> {
+  const model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: prepared.native.technique as Technique, assumeUp: options.assumeUp ?? false, discovered: options.discovered });
   const startedAt = new Date();
   const t0 = performance.now();
-  const engine = startEngine(prepared);
-  hooks.onStart?.(engine, startedAt);
   const onRecords = hooks.onRecords && ((records: EngineRecord[]) => hooks.onRecords?.(records));
-  for await (const result of drain(engine, model, options.signal, onRecords)) hooks.onResult?.(result);
-  return { model, summary: engine.summary(), startedAt, elapsedSeconds: (performance.now() - t0) / 1000 };
+  // The engine sends to one next hop per scan: targets that leave by different routes
+  // (this host's own addresses, on-link hosts, routed ranges) get one engine scan each.
+  const parts = splitByRoute(prepared.native);
+  let summary: NativeSummary | undefined;
+  for (const [i, part] of parts.entries()) {
+    if (i > 0 && options.signal?.aborted) break;
+    const engine = startEngine({ ...prepared, native: part });
+    if (i === 0) hooks.onStart?.(engine, startedAt);
+    for await (const result of drain(engine, model, options.signal, onRecords)) hooks.onResult?.(result);
+    summary = addSummaries(summary, engine.summary());
+  }
+  return { model, summary: summary as NativeSummary, startedAt, elapsedSeconds: (performance.now() - t0) / 1000 };
+}
+
+/** This host's own IPv4 addresses (the kernel routes probes to them over loopback). */
+function ownAddresses(): number[] {
+  const out: number[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) out.push(i.address.split('.').reduce((a, o) => a * 256 + Number(o), 0));
+  }
+  return out;
+}
+
+/**
+ * The engine options split into one scan per route: loopback and this host's own addresses,
+ * then each route of the routing table, in order of first use. One part when everything
+ * leaves the same way (the common case); sharding and resuming need that, since their
+ * positions belong to one permutation.
+ */
+export function splitByRoute(opts: NativeScanOptions): NativeScanOptions[] {
+  const ranges: AddressRange[] = [];
+  for (let i = 0; i + 1 < opts.ranges.length; i += 2) ranges.push({ start: opts.ranges[i], end: opts.ranges[i + 1] });
+  if (opts.dryRun || opts.technique === 'connect' || opts.interface !== undefined || ranges.length === 0) return [opts];
+  // this host's addresses and 127/8 leave through lo: cut them out first
+  const local: AddressRange[] = [{ start: 0x7f000000, end: 0x7fffffff }, ...ownAddresses().map((a) => ({ start: a, end: a }))];
+  const own: AddressRange[] = [];
+  let rest: AddressRange[] = ranges;
+  for (const l of local) {
+    const next: AddressRange[] = [];
+    for (const r of rest) {
+      if (r.end < l.start || r.start > l.end) {
+        next.push(r);
+        continue;
+      }
+      own.push({ start: Math.max(r.start, l.start), end: Math.min(r.end, l.end) });
+      if (r.start < l.start) next.push({ start: r.start, end: l.start - 1 });
+      if (r.end > l.end) next.push({ start: l.end + 1, end: r.end });
+    }
+    rest = next;
+  }
+  const groups = [own.sort((a, b) => a.start - b.start), ...groupByRoute(rest.sort((a, b) => a.start - b.start), systemRoutes()).map((g) => g.ranges)].filter((g) => g.length > 0);
+  if (groups.length <= 1) return [opts];
+  if (opts.shardCount !== undefined || opts.startPosition !== undefined) {
+    throw new ScanError('--shard and --resume need targets that leave by one route; these need several', 'EINVAL');
+  }
+  return groups.map((g) => ({ ...opts, ranges: g.flatMap((r) => [r.start, r.end]) }));
+}
+
+/** Counters of several engine scans added up; facts (interface, source) from the first. */
+function addSummaries(a: NativeSummary | undefined, b: NativeSummary): NativeSummary {
+  if (!a) return b;
+  return {
+    ...a,
+    sent: a.sent + b.sent,
+    retransmits: a.retransmits + b.retransmits,
+    received: a.received + b.received,
+    records: a.records + b.records,
+    discarded: a.discarded + b.discarded,
+    total: a.total + b.total,
+    elapsedMs: a.elapsedMs + b.elapsedMs,
+    unresolved: [...a.unresolved, ...b.unresolved],
+    finished: a.finished && b.finished,
+  };
 }
 
 /** Runs a whole scan and returns the hosts/ports model. */

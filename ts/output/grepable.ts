@@ -30,9 +30,14 @@ export class GrepableWriter implements OutputWriter {
 
   host(host: HostReport): void {
     const info = this.info!;
-    const who = `Host: ${host.address} (${host.hostname ?? ''})`;
+    // nmap's grepable name is the reverse DNS one (its HostName()), else the name typed.
+    const who = `Host: ${host.address} (${host.ptr ?? host.hostname ?? ''})`;
     if (host.status.state === 'down') {
       if (hostWritten(host, info, () => false)) this.sink.write(`${who}\tStatus: Down\n`);
+      return;
+    }
+    if (info.pingScan) {
+      this.sink.write(`${who}\tStatus: Up\n`);
       return;
     }
     const view = viewHost(host, info.ports, info);

@@ -29,6 +29,11 @@ export interface JsonHost {
   address: string;
   addrtype: 'ipv4';
   hostname?: string;
+  /** Reverse DNS name. */
+  ptr?: string;
+  /** Hardware address of an on-link host (uppercase) and its vendor, when known. */
+  mac?: string;
+  vendor?: string;
   status: { state: string; reason: string; reason_ttl: number };
   latency?: number;
   ports: JsonPort[];
@@ -72,6 +77,9 @@ export function jsonHost(host: HostReport, info: RunInfo): JsonHost | undefined 
     // Keys in the documented order; optional ones only when known.
     const h = { address: host.address, addrtype: 'ipv4' } as JsonHost;
     if (host.hostname !== undefined) h.hostname = host.hostname;
+    if (host.ptr !== undefined) h.ptr = host.ptr;
+    if (host.mac !== undefined) h.mac = host.mac;
+    if (host.vendor !== undefined) h.vendor = host.vendor;
     h.status = { state: host.status.state, reason: host.status.reason, reason_ttl: host.status.ttl };
     if (host.latency !== undefined) h.latency = host.latency;
     h.ports = [];

@@ -13,6 +13,8 @@ export interface NormalOptions {
   open?: boolean;
   /** -v count: raises the "Not shown" threshold and adds progress lines. */
   verbose?: number;
+  /** -sn: hosts only, no port table (nmap's ping scan report). */
+  pingScan?: boolean;
 }
 
 // nmap's state numbers; ties in the "Not shown" line go to the lower number.
@@ -42,9 +44,15 @@ export function formatLatency(seconds: number): string {
   return seconds.toFixed(Math.min(decimals, 20));
 }
 
-/** "NAME (ADDR)" or "ADDR", as nmap's NameIP(). */
-export function nameIp(host: { address: string; hostname?: string }): string {
-  return host.hostname ? `${host.hostname} (${host.address})` : host.address;
+/** "NAME (ADDR)" or "ADDR", as nmap's NameIP(): the name typed as target, else the PTR name. */
+export function nameIp(host: { address: string; hostname?: string; ptr?: string }): string {
+  const name = host.hostname || host.ptr;
+  return name ? `${name} (${host.address})` : host.address;
+}
+
+/** nmap's line for an on-link host's hardware address; undefined when none is known. */
+export function macLine(host: Pick<HostReport, 'mac' | 'vendor'>): string | undefined {
+  return host.mac ? `MAC Address: ${host.mac} (${host.vendor ?? 'Unknown'})` : undefined;
 }
 
 /** A port's reason as the REASON column shows it: "syn-ack ttl 64", "no-response". */
@@ -117,6 +125,7 @@ export class NormalWriter {
   private readonly reason: boolean;
   private readonly open: boolean;
   private readonly verbose: number;
+  private readonly pingScan: boolean;
 
   constructor(
     private readonly write: (text: string) => void,
@@ -127,6 +136,7 @@ export class NormalWriter {
     this.reason = options.reason ?? false;
     this.open = options.open ?? false;
     this.verbose = options.verbose ?? 0;
+    this.pingScan = options.pingScan ?? false;
   }
 
   start(date: Date): void {
@@ -154,16 +164,18 @@ export class NormalWriter {
   /** Writes one host's block; down hosts appear only with -v, as nmap. */
   host(host: HostReport): void {
     if (host.status.state === 'down') {
-      if (this.verbose) this.write(`${PRODUCT} scan report for ${nameIp(host)} [host down]\n`);
+      const received = this.reason ? `, received ${host.status.reason}` : '';
+      if (this.verbose) this.write(`${PRODUCT} scan report for ${nameIp(host)} [host down${received}]\n`);
+      return;
+    }
+    if (this.pingScan) {
+      this.write([`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host), macLine(host)].filter((l) => l !== undefined).join('\n') + '\n');
       return;
     }
     const tallies = tally(host, this.ports);
     if (this.open && hiddenByOpen(tallies)) return;
 
-    const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`];
-    const received = this.reason ? `, received ${host.status.reason}${host.status.ttl > 0 ? ` ttl ${host.status.ttl}` : ''}` : '';
-    const latency = host.latency !== undefined ? ` (${formatLatency(host.latency)}s latency)` : '';
-    lines.push(`Host is up${received}${latency}.`);
+    const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host)];
 
     // States by descending count (ties: nmap's state number); within a state, reasons by
     // descending count, ties to the reason whose first port is higher, as nmap lists them.
@@ -183,7 +195,18 @@ export class NormalWriter {
       if (this.open && tallies.has('filtered')) lines.push('Some closed ports may be reported as filtered due to --defeat-rst-ratelimit');
       lines.push(...this.table(host, new Set(folded.map((t) => t.state))));
     }
+    const mac = macLine(host);
+    if (mac) lines.push(mac);
     this.write(lines.join('\n') + '\n\n');
+  }
+
+  /** "Host is up, received REASON (LATENCY)." and, when the typed name is not the PTR name, nmap's rDNS line. */
+  private upLines(host: HostReport): string[] {
+    const received = this.reason ? `, received ${host.status.reason}${host.status.ttl > 0 ? ` ttl ${host.status.ttl}` : ''}` : '';
+    const latency = host.latency !== undefined ? ` (${formatLatency(host.latency)}s latency)` : '';
+    const lines = [`Host is up${received}${latency}.`];
+    if (host.hostname && host.ptr && host.ptr !== host.hostname) lines.push(`rDNS record for ${host.address}: ${host.ptr}`);
+    return lines;
   }
 
   private table(host: HostReport, folded: ReadonlySet<PortState>): string[] {

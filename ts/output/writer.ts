@@ -20,6 +20,8 @@ export interface RunInfo {
   open: boolean;
   /** --reason: shown in normal output only; XML and JSON always carry reasons. */
   reason: boolean;
+  /** -sn: host discovery only; hosts carry no ports. */
+  pingScan?: boolean;
 }
 
 export interface RunEnd {

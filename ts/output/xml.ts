@@ -55,9 +55,10 @@ export class XmlWriter implements OutputWriter {
     s += `<!-- ${PRODUCT} ${VERSION} scan initiated ${started} as: ${args} -->\n`;
     // nmap.dtd fixes scanner to "nmap"; the comment above and version say who wrote it.
     s += `<nmaprun scanner="nmap" args="${args}"${attrs([['start', unixTime(info.startedAt)], ['startstr', started], ['version', VERSION], ['xmloutputversion', XML_OUTPUT_VERSION]])}>\n`;
-    s += `<scaninfo${attrs([['type', type], ['protocol', protocol], ['numservices', info.ports.length], ['services', portRanges(info.ports)]])}/>\n`;
+    // A ping scan (-sn) scans no ports: nmap writes no scaninfo then.
+    if (!info.pingScan) s += `<scaninfo${attrs([['type', type], ['protocol', protocol], ['numservices', info.ports.length], ['services', portRanges(info.ports)]])}/>\n`;
     s += `<verbose level="${info.verbose}"/>\n<debugging level="0"/>\n`;
-    if (info.verbose) s += `<taskbegin${attrs([['task', this.title], ['time', unixTime(info.startedAt)]])}/>\n`;
+    if (info.verbose && !info.pingScan) s += `<taskbegin${attrs([['task', this.title], ['time', unixTime(info.startedAt)]])}/>\n`;
     this.sink.write(s);
   }
 
@@ -69,14 +70,18 @@ export class XmlWriter implements OutputWriter {
   scanEnded(at: Date): void {
     this.endedAt = at;
     const info = this.info!;
-    if (info.verbose) this.sink.write(`<taskend${attrs([['task', this.title], ['time', unixTime(at)], ['extrainfo', `${info.addresses * info.ports.length} total ports`]])}/>\n`);
+    if (info.verbose && !info.pingScan) this.sink.write(`<taskend${attrs([['task', this.title], ['time', unixTime(at)], ['extrainfo', `${info.addresses * info.ports.length} total ports`]])}/>\n`);
   }
 
   host(host: HostReport): void {
     const info = this.info!;
     if (host.status.state === 'down') {
       if (!hostWritten(host, info, () => false)) return;
-      this.sink.write(`<host>${this.status(host)}\n<address addr="${xmlAttr(host.address)}" addrtype="ipv4"/>\n</host>\n`);
+      this.sink.write(`<host>${this.status(host)}\n${this.addresses(host).join('\n')}\n</host>\n`);
+      return;
+    }
+    if (info.pingScan) {
+      this.sink.write([`<host>${this.status(host)}`, ...this.addresses(host), ...this.hostnames(host), `<times${attrs(timesOf(host))}/>`, '</host>'].join('\n') + '\n');
       return;
     }
     const view = viewHost(host, info.ports, info);
@@ -86,10 +91,7 @@ export class XmlWriter implements OutputWriter {
     const t = { start: info.startedAt, end: this.endedAt ?? new Date() };
     const lines: string[] = [];
     lines.push(`<host${attrs([['starttime', unixTime(t.start)], ['endtime', unixTime(t.end)]])}>${this.status(host)}`);
-    lines.push(`<address addr="${xmlAttr(host.address)}" addrtype="ipv4"/>`);
-    lines.push('<hostnames>');
-    if (host.hostname) lines.push(`<hostname name="${xmlAttr(host.hostname)}" type="user"/>`);
-    lines.push('</hostnames>');
+    lines.push(...this.addresses(host), ...this.hostnames(host));
     // nmap opens <ports> and writes its first child on the same line.
     let ports = '<ports>';
     for (const x of view.extraports) {
@@ -107,6 +109,22 @@ export class XmlWriter implements OutputWriter {
     lines.push(`<times${attrs(timesOf(host))}/>`);
     lines.push('</host>');
     this.sink.write(lines.join('\n') + '\n');
+  }
+
+  /** The IPv4 address and, for an on-link host, its MAC address (vendor when known), as nmap writes them. */
+  private addresses(host: HostReport): string[] {
+    const lines = [`<address addr="${xmlAttr(host.address)}" addrtype="ipv4"/>`];
+    if (host.mac) lines.push(`<address${attrs([['addr', host.mac], ['addrtype', 'mac'], ['vendor', host.vendor]])}/>`);
+    return lines;
+  }
+
+  /** The name typed as target (type "user") and the reverse DNS name (type "PTR"). */
+  private hostnames(host: HostReport): string[] {
+    const lines = ['<hostnames>'];
+    if (host.hostname) lines.push(`<hostname name="${xmlAttr(host.hostname)}" type="user"/>`);
+    if (host.ptr) lines.push(`<hostname name="${xmlAttr(host.ptr)}" type="PTR"/>`);
+    lines.push('</hostnames>');
+    return lines;
   }
 
   private status(host: HostReport): string {

@@ -1,0 +1,157 @@
+// ava helpers for the host-discovery lab (scripts/lab-discovery.sh): one Ethernet segment
+// with several target namespaces, a DNS server and two routed ranges. Brings it up under a
+// unique ID, runs commands inside its scanner namespace only, and always tears it down.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { TestFn } from 'ava';
+import { ferroscanBin, NEED_ROOT, repoRoot, run, type ExecOptions, type ExecResult } from './lab.js';
+
+export const discoveryLabScript = `${repoRoot}scripts/lab-discovery.sh`;
+
+export interface DiscoveryLabFacts {
+  id: string;
+  scanNs: string;
+  cidr: string;
+  scanAddr: string;
+  upAddr: string;
+  noicmpAddr: string;
+  arponlyAddr: string;
+  absentAddr: string;
+  upMac: string;
+  noicmpMac: string;
+  arponlyMac: string;
+  synRange: string;
+  echoRange: string;
+  dnsServer: string;
+  /** address → the name the lab's DNS serves for it. */
+  names: Map<string, string>;
+  raw: Record<string, string>;
+}
+
+export interface DiscoveryLab {
+  facts: DiscoveryLabFacts;
+  /** `ip netns exec <scanner ns> cmd args...`: nothing here runs in the host namespace. */
+  execInScanner(cmd: string, args: string[], opts?: ExecOptions): Promise<ExecResult>;
+  ferroscan(args: string[], opts?: ExecOptions): Promise<ExecResult>;
+  nmap(args: string[], opts?: ExecOptions): Promise<ExecResult>;
+  down(): void;
+}
+
+export function parseDiscoveryFacts(text: string): DiscoveryLabFacts {
+  const raw: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) raw[m[1]] = m[2];
+  }
+  const get = (k: string): string => {
+    const v = raw[k];
+    if (v === undefined || v === '') throw new Error(`lab-discovery.sh printed no ${k}:\n${text}`);
+    return v;
+  };
+  const names = new Map(get('LAB_DNS_NAMES').split(',').map((pair) => pair.split('=') as [string, string]));
+  return {
+    id: get('LAB_ID'),
+    scanNs: get('LAB_SCAN_NS'),
+    cidr: get('LAB_CIDR'),
+    scanAddr: get('LAB_SCAN_ADDR'),
+    upAddr: get('LAB_UP_ADDR'),
+    noicmpAddr: get('LAB_NOICMP_ADDR'),
+    arponlyAddr: get('LAB_ARPONLY_ADDR'),
+    absentAddr: get('LAB_ABSENT_ADDR'),
+    upMac: get('LAB_UP_MAC'),
+    noicmpMac: get('LAB_NOICMP_MAC'),
+    arponlyMac: get('LAB_ARPONLY_MAC'),
+    synRange: get('LAB_SYN_RANGE'),
+    echoRange: get('LAB_ECHO_RANGE'),
+    dnsServer: get('LAB_DNS_SERVER'),
+    names,
+    raw,
+  };
+}
+
+const live = new Set<string>();
+
+function labDown(id: string): void {
+  spawnSync(discoveryLabScript, ['down', id], { stdio: 'ignore' });
+  live.delete(id);
+}
+
+/** Brings up a fresh discovery lab (stale ones of dead owners are removed first). */
+export function discoveryLabUp(): DiscoveryLab {
+  if (process.getuid?.() !== 0) throw new Error(NEED_ROOT);
+  spawnSync(discoveryLabScript, ['gc'], { stdio: 'ignore' });
+  const id = `d${randomBytes(3).toString('hex')}`;
+  const up = spawnSync(discoveryLabScript, ['up', id], { encoding: 'utf8', env: { ...process.env, LAB_OWNER_PID: String(process.pid) } });
+  live.add(id);
+  if (live.size === 1) process.once('exit', () => [...live].forEach(labDown));
+  if (up.status !== 0) {
+    labDown(id);
+    throw new Error(`scripts/lab-discovery.sh up ${id} failed (${up.status ?? up.signal}):\n${up.stdout}${up.stderr}`);
+  }
+  const facts = parseDiscoveryFacts(up.stdout);
+  const execInScanner = (cmd: string, args: string[], opts?: ExecOptions) => run('ip', ['netns', 'exec', facts.scanNs, cmd, ...args], opts);
+  return {
+    facts,
+    execInScanner,
+    ferroscan: (args, opts) => execInScanner(process.execPath, [ferroscanBin, ...args], opts),
+    nmap: (args, opts) => execInScanner('nmap', args, opts),
+    down: () => labDown(id),
+  };
+}
+
+/** One discovery lab for every test of a file. */
+export function useDiscoveryLab(test: TestFn): () => DiscoveryLab {
+  let lab: DiscoveryLab | undefined;
+  test.before(() => {
+    lab = discoveryLabUp();
+  });
+  test.after.always(() => lab?.down());
+  return () => {
+    if (!lab) throw new Error('the discovery lab is not up (test.before failed)');
+    return lab;
+  };
+}
+
+/** One host of a normal-output report (nmap's or ferroscan's). */
+export interface ReportedHost {
+  address: string;
+  name?: string;
+  up: boolean;
+  reason?: string;
+  mac?: string;
+  vendor?: string;
+  /** "80/tcp open syn-ack" lines of the port table, when there is one. */
+  ports: string[];
+}
+
+/** Reads hosts out of nmap-style normal output ("Nmap scan report for ..." or "ferroscan scan report for ..."). */
+export function parseReport(text: string): Map<string, ReportedHost> {
+  const hosts = new Map<string, ReportedHost>();
+  let cur: ReportedHost | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^(?:Nmap|ferroscan) scan report for (?:(\S+) \((\d+\.\d+\.\d+\.\d+)\)|(\d+\.\d+\.\d+\.\d+))( \[host down(?:, received (\S+))?\])?$/.exec(line);
+    if (head) {
+      const address = head[2] ?? head[3];
+      cur = { address, up: head[4] === undefined, ports: [] };
+      if (head[1]) cur.name = head[1];
+      if (head[5]) cur.reason = head[5];
+      hosts.set(address, cur);
+      continue;
+    }
+    if (!cur) continue;
+    const status = /^Host is up(?:, received ([a-z-]+))?/.exec(line);
+    if (status) {
+      if (status[1]) cur.reason = status[1];
+      continue;
+    }
+    const mac = /^MAC Address: ([0-9A-F:]{17}) \((.*)\)$/.exec(line);
+    if (mac) {
+      cur.mac = mac[1];
+      cur.vendor = mac[2];
+      continue;
+    }
+    const port = /^(\d+\/\w+)\s+(\S+)\s+\S+\s+(\S+)/.exec(line);
+    if (port) cur.ports.push(`${port[1]} ${port[2]} ${port[3]}`);
+  }
+  return hosts;
+}
