@@ -9,6 +9,11 @@ export type { ScanProgress, ProgressCounters, StatsContext } from './progress.js
 export { PacketTracer, tcpFlagString } from './trace.js';
 export type { TraceLine, TracerOptions } from './trace.js';
 
+// Drop-in replacements for the npm package portscanner (checkPortStatus, findAPortInUse,
+// findAPortNotInUse), and checkPort/checkPorts with ferroscan's full verdict
+export { checkPortStatus, findAPortInUse, findAPortNotInUse, checkPort, checkPorts, DEFAULT_CHECK_RATE } from './portscanner.js';
+export type { PortStatus, PortCheck, PortscannerOptions, CheckTechnique, CheckPortCallback, FindPortCallback } from './portscanner.js';
+
 // Targets and ports
 export { parseTargets, targetEntries, containsAddress, mergeRanges, parseIPv4, formatIPv4, resolveIPv4 } from './targets.js';
 export type { TargetSet, TargetEntry, TargetPiece, AddressRange, Resolver } from './targets.js';
@@ -22,6 +27,13 @@ export { decodeBatch, RECORD_SIZE, TCP } from './records.js';
 export type { EngineRecord } from './records.js';
 export { ScanModel, isLocalAddress } from './model.js';
 export type { PortResult, HostReport, HostStatus, ModelOptions, Protocol } from './model.js';
+
+// Host discovery, reverse DNS, MAC vendors
+export { discover, parseDiscoveryFlags, hostEvidence, DEFAULT_PROBES, DEFAULT_PING_PORTS } from './discovery.js';
+export type { DiscoveryPlan, DiscoveryOptions, DiscoveryResult, DiscoveredHost, PingProbe } from './discovery.js';
+export { reverseLookup, parseDnsServers } from './rdns.js';
+export type { PtrResolver, ReverseOptions } from './rdns.js';
+export { macVendor, loadVendorTable } from './oui.js';
 
 // Output writers: feed them begin(), result()/host(), end() to write nmap's formats of any results.
 export { NormalWriter, formatLatency, formatTimestamp } from './output/normal.js';

@@ -42,10 +42,9 @@ async fn connect_once(addr: SocketAddrV4, timeout: Duration) -> Option<i32> {
     };
     match tokio::time::timeout(timeout, sock.connect(SocketAddr::V4(addr))).await {
         Ok(Ok(stream)) => {
-            // close at once with a RST rather than a FIN handshake: the service sees less.
-            // A zero linger never blocks on drop, which is what the deprecation warns of.
-            #[allow(deprecated)]
-            let _ = stream.set_linger(Some(Duration::ZERO));
+            // an ordinary close (FIN), as nmap's connect scan does: a RST would make servers
+            // that do not expect one (a Node net server without an error handler) crash
+            drop(stream);
             Some(0)
         }
         Ok(Err(e)) => Some(e.raw_os_error().unwrap_or(libc::EIO)),
