@@ -14,7 +14,8 @@
 //!   6   2 target port probed
 //!   8   2 TCP window (kind 1); UDP payload length (kind 3); errno (kind 4, 0 = connected)
 //!  10   1 technique: 1 SYN, 2 ACK, 3 FIN, 4 NULL, 5 Xmas, 6 Window, 7 Maimon,
-//!           8 custom flags, 9 UDP, 10 connect, 11 ICMP echo, 12 ICMP timestamp, 13 ARP
+//!           8 custom flags, 9 UDP, 10 connect, 11 ICMP echo, 12 ICMP timestamp, 13 ARP,
+//!           14 ICMP address mask
 //!  11   1 attempt answered: 0 = first send, 1.. = retransmissions
 //!  12   4 round-trip time in microseconds, 0 when unknown
 //!  16  16 target address (IPv4 in the first 4 bytes, network order)

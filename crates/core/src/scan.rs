@@ -537,6 +537,7 @@ fn send_loop(
         Technique::Udp => Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone())),
         Technique::Echo => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::ECHO_REQUEST)),
         Technique::Timestamp => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::TIMESTAMP_REQUEST)),
+        Technique::Mask => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::MASK_REQUEST)),
         Technique::Arp => Builder::Arp,
         _ => Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, 64, 1024, s.technique.flags())),
     };
@@ -851,14 +852,18 @@ fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
         mac: [0; 6],
     };
     let tcp = s.technique.is_tcp();
-    let is_icmp = matches!(s.technique, Technique::Echo | Technique::Timestamp);
+    let is_icmp = matches!(s.technique, Technique::Echo | Technique::Timestamp | Technique::Mask);
     let (probe, rec) = match *reply {
         Reply::Tcp { ref probe, seq, ack, flags, window, ttl } if tcp => {
             let attempt = check_tcp(s, probe, s.technique.echoed(seq, ack))?;
             (probe, Record { tcp_flags: flags, window, attempt, ..base(RecordKind::Tcp, probe, ttl) })
         }
         Reply::IcmpReply { ref probe, icmp_type, echoed, ttl } if is_icmp => {
-            let want = if s.technique == Technique::Echo { icmp::ECHO_REPLY } else { icmp::TIMESTAMP_REPLY };
+            let want = match s.technique {
+                Technique::Echo => icmp::ECHO_REPLY,
+                Technique::Timestamp => icmp::TIMESTAMP_REPLY,
+                _ => icmp::MASK_REPLY,
+            };
             if icmp_type != want {
                 return None;
             }

@@ -29,6 +29,8 @@ pub enum Technique {
     Echo,
     /// ICMP timestamp request (discovery, -PP).
     Timestamp,
+    /// ICMP address mask request (discovery, -PM).
+    Mask,
     /// ARP who-has (discovery on the local link, -PR).
     Arp,
 }
@@ -47,6 +49,7 @@ impl Technique {
             "connect" => Technique::Connect,
             "echo" => Technique::Echo,
             "timestamp" => Technique::Timestamp,
+            "mask" => Technique::Mask,
             "arp" => Technique::Arp,
             "flags" => Technique::Flags(flags.ok_or_else(|| Error::InvalidOptions("technique \"flags\" needs the flags".into()))?),
             other => return Err(Error::InvalidOptions(format!("unknown technique {other:?}"))),
@@ -54,12 +57,12 @@ impl Technique {
     }
 
     pub fn is_tcp(self) -> bool {
-        !matches!(self, Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Arp)
+        !matches!(self, Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Mask | Technique::Arp)
     }
 
     /// Whether probes have no port (ICMP and ARP discovery).
     pub fn is_portless(self) -> bool {
-        matches!(self, Technique::Echo | Technique::Timestamp | Technique::Arp)
+        matches!(self, Technique::Echo | Technique::Timestamp | Technique::Mask | Technique::Arp)
     }
 
     /// Whether probes are crafted and sent raw (everything but the connect scan).
@@ -70,7 +73,7 @@ impl Technique {
     /// The flags of the probe (0 for UDP).
     pub fn flags(self) -> u8 {
         match self {
-            Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Arp => 0,
+            Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Mask | Technique::Arp => 0,
             Technique::Syn | Technique::Connect => SYN,
             Technique::Ack | Technique::Window => ACK,
             Technique::Fin => FIN,
@@ -97,6 +100,7 @@ impl Technique {
             Technique::Echo => 11,
             Technique::Timestamp => 12,
             Technique::Arp => 13,
+            Technique::Mask => 14,
         }
     }
 

@@ -30,8 +30,10 @@ pub struct NativeScanOptions {
     pub ranges: Vec<u32>,
     /// Destination ports, each 0..65535, no duplicates.
     pub ports: Vec<u32>,
-    /// Probe technique; echo, timestamp and arp are discovery probes and take ports [0].
-    #[napi(ts_type = "'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'window' | 'maimon' | 'flags' | 'udp' | 'connect' | 'echo' | 'timestamp' | 'arp'")]
+    /// Probe technique; echo, timestamp, mask and arp are discovery probes and take ports [0].
+    #[napi(
+        ts_type = "'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'window' | 'maimon' | 'flags' | 'udp' | 'connect' | 'echo' | 'timestamp' | 'mask' | 'arp'"
+    )]
     pub technique: String,
     /// TCP flags of the probe when technique is 'flags' (--scanflags), as a byte.
     pub tcp_flags: Option<u32>,

@@ -1,4 +1,4 @@
-//! ICMP discovery probes (nmap's -PE and -PP): echo and timestamp requests, with the cookie
+//! ICMP discovery probes (nmap's -PE, -PP and -PM): echo, timestamp and address mask requests, with the cookie
 //! and attempt in the identifier and sequence number, which every reply echoes back and every
 //! ICMP error quotes.
 
@@ -12,6 +12,8 @@ pub const ECHO_REQUEST: u8 = 8;
 pub const ECHO_REPLY: u8 = 0;
 pub const TIMESTAMP_REQUEST: u8 = 13;
 pub const TIMESTAMP_REPLY: u8 = 14;
+pub const MASK_REQUEST: u8 = 17;
+pub const MASK_REPLY: u8 = 18;
 
 /// The identifier and sequence number that carry `value` (cookie + attempt).
 pub fn split(value: u32) -> (u16, u16) {
@@ -39,8 +41,13 @@ impl IcmpTemplate {
 
     /// Writes the frame into `out`; returns its length.
     pub fn write(&self, dst_mac: MacAddr, dst: Ipv4Addr, value: u32, ip_id: u16, out: &mut [u8]) -> usize {
-        // echo: 8 header bytes; timestamp: 8 + originate, receive, transmit (RFC 792)
-        let body = if self.icmp_type == TIMESTAMP_REQUEST { 20 } else { 8 };
+        // echo: 8 header bytes; timestamp: 8 + originate, receive, transmit (RFC 792);
+        // address mask: 8 + the mask (RFC 950)
+        let body = match self.icmp_type {
+            TIMESTAMP_REQUEST => 20,
+            MASK_REQUEST => 12,
+            _ => 8,
+        };
         let total = ETH + IP + body;
         let out = &mut out[..total];
         out[0..6].copy_from_slice(&dst_mac.octets());
@@ -81,7 +88,7 @@ mod tests {
 
     #[test]
     fn builds_valid_echo_and_timestamp_requests() {
-        for (t, len) in [(ECHO_REQUEST, 8usize), (TIMESTAMP_REQUEST, 20)] {
+        for (t, len) in [(ECHO_REQUEST, 8usize), (TIMESTAMP_REQUEST, 20), (MASK_REQUEST, 12)] {
             let tpl = IcmpTemplate::new(MacAddr::new(2, 0, 0, 0, 0, 1), Ipv4Addr::new(198, 18, 0, 1), 64, t);
             let mut out = [0u8; 128];
             let n = tpl.write(MacAddr::new(2, 0, 0, 0, 0, 2), Ipv4Addr::new(198, 18, 0, 2), 0xdead_beef, 9, &mut out);

@@ -97,7 +97,7 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
         IpNextHeaderProtocols::Icmp => {
             let icmp = IcmpPacket::new(payload)?;
             let (t, c) = (icmp.get_icmp_type().0, icmp.get_icmp_code().0);
-            if t == super::icmp::ECHO_REPLY || t == super::icmp::TIMESTAMP_REPLY {
+            if t == super::icmp::ECHO_REPLY || t == super::icmp::TIMESTAMP_REPLY || t == super::icmp::MASK_REPLY {
                 let h = payload.get(4..8)?;
                 return Some(Reply::IcmpReply {
                     probe: ProbeTuple { src: ip.get_destination(), sport: 0, dst: ip.get_source(), dport: 0 },
