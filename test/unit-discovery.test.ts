@@ -10,7 +10,7 @@ import { RecordKind, type EngineRecord } from '../ts/records.js';
 import { groupByRoute, parseProcRoutes, splitOnLink } from '../ts/routes.js';
 import { parseIPv4 } from '../ts/targets.js';
 
-test('-P options: nmap defaults, attached port lists, merging, -PM refused', (t) => {
+test('-P options: nmap defaults, attached port lists, merging', (t) => {
   t.deepEqual(parseDiscoveryFlags([]).probes, [...DEFAULT_PROBES]);
   t.true(parseDiscoveryFlags([]).arp);
   t.false(parseDiscoveryFlags([], true).arp);
@@ -21,7 +21,7 @@ test('-P options: nmap defaults, attached port lists, merging, -PM refused', (t)
   t.deepEqual(parseDiscoveryFlags(['PP', 'PU53']).probes, [{ type: 'timestamp' }, { type: 'udp', ports: [53] }]);
   // -PR only says "ARP on the link", which is the default: routed targets keep the default probes.
   t.deepEqual(parseDiscoveryFlags(['-PR']).probes, [...DEFAULT_PROBES]);
-  t.throws(() => parseDiscoveryFlags(['-PM']), { message: 'host discovery by ICMP address mask request (-PM) is not supported yet; use -PE or -PP' });
+  t.deepEqual(parseDiscoveryFlags(['-PM']).probes, [{ type: 'mask' }]);
   t.throws(() => parseDiscoveryFlags(['-PSabc']), { message: /^invalid port list in -PS "abc"/ });
   t.throws(() => parseDiscoveryFlags(['-PY']), { message: 'host discovery option "-PY" is not supported yet' });
   t.throws(() => parseDiscoveryFlags(['-PZ']), { message: 'unknown host discovery option "-PZ"' });
@@ -31,7 +31,7 @@ test('preprocessArgv: -sn and the -P options reach yargs whole', (t) => {
   t.deepEqual(preprocessArgv(['-sn', '-PE', '-PS80,443', '-v', '198.18.8.0/24']), ['--ping-scan', '--ping=PE PS80,443', '-v', '198.18.8.0/24']);
   t.deepEqual(preprocessArgv(['-Pn', '-p80', '198.18.8.1']), ['--Pn', '--ports=80', '198.18.8.1']);
   t.deepEqual(preprocessArgv(['-PA', '--', '-PE']), ['--ping=PA', '--', '-PE']);
-  t.throws(() => preprocessArgv(['-PM']), { message: /-PM\) is not supported yet/ });
+  t.deepEqual(preprocessArgv(['-PM']), ['--ping=PM']);
 });
 
 const rec = (r: Partial<EngineRecord>): EngineRecord => ({

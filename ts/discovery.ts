@@ -19,10 +19,10 @@ import { containsAddress, mergeRanges, parseIPv4, type AddressRange, type Target
 import { udpPayloads } from './udp-payloads.js';
 
 /** The engine's discovery techniques beside its port-scan ones (types before the addon is rebuilt). */
-type EngineTechnique = NativeScanOptions['technique'] | 'echo' | 'timestamp' | 'arp';
+type EngineTechnique = NativeScanOptions['technique'];
 
 /** One kind of IP ping probe. */
-export type PingProbe = { type: 'echo' } | { type: 'timestamp' } | { type: 'syn' | 'ack' | 'udp'; ports: number[] };
+export type PingProbe = { type: 'echo' } | { type: 'timestamp' } | { type: 'mask' } | { type: 'syn' | 'ack' | 'udp'; ports: number[] };
 
 /** What discovery sends, from the -P options. */
 export interface DiscoveryPlan {
@@ -46,7 +46,7 @@ const PORT_PROBES: Record<string, 'syn' | 'ack' | 'udp'> = { S: 'syn', A: 'ack',
 /**
  * Parses host discovery options as nmap spells them: "-PE", "-PP", "-PR", "-PS", "-PS22,80",
  * "-PA443", "-PU53,161" (ports attached, nmap's syntax). Returns the plan; throws UsageError
- * for an unknown or unsupported one (-PM: no netmask request in the engine yet).
+ * for an unknown or unsupported one.
  */
 export function parseDiscoveryFlags(flags: readonly string[], disableArp = false): DiscoveryPlan {
   const probes: PingProbe[] = [];
@@ -60,7 +60,7 @@ export function parseDiscoveryFlags(flags: readonly string[], disableArp = false
     if (f === 'PE') add({ type: 'echo' });
     else if (f === 'PP') add({ type: 'timestamp' });
     else if (f === 'PR') continue; // ARP is on by default for on-link targets
-    else if (f === 'PM') throw new UsageError('host discovery by ICMP address mask request (-PM) is not supported yet; use -PE or -PP');
+    else if (f === 'PM') add({ type: 'mask' });
     else if (/^P[SAU]/.test(f)) {
       const type = PORT_PROBES[f[1]];
       const spec = f.slice(2);
@@ -142,7 +142,7 @@ const ICMP_ECHO_REPLY = 0;
 const ICMP_TIMESTAMP_REPLY = 14;
 const ICMP_MASK_REPLY = 18;
 /** Technique codes of the engine's records (crates/core/src/record.rs). */
-const TECHNIQUE_CODE = { syn: 1, ack: 2, udp: 9, connect: 10, echo: 11, timestamp: 12, arp: 13 } as const;
+const TECHNIQUE_CODE = { syn: 1, ack: 2, udp: 9, connect: 10, echo: 11, timestamp: 12, arp: 13, mask: 14 } as const;
 
 /**
  * What one record says about its host: up with nmap's reason, or nothing (a router's ICMP
