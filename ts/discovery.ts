@@ -238,12 +238,12 @@ export async function discover(options: DiscoveryOptions): Promise<DiscoveryResu
     }
   };
 
-  const launch = (job: EngineJob, share: number): NativeScan => {
+  const launch = (job: EngineJob): NativeScan => {
     const native = {
       ranges: flatten(job.ranges),
       ports: job.ports,
       technique: job.technique,
-      rate: Math.max(1, rate / share),
+      rate,
       maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     } as NativeScanOptions;
     if (options.seed !== undefined) native.seed = options.seed;
@@ -253,20 +253,26 @@ export async function discover(options: DiscoveryOptions): Promise<DiscoveryResu
     return start(native);
   };
 
-  // Start every engine first (so a refusal is known before anything is sent twice), then drain them together.
+  // One probe type after another, each only to the hosts still not found up: a sweep where
+  // every host answers the first probe costs one probe per host, as a port sweep does, at the
+  // full rate; silent hosts get every probe type, as in nmap. A refusal (no raw-socket
+  // rights, no link for ARP) shows at the first start, before anything was sent.
   const engines: NativeScan[] = [];
-  const abortAll = (): void => engines.forEach((e) => e.abort());
+  let current: NativeScan | undefined;
+  const abortAll = (): void => current?.abort();
+  if (options.signal?.aborted) return { up, elapsedSeconds: (performance.now() - t0) / 1000, sent, unprivileged };
+  options.signal?.addEventListener('abort', abortAll, { once: true });
   try {
-    for (let i = 0; i < jobs.length; i++) {
+    for (let i = 0; i < jobs.length && !options.signal?.aborted; i++) {
+      const found = [...up.keys()].sort((a, b) => a - b);
+      const ranges = without(jobs[i].ranges, found);
+      if (ranges.length === 0) continue;
       try {
-        engines.push(launch(jobs[i], jobs.length));
+        current = launch({ ...jobs[i], ranges });
       } catch (e) {
         if (!(e instanceof ScanError)) throw e;
-        if (e.code === 'EPERM') {
+        if (e.code === 'EPERM' && !unprivileged) {
           // As nmap without root: connect() to 80 and 443 for every target.
-          abortAll();
-          await Promise.all(engines.map(drainQuietly));
-          engines.length = 0;
           unprivileged = true;
           jobs = groups.map((g) => ({ technique: 'connect', ranges: g.ranges, ports: CONNECT_PING_PORTS }));
           i = -1;
@@ -280,28 +286,15 @@ export async function discover(options: DiscoveryOptions): Promise<DiscoveryResu
         }
         throw e;
       }
+      engines.push(current);
+      for (let batch = await current.nextBatch(); batch !== null; batch = await current.nextBatch()) fold(decodeBatch(batch));
     }
-    if (options.signal?.aborted) abortAll();
-    options.signal?.addEventListener('abort', abortAll, { once: true });
-    await Promise.all(
-      engines.map(async (engine) => {
-        for (let batch = await engine.nextBatch(); batch !== null; batch = await engine.nextBatch()) fold(decodeBatch(batch));
-      }),
-    );
   } finally {
     options.signal?.removeEventListener('abort', abortAll);
     for (const e of engines) if (!e.summary().finished) e.abort();
   }
   for (const e of engines) sent += e.summary().sent;
   return { up, elapsedSeconds: (performance.now() - t0) / 1000, sent, unprivileged };
-}
-
-async function drainQuietly(engine: NativeScan): Promise<void> {
-  try {
-    while ((await engine.nextBatch()) !== null);
-  } catch {
-    // an aborted engine's error is of no interest
-  }
 }
 
 /** Sorted up addresses as merged ranges: what the port scan probes after discovery. */
