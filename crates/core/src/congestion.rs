@@ -5,11 +5,14 @@
 //! - Retries: a probe gets at most one retransmission more than the highest attempt ever
 //!   answered (capped by --max-retries). Probes at that limit wait on a bench while the
 //!   limit may still rise, and are sent again when it does (nmap's "probe bench").
-//! - Rate: when that highest attempt rises, or drops are more than BACKOFF_SHARE of the
-//!   epoch's outcomes, the rate halves from what was really sent (down to --min-rate), and
-//!   a window of probes in flight takes over, starting from what got through. Linux's ICMP
-//!   error limit (about one per second per host) or a policer then answers every probe at
-//!   the pace it allows, instead of most probes timing out. Clean epochs grow both back.
+//! - Rate: when that highest attempt rises, the rate halves from what was really sent (down
+//!   to --min-rate) and a window of probes in flight takes over, starting from what got
+//!   through. Clean epochs grow both back.
+//! - Silence: for TCP, a port that never answers is filtered, not lost, so silence alone
+//!   changes nothing. For UDP, silence from a host that does answer is Linux's ICMP error
+//!   limit at work (about one port-unreachable per second per host after a burst): when
+//!   drops are more than BACKOFF_SHARE of an epoch's outcomes the window and rate back off
+//!   too, so resends meet the limit's pace and every closed port is seen, as nmap does.
 
 use std::time::Duration;
 
@@ -48,12 +51,14 @@ pub struct Congestion {
     max_successful: u8,
     /// probes allowed in flight; None while no loss has been seen
     window: Option<u64>,
+    /// whether silence from answering hosts counts as loss (UDP)
+    silence_is_loss: bool,
 }
 
 impl Congestion {
-    pub fn new(max_rate: f64, min_rate: f64) -> Self {
+    pub fn new(max_rate: f64, min_rate: f64, silence_is_loss: bool) -> Self {
         let min_rate = if min_rate > 0.0 { min_rate } else { DEFAULT_MIN_RATE }.min(max_rate);
-        Self { max_rate, min_rate, rate: max_rate, max_successful: 0, window: None }
+        Self { max_rate, min_rate, rate: max_rate, max_successful: 0, window: None, silence_is_loss }
     }
 
     pub fn rate(&self) -> f64 {
@@ -92,7 +97,7 @@ impl Congestion {
         if rose {
             self.max_successful = e.max_successful;
         }
-        if rose || (outcomes >= MIN_EVIDENCE && drop_share > BACKOFF_SHARE) {
+        if rose || (self.silence_is_loss && outcomes >= MIN_EVIDENCE && drop_share > BACKOFF_SHARE) {
             self.back_off(e.achieved_rate, e.answers);
         } else if e.answers >= MIN_EVIDENCE && drop_share < GROW_SHARE {
             if self.rate.is_finite() {
@@ -114,7 +119,7 @@ mod tests {
 
     #[test]
     fn retries_follow_the_highest_answered_attempt() {
-        let mut c = Congestion::new(1000.0, 1.0);
+        let mut c = Congestion::new(1000.0, 1.0, false);
         assert_eq!(c.allowed_retries(10), 1, "a clean path: one resend for silent ports");
         assert!(c.may_allow_more(10));
         assert!(c.epoch(ep(3, 1, 0, 1000.0)));
@@ -125,8 +130,8 @@ mod tests {
 
     #[test]
     fn backs_off_from_the_achieved_rate_and_recovers() {
-        let mut c = Congestion::new(10_000.0, 10.0);
-        // 34 drops, nothing answered, 400 packets/s really sent: halve from there
+        let mut c = Congestion::new(10_000.0, 10.0, true);
+        // UDP: 34 drops, nothing answered, 400 packets/s really sent: halve from there
         c.epoch(ep(0, 0, 34, 400.0));
         assert_eq!(c.rate(), 200.0);
         assert_eq!(c.window(), Some(1));
@@ -142,12 +147,22 @@ mod tests {
         }
         assert_eq!(c.rate(), 10_000.0, "never above --rate");
         assert_eq!(c.window(), None, "a clean path lifts the window");
-        assert_eq!(Congestion::new(1000.0, 0.0).min_rate, DEFAULT_MIN_RATE);
+        assert_eq!(Congestion::new(1000.0, 0.0, true).min_rate, DEFAULT_MIN_RATE);
+    }
+
+    #[test]
+    fn tcp_silence_is_filtering_not_loss() {
+        // hundreds of silent (filtered) ports on a host that answers others: no back-off
+        let mut c = Congestion::new(1000.0, 1.0, false);
+        for _ in 0..20 {
+            assert!(!c.epoch(ep(0, 5, 395, 1000.0)));
+        }
+        assert_eq!((c.rate(), c.window()), (1000.0, None));
     }
 
     #[test]
     fn modest_loss_and_silence_change_nothing() {
-        let mut c = Congestion::new(1000.0, 1.0);
+        let mut c = Congestion::new(1000.0, 1.0, true);
         // 10% drops: between the thresholds, hold
         assert!(!c.epoch(ep(0, 90, 10, 1000.0)));
         assert_eq!((c.rate(), c.window()), (1000.0, None));

@@ -407,7 +407,7 @@ impl Scan {
         let t_tx = std::thread::Builder::new()
             .name("ferroscan-tx".into())
             .spawn(move || {
-                let control = (cfg.adaptive && !cfg.dry_run).then(|| Congestion::new(rate, cfg.min_rate));
+                let control = (cfg.adaptive && !cfg.dry_run).then(|| Congestion::new(rate, cfg.min_rate, cfg.technique == Technique::Udp));
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| send_loop(&s1, &tx, &next_hop, rate, control, pcap)))
                     .unwrap_or_else(|p| Err(from_panic(p)));
                 if let Err(e) = r {

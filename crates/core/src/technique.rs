@@ -116,8 +116,9 @@ impl Technique {
         if f & ACK != 0 {
             reply_seq
         } else {
-            // SYN and FIN each take one sequence number, so the reply acknowledges seq + 1
-            reply_ack.wrapping_sub(u32::from(f & (SYN | FIN) != 0))
+            // SYN and FIN each take one sequence number: the reply acknowledges seq + 1 for
+            // either and seq + 2 for both
+            reply_ack.wrapping_sub(u32::from(f & SYN != 0) + u32::from(f & FIN != 0))
         }
     }
 }
@@ -133,6 +134,7 @@ mod tests {
         assert_eq!(Technique::Fin.echoed(999, 101), 100);
         assert_eq!(Technique::Xmas.echoed(999, 101), 100);
         assert_eq!(Technique::Null.echoed(999, 100), 100);
+        assert_eq!(Technique::Flags(SYN | FIN).echoed(999, 102), 100, "SYN and FIN: seq + 2");
         // ACK-bearing probes: the RST's sequence number is the probe's ack
         assert_eq!(Technique::Ack.echoed(100, 0), 100);
         assert_eq!(Technique::Window.echoed(100, 0), 100);
