@@ -14,8 +14,11 @@
 #
 # `up` and `status` print KEY=VALUE lines (also kept in $LAB_STATE_ROOT/<ID>/facts.env).
 # Environment: LAB_OWNER_PID (recorded for gc), LAB_LOSS (probability 0..1 of dropping each
-# packet arriving at the target, via iptables' statistic match; the kernel here has no netem),
-# LAB_RPS_SCAN / LAB_RPS_TGT (rps_cpus masks of the scanner's and the target's veth end).
+# packet arriving at the target, for the target address and the sweep range alike, via
+# iptables' statistic match; the kernel here has no netem), LAB_ICMP (unset or "open": the
+# target sends ICMP errors without rate limit; "default": it keeps the kernel's default ICMP
+# rate limit, as a real host does), LAB_RPS_SCAN / LAB_RPS_TGT (rps_cpus masks of the
+# scanner's and the target's veth end).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,7 +53,16 @@ for (const p of spec.ports) {
   if (p.rule === 'listen') console.log(`LISTEN ${ok(p.bind, /^(0\.0\.0\.0|198\.1[89]\.\d+\.\d+)$/)} ${p.port}`);
   else if (p.rule === 'drop') console.log(`DROP ${p.port}`);
   else if (p.rule === 'reject') console.log(`REJECT ${p.port} ${ok(p.with, word)}`);
+  else if (p.rule === 'ackdrop') console.log(`ACKDROP ${p.port}`);
   else if (p.rule !== 'none') throw new Error(`lab-spec.json: unknown rule ${p.rule}`);
+}
+for (const p of spec.udp ?? []) {
+  ok(p.port, num);
+  if (p.rule === 'answer') console.log(`UDP_LISTEN udp:${ok(spec.target.addr, ip)}:${p.port}`);
+  else if (p.rule === 'silent') console.log(`UDP_LISTEN udp-silent:${ok(spec.target.addr, ip)}:${p.port}`);
+  else if (p.rule === 'drop') console.log(`UDP_DROP ${p.port}`);
+  else if (p.rule === 'reject') console.log(`UDP_REJECT ${p.port} ${ok(p.with, word)}`);
+  else if (p.rule !== 'none') throw new Error(`lab-spec.json: unknown udp rule ${p.rule}`);
 }
 JS
 }
@@ -104,7 +116,7 @@ lab_up() {
 
   local scan_addr scan_prefix scan_if tgt_addr tgt_prefix tgt_if sweep_cidr sweep_port
   local lo_addr lo_open lo_closed kind a b c
-  local -a listen=() drop=() reject=()
+  local -a listen=() drop=() reject=() ackdrop=() udp_drop=() udp_reject=()
   while read -r kind a b c; do
     case $kind in
       SCAN_ADDR) scan_addr=$a scan_prefix=$b scan_if=$c ;;
@@ -114,6 +126,10 @@ lab_up() {
       LISTEN) listen+=("$a:$b") ;;
       DROP) drop+=("$a") ;;
       REJECT) reject+=("$a:$b") ;;
+      ACKDROP) ackdrop+=("$a") ;;
+      UDP_LISTEN) listen+=("$a") ;;
+      UDP_DROP) udp_drop+=("$a") ;;
+      UDP_REJECT) udp_reject+=("$a:$b") ;;
     esac
   done < <(spec_lines)
 
@@ -132,11 +148,23 @@ lab_up() {
   done
   ns_sysctl "$scan_ns" "net.ipv4.conf.$scan_if.rp_filter" 0
   ns_sysctl "$tgt_ns" "net.ipv4.conf.$tgt_if.rp_filter" 0
-  # The target answers fast scans in full: no ICMP error rate limit, SYN cookies when the
-  # SYN queue of port 80 fills during a sweep.
-  ns_sysctl "$tgt_ns" net.ipv4.icmp_ratelimit 0
-  ns_sysctl "$tgt_ns" net.ipv4.icmp_msgs_per_sec 1000000
-  ns_sysctl "$tgt_ns" net.ipv4.icmp_msgs_burst 1000000
+  # The target answers fast scans in full: no ICMP error rate limit (unless LAB_ICMP=default
+  # asks for the kernel's defaults, set explicitly here), SYN cookies when the SYN queue of
+  # port 80 fills during a sweep.
+  local icmp=${LAB_ICMP:-open}
+  case $icmp in
+    open)
+      ns_sysctl "$tgt_ns" net.ipv4.icmp_ratelimit 0
+      ns_sysctl "$tgt_ns" net.ipv4.icmp_msgs_per_sec 1000000
+      ns_sysctl "$tgt_ns" net.ipv4.icmp_msgs_burst 1000000
+      ;;
+    default)
+      ns_sysctl "$tgt_ns" net.ipv4.icmp_ratelimit 1000
+      ns_sysctl "$tgt_ns" net.ipv4.icmp_msgs_per_sec 1000
+      ns_sysctl "$tgt_ns" net.ipv4.icmp_msgs_burst 50
+      ;;
+    *) die "bad LAB_ICMP '$icmp' (open or default)" ;;
+  esac
   ns_sysctl "$tgt_ns" net.ipv4.tcp_syncookies 1
   ns_sysctl "$tgt_ns" net.ipv4.tcp_max_syn_backlog 65536
 
@@ -168,6 +196,18 @@ lab_up() {
     "${ipt[@]}" -A INPUT -i "$tgt_if" -d "$tgt_addr" -p tcp --dport "${r%%:*}" \
       -j REJECT --reject-with "${r#*:}"
   done
+  # Bare ACKs only (the ACK and Window scans' probe): a SYN, FIN, RST or FIN/ACK passes.
+  for p in "${ackdrop[@]}"; do
+    "${ipt[@]}" -A INPUT -i "$tgt_if" -d "$tgt_addr" -p tcp --dport "$p" \
+      --tcp-flags SYN,ACK,FIN,RST ACK -j DROP
+  done
+  for p in "${udp_drop[@]}"; do
+    "${ipt[@]}" -A INPUT -i "$tgt_if" -d "$tgt_addr" -p udp --dport "$p" -j DROP
+  done
+  for r in "${udp_reject[@]}"; do
+    "${ipt[@]}" -A INPUT -i "$tgt_if" -d "$tgt_addr" -p udp --dport "${r%%:*}" \
+      -j REJECT --reject-with "${r#*:}"
+  done
 
   in_tgt node "$listener" "${listen[@]}" </dev/null >"$state/target-listener.log" 2>&1 &
   echo $! >"$state/target-listener.pid"
@@ -184,7 +224,10 @@ lab_up() {
   tgt_mac=$(in_tgt cat "/sys/class/net/$tgt_if/address")
 
   local ports_csv
+  local udp_csv icmp_now
   ports_csv=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).ports.map(p=>p.port).sort((a,b)=>a-b).join(","))' "$spec")
+  udp_csv=$(node -e 'console.log((JSON.parse(require("fs").readFileSync(process.argv[1])).udp??[]).map(p=>p.port).sort((a,b)=>a-b).join(","))' "$spec")
+  icmp_now=$(in_tgt sh -c 'echo $(cat /proc/sys/net/ipv4/icmp_ratelimit)/$(cat /proc/sys/net/ipv4/icmp_msgs_per_sec)/$(cat /proc/sys/net/ipv4/icmp_msgs_burst)')
   cat >"$state/facts.env" <<FACTS
 LAB_ID=$id
 LAB_SCAN_NS=$scan_ns
@@ -198,6 +241,9 @@ LAB_TARGET_MAC=$tgt_mac
 LAB_SWEEP_CIDR=$sweep_cidr
 LAB_SWEEP_PORT=$sweep_port
 LAB_SPEC_PORTS=$ports_csv
+LAB_SPEC_UDP_PORTS=$udp_csv
+LAB_ICMP=$icmp
+LAB_ICMP_LIMITS=$icmp_now
 LAB_LOOPBACK_ADDR=$lo_addr
 LAB_LOOPBACK_OPEN=$lo_open
 LAB_LOOPBACK_CLOSED=$lo_closed

@@ -11,9 +11,10 @@ import { parsePortSpec, selectPorts } from './ports.js';
 import { drainingSink, listScan } from './listscan.js';
 import { blocklistNotice } from './blocklist.js';
 import { ProgressMeter } from './progress.js';
-import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, prepareScan, runPrepared, type PreparedScan, type RunHooks, type ScanReport } from './scan.js';
+import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, prepareScan, runPrepared, withTechnique, type PreparedScan, type RunHooks, type ScanReport } from './scan.js';
 import { DEFAULT_STATS_EVERY_S, parseTimeSpec, StatusReporter } from './status.js';
 import { PacketTracer } from './trace.js';
+import { engineRate, resolveTiming } from './timing.js';
 import { serviceTable, topPorts } from './services.js';
 import { formatIPv4, gatherTargetSpecs, parseTargets, targetEntries } from './targets.js';
 import { DEFAULT_RESUME_FILE, parseShard, randomSeed, readResumeFile, resumableArgv, RESUME_VERSION, writeResumeFile } from './resume.js';
@@ -21,7 +22,7 @@ import type { NativeSummary } from './native.js';
 import { PRODUCT, URL, VERSION } from './version.js';
 import { discover, parseDiscoveryFlags, upRanges, type DiscoveredHost } from './discovery.js';
 import { MacBook, withFacts, type HostFacts } from './host-facts.js';
-import { ScanModel } from './model.js';
+import { answeredCount, answeredOnly, CombinedModel, ScanModel, type HostsModel } from './model.js';
 import { parseDnsServers, reverseLookup } from './rdns.js';
 
 const HELP = `${PRODUCT} ${VERSION} ( ${URL} )
@@ -57,8 +58,21 @@ PORT SPECIFICATION AND SCAN ORDER:
   --top-ports <number>: Scan <number> most common ports (default: 1000)
   --seed <number>: Seed of the probe order (same seed, same order)
 TIMING AND PERFORMANCE:
-  --rate <number>: Packets per second, retransmissions included (default: ${DEFAULT_RATE})
+  Options which take <time> are in seconds, or append 'ms' (milliseconds),
+  's' (seconds), 'm' (minutes), or 'h' (hours) to the value (e.g. 30m).
+  -T<0-5>: Set timing template (higher is faster); or -T paranoid|sneaky|polite|normal|aggressive|insane
+    nmap's values: -T4 = --initial-rtt-timeout 500ms --min-rtt-timeout 100ms --max-rtt-timeout 1250ms
+    --max-retries 6; -T5 = 250ms/50ms/300ms, --max-retries 2, --host-timeout 15m;
+    -T0/-T1/-T2 = --scan-delay 5m/15s/400ms. Explicit options override the template.
+  --max-rate <number>, --rate <number>: Packets per second, retransmissions included (default: ${DEFAULT_RATE})
+  --min-rate <number>: The adaptive rate never falls below <number> packets per second
+  --min-rtt-timeout/max-rtt-timeout/initial-rtt-timeout <time>: Bounds and start of the
+    retransmission timeout (default: 100ms/10s/1s)
   --max-retries <tries>: Retransmissions of an unanswered probe (default: ${DEFAULT_MAX_RETRIES})
+  --scan-delay <time>: At least <time> between probes: caps the rate at 1/<time>
+    for the whole scan (nmap's delay is per host)
+  --host-timeout <time>: Give up after <time>. Hosts are scanned interleaved, so this
+    bounds the whole scan: when it passes, every host still up is reported as timed out
 FIREWALL/IDS EVASION AND SPOOFING:
   -S <IP_Address>: Source address
   -e <iface>: Use specified interface
@@ -104,6 +118,9 @@ const SCAN_TYPES: Record<string, Technique> = {
   '-sT': 'connect',
 };
 
+/** The TCP scan types, as nmap's "more than one type of TCP scan" error lists them. */
+const TCP_SCAN_FLAGS = '-sA, -sF, -sM, -sN, -sS, -sT, -sW and -sX';
+
 /** TCP flag names accepted by --scanflags, as nmap spells them. */
 const FLAG_BITS: Record<string, number> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 };
 
@@ -134,8 +151,11 @@ export function preprocessArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
   const pings: string[] = [];
   let pingAt = -1;
+  // nmap's rule: one TCP technique, plus -sU if wanted. -sU is written where it stands and
+  // becomes --udp-scan once a TCP technique joins it.
   let chosen: Technique | undefined;
   let chosenFlag = '';
+  let udpAt = -1;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
@@ -146,14 +166,23 @@ export function preprocessArgv(argv: readonly string[]): string[] {
     else if (arg === '-iL') {
       if (i + 1 >= argv.length) throw new UsageError('option -iL needs a file name ("-" for standard input)');
       out.push(`--iL=${argv[++i]}`);
+    } else if (arg === '-sU') {
+      if (udpAt < 0) {
+        udpAt = out.length;
+        out.push('--technique=udp');
+      }
     } else if (arg in SCAN_TYPES) {
       const technique = SCAN_TYPES[arg];
-      if (chosen !== undefined && chosen !== technique) throw new UsageError(`several scan types in one run (${chosenFlag} and ${arg}) are not supported yet; run them one at a time`);
+      if (chosen !== undefined && chosen !== technique) throw new UsageError(`more than one type of TCP scan (${chosenFlag} and ${arg}): choose only one of ${TCP_SCAN_FLAGS}, plus -sU if wanted`);
+      if (chosen === undefined) out.push(`--technique=${technique}`);
       chosen = technique;
       chosenFlag = arg;
-      out.push(`--technique=${technique}`);
     } else if (arg === '-sn') out.push('--ping-scan');
     else if (/^-s[A-Za-z]+$/.test(arg)) throw new UsageError(`scan type "${arg}" is not supported yet`);
+    else if (arg === '-T') {
+      if (i + 1 >= argv.length) throw new UsageError('option -T needs a timing template (0-5 or a name such as aggressive)');
+      out.push(`--timing=${argv[++i]}`);
+    } else if (/^-T.+$/.test(arg)) out.push(`--timing=${arg.slice(2)}`);
     else if (arg === '-Pn') out.push('--Pn');
     else if (/^-P[A-Za-z]/.test(arg)) {
       // nmap's -PE, -PS80,443, ...: checked now, handed on together (ts/discovery.ts parses them).
@@ -166,12 +195,15 @@ export function preprocessArgv(argv: readonly string[]): string[] {
     } else if (arg.startsWith('-p') && !arg.startsWith('--')) out.push(`--ports=${arg.slice(2)}`);
     else out.push(arg);
   }
+  if (chosen !== undefined && udpAt >= 0) out[udpAt] = '--udp-scan';
   if (pings.length) out.splice(pingAt, 0, `--ping=${pings.join(' ')}`);
   return out;
 }
 
 interface CliArgs {
   technique?: Technique;
+  /** -sU beside a TCP technique (-sS -sU). */
+  'udp-scan': boolean;
   scanflags?: string;
   Pn: boolean;
   'ping-scan': boolean;
@@ -194,6 +226,14 @@ interface CliArgs {
   rate?: string;
   seed?: string;
   'max-retries'?: string;
+  timing?: string;
+  'min-rate'?: string;
+  'max-rate'?: string;
+  'initial-rtt-timeout'?: string;
+  'min-rtt-timeout'?: string;
+  'max-rtt-timeout'?: string;
+  'scan-delay'?: string;
+  'host-timeout'?: string;
   open: boolean;
   reason: boolean;
   'packet-trace': boolean;
@@ -233,6 +273,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     .version(false)
     .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': false, 'strip-aliased': true })
     .option('technique', { type: 'string', choices: Object.values(SCAN_TYPES) })
+    .option('udp-scan', { type: 'boolean', default: false, hidden: true })
     .option('scanflags', { type: 'string', requiresArg: true })
     .option('shard', { type: 'string', requiresArg: true })
     .option('resume', { type: 'string', requiresArg: true })
@@ -260,6 +301,14 @@ function parseArgs(argv: readonly string[]): CliArgs {
     .option('rate', { type: 'string' })
     .option('seed', { type: 'string' })
     .option('max-retries', { type: 'string' })
+    .option('timing', { type: 'string', requiresArg: true })
+    .option('min-rate', { type: 'string', requiresArg: true })
+    .option('max-rate', { type: 'string', requiresArg: true })
+    .option('initial-rtt-timeout', { type: 'string', requiresArg: true })
+    .option('min-rtt-timeout', { type: 'string', requiresArg: true })
+    .option('max-rtt-timeout', { type: 'string', requiresArg: true })
+    .option('scan-delay', { type: 'string', requiresArg: true })
+    .option('host-timeout', { type: 'string', requiresArg: true })
     .option('open', { type: 'boolean', default: false })
     .option('reason', { type: 'boolean', default: false })
     .option('packet-trace', { type: 'boolean', default: false })
@@ -315,12 +364,27 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     const saved = readResumeFile(args.resume);
     return main([...saved.argv, '--seed', saved.seed, '--start-position', String(saved.startPosition)], out);
   }
-  const rate = number('--rate', args.rate, (n) => Number.isFinite(n) && n > 0);
-  const maxRetries = number('--max-retries', args['max-retries'], (n) => Number.isInteger(n) && n >= 0);
+  // -T templates and the explicit timing options over them (ts/timing.ts).
+  const timing = resolveTiming({
+    timing: args.timing,
+    rate: args.rate,
+    maxRate: args['max-rate'],
+    minRate: args['min-rate'],
+    maxRetries: args['max-retries'],
+    initialRttTimeout: args['initial-rtt-timeout'],
+    minRttTimeout: args['min-rtt-timeout'],
+    maxRttTimeout: args['max-rtt-timeout'],
+    scanDelay: args['scan-delay'],
+    hostTimeout: args['host-timeout'],
+  });
+  const rate = timing.rate !== undefined || timing.minRate !== undefined ? engineRate(timing, DEFAULT_RATE) : undefined;
+  const maxRetries = timing.maxRetries;
   const topN = number('--top-ports', args['top-ports'], (n) => Number.isInteger(n) && n > 0);
   const tcpFlags = args.scanflags === undefined ? undefined : parseScanflags(args.scanflags);
-  if (tcpFlags !== undefined && args.technique !== undefined && args.technique !== 'syn') {
-    throw new UsageError('--scanflags sets the probe flags itself; combine it with -sS or nothing');
+  // -sU beside a TCP technique (or beside --scanflags, a TCP scan of its own): a UDP scan runs after the TCP one.
+  const udpToo = args['udp-scan'] || (tcpFlags !== undefined && args.technique === 'udp');
+  if (tcpFlags !== undefined && args.technique !== undefined && args.technique !== 'syn' && args.technique !== 'udp') {
+    throw new UsageError('--scanflags sets the probe flags itself; combine it with -sS, -sU or nothing');
   }
   let technique: Technique = tcpFlags !== undefined ? 'flags' : (args.technique ?? 'syn');
   const targetInputs = await gatherTargetSpecs({ specs: args._.map(String), inputList: args.iL, exclude: args.exclude, excludeFile: args.excludefile });
@@ -335,15 +399,23 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     await listScan(set, drainingSink(out));
     return 0;
   }
-  // Unprefixed -p items go to the technique's protocol; UDP ranks ports by its own frequencies.
-  const protocol = technique === 'udp' ? 'udp' : 'tcp';
   const pingScan = args['ping-scan'];
   if (pingScan && (args.technique !== undefined || tcpFlags !== undefined)) throw new UsageError('-sn (no port scan) cannot be combined with a port scan type');
   const discoveryPlan = parseDiscoveryFlags(args.ping ? args.ping.split(' ') : [], args['disable-arp-ping']);
   if (args.n && args.R) throw new UsageError('-n (no reverse DNS) and -R (reverse DNS for all targets) exclude each other');
   const dnsServers = args['dns-servers'] === undefined ? undefined : parseDnsServers(args['dns-servers']);
+  // Unprefixed -p items go to the technique's protocol (to both with -sS -sU); UDP ranks ports by its own frequencies.
+  const selected = pingScan ? undefined : selectPorts({ ports: args.ports, topPorts: topN, fast: args.F, excludePorts: args['exclude-ports'], protocols: udpToo ? ['tcp', 'udp'] : [technique === 'udp' ? 'udp' : 'tcp'] });
+  // With -sS -sU, a protocol left without ports is not scanned (-sS -sU -p U:53 is a UDP scan, as in nmap).
+  if (udpToo && selected?.tcp.length === 0) technique = 'udp';
+  const protocol = technique === 'udp' ? 'udp' : 'tcp';
+  const udpScan = udpToo && technique !== 'udp' && selected && selected.udp.length > 0 ? { technique: 'udp' as const, ports: selected.udp } : undefined;
+  if (udpScan) {
+    const alone = [['--shard', args.shard], ['--resume', args['start-position']], ['--dry-run', args['dry-run'] || undefined], ['--pcap', args.pcap]].find(([, v]) => v !== undefined);
+    if (alone) throw new UsageError(`${alone[0]} works with one scan type at a time; run the TCP and the UDP scan (-sU) separately`);
+  }
   // -sn scans no ports; prepareScan wants one, which is dropped below.
-  const ports = pingScan ? [0] : selectPorts({ ports: args.ports, topPorts: topN, fast: args.F, excludePorts: args['exclude-ports'], protocols: [protocol] })[protocol];
+  const ports = selected ? selected[protocol] : [0];
   const statsEvery = args['stats-every'] === undefined ? undefined : parseTimeSpec(args['stats-every']);
 
   const scanSeed = seed(args.seed) ?? randomSeed();
@@ -357,6 +429,10 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     rate,
     seed: scanSeed,
     maxRetries,
+    minRate: timing.minRate,
+    initialRttTimeoutMs: timing.initialRttTimeoutMs,
+    minRttTimeoutMs: timing.minRttTimeoutMs,
+    maxRttTimeoutMs: timing.maxRttTimeoutMs,
     interface: args.e,
     sourceAddress: args.S,
     trace: args['packet-trace'],
@@ -397,6 +473,9 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   const screen = outputs.toStdout ? (): void => {} : out;
   const writer = new NormalWriter(screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan });
   let title = TECHNIQUES[technique].title;
+  // The technique running now and its port count (-sS -sU runs two, one after the other).
+  let phase: Technique = technique;
+  let phasePorts = prepared.ports.length;
   const dataSource = dirname(serviceTable().source);
   const addresses = prepared.targets.count;
   let startedAt = new Date();
@@ -410,7 +489,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     writer.start(at);
     const notice = blocklistNotice(prepared.targets.blocklist ?? []);
     if (notice) screen(`${notice}\n`);
-    outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan });
+    outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan });
   };
   let discovered: Map<number, DiscoveredHost> | undefined;
   // The first SIGINT or SIGTERM stops the engine; what was found is reported and every
@@ -428,6 +507,16 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // --host-timeout: the hosts are scanned interleaved, not one after another, so the timeout
+  // runs for the whole run: when it passes, the scan stops and every host still up is
+  // reported as nmap reports a timed-out host ("Skipping host X due to host timeout"), its
+  // partial results dropped.
+  let timedOut = false;
+  const hostTimer = timing.hostTimeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timing.hostTimeoutMs);
+  hostTimer?.unref();
   // Live progress or Stats lines on stderr and keypress status (ts/status.ts); the live line
   // is lifted around every stdout write.
   let status: StatusReporter | undefined;
@@ -455,7 +544,8 @@ export async function main(argv: readonly string[], out = (s: string): void => v
           tracer = new PacketTracer({ sourceAddress, sourcePort });
         }
         const first = targetEntries(prepared.targets).next().value;
-        if (first) writer.scanStarted(title, at, addresses, first);
+        if (first) writer.scanStarted(title, at, addresses, first, phasePorts);
+        if (udpScan) outputs.phase({ kind: 'begin', technique: phase, at });
         // Last, so the start lines above are printed before the live line appears below them.
         status.start();
       },
@@ -487,7 +577,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     const toName: Iterable<string> = args.R || !upAddresses ? mapIter(targetEntries(prepared.targets), (e) => e.address) : mapIter(upAddresses.keys(), formatIPv4);
     const names = args.n ? Promise.resolve(new Map<string, string>()) : reverseLookup(toName, { servers: dnsServers, signal: controller.signal });
     const discoveredStatus = discovered && new Map([...discovered].map(([v, h]) => [v, h.status] as const));
-    let model: ScanModel;
+    let model: HostsModel;
     let summary: NativeSummary | undefined;
     if (pingScan || interrupted || discovered?.size === 0) {
       // -sn, or nothing left to port-scan.
@@ -503,6 +593,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
         if (!(e instanceof ScanError && e.code === 'EPERM' && technique === 'syn')) throw e;
         process.stderr.write(`${PRODUCT}: raw sockets are not permitted (root or CAP_NET_RAW needed for -sS): using the connect scan (-sT) instead\n`);
         technique = 'connect';
+        phase = 'connect';
         prepared.native.technique = 'connect';
         title = TECHNIQUES.connect.title;
         report = await run();
@@ -511,6 +602,26 @@ export async function main(argv: readonly string[], out = (s: string): void => v
       model = report.model;
       summary = report.summary;
       writer.scanCompleted(title, new Date(), report.elapsedSeconds, model.hostsUp * prepared.ports.length);
+      if (udpScan) {
+        // -sS -sU: the UDP scan follows the TCP one (as nmap's), and hosts carry the ports of both.
+        outputs.phase({ kind: 'end', technique, at: new Date(), totalPorts: report.model.hostsUp * prepared.ports.length });
+        const models = [report.model];
+        if (!interrupted && !timedOut) {
+          const udp = withTechnique(prepared, 'udp', udpScan.ports);
+          title = TECHNIQUES.udp.title;
+          phase = 'udp';
+          phasePorts = udp.ports.length;
+          const second = await runPrepared(udp, { assumeUp: args.Pn, discovered: discoveredStatus, signal: controller.signal }, hooks);
+          status?.stop();
+          models.push(second.model);
+          const total = second.model.hostsUp * udp.ports.length;
+          writer.scanCompleted(title, new Date(), second.elapsedSeconds, total);
+          outputs.phase({ kind: 'end', technique: 'udp', at: new Date(), totalPorts: total });
+        }
+        model = new CombinedModel(models);
+        // Resume positions belong to one engine permutation: a run of two scans is not resumable.
+        summary = undefined;
+      }
     }
     const finishedAt = new Date();
     outputs.scanEnded(finishedAt);
@@ -519,19 +630,26 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     // An interrupted scan reports only what answered: unprobed ports and hosts are not "filtered" or "down".
     const hosts = interrupted ? model.upReports() : args.v ? model.reports() : model.upReports();
     for (const host of hosts) {
-      const h = withFacts(interrupted ? { ...host, totalPorts: host.ports.size } : host, facts);
-      if (interrupted && h.ports.size === 0 && h.status.reason === 'user-set') continue;
+      if (timedOut && !interrupted && host.status.state !== 'down') {
+        // Machine-readable outputs leave timed-out hosts out for now (nmap marks them timedout="true").
+        writer.hostTimedOut(withFacts(host, facts));
+        continue;
+      }
+      const h = withFacts(interrupted ? answeredOnly(host) : host, facts);
+      if (interrupted && answeredCount(h) === 0 && h.status.reason === 'user-set') continue;
       writer.host(h);
       outputs.host(h);
     }
     const seconds = elapsed();
     writer.end({ addresses, up: model.hostsUp, elapsedSeconds: seconds, dataSource });
     if (interrupted && summary) saveResume(summary);
+    else if (interrupted && udpScan) process.stderr.write(`${PRODUCT}: interrupted; a run of several scan types cannot be resumed\n`);
     outputs.end({ finishedAt, elapsedSeconds: seconds, addresses, up: model.hostsUp, dataSource, ...(interrupted && { error: stopped(interrupted) }) });
   } catch (e) {
     outputs.end({ finishedAt: new Date(), elapsedSeconds: elapsed(), addresses, up: 0, error: errorLine(e), dataSource });
     throw e;
   } finally {
+    if (hostTimer) clearTimeout(hostTimer);
     status?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

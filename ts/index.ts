@@ -2,7 +2,7 @@
 // the writers and the typed errors. Everything a user imports comes from here.
 
 // Scanning
-export { scan, Scan, runScan, runPrepared, prepareScan, DEFAULT_RATE, DEFAULT_MAX_RETRIES } from './scan.js';
+export { scan, Scan, runScan, runPrepared, prepareScan, withTechnique, DEFAULT_RATE, DEFAULT_MAX_RETRIES } from './scan.js';
 export type { ScanOptions, ScanSummary, ScanEvents, PreparedScan, ScanReport, RunHooks } from './scan.js';
 export { ProgressMeter, formatStats, formatProgressLine, formatDuration, formatRate } from './progress.js';
 export type { ScanProgress, ProgressCounters, StatsContext } from './progress.js';
@@ -25,8 +25,8 @@ export { classify, mergeVerdict, noResponse, TECHNIQUES } from './classify.js';
 export type { PortState, Technique, Verdict } from './classify.js';
 export { decodeBatch, RECORD_SIZE, TCP } from './records.js';
 export type { EngineRecord } from './records.js';
-export { ScanModel, isLocalAddress } from './model.js';
-export type { PortResult, HostReport, HostStatus, ModelOptions, Protocol } from './model.js';
+export { ScanModel, CombinedModel, isLocalAddress } from './model.js';
+export type { PortResult, HostReport, HostStatus, HostsModel, ModelOptions, PortSection, Protocol } from './model.js';
 
 // Host discovery, reverse DNS, MAC vendors
 export { discover, parseDiscoveryFlags, hostEvidence, DEFAULT_PROBES, DEFAULT_PING_PORTS } from './discovery.js';
@@ -49,7 +49,7 @@ export { CsvWriter, CSV_HEADER } from './output/csv.js';
 export { ListWriter } from './output/list.js';
 export { FileSink, StdoutSink } from './output/sink.js';
 export type { Sink } from './output/sink.js';
-export type { OutputWriter, RunInfo, RunEnd } from './output/writer.js';
+export type { OutputWriter, RunInfo, RunEnd, ScanPhase, PhaseEvent } from './output/writer.js';
 
 // Errors and version
 export { FerroscanError, TargetError, PortError, UsageError, ScanError, AbortError } from './errors.js';

@@ -26,6 +26,19 @@ export interface HostStatus {
   ttl: number;
 }
 
+/** One protocol's ports of a host: what one scan technique found. */
+export interface PortSection {
+  protocol: Protocol;
+  /** Ports that answered, by number. */
+  ports: ReadonlyMap<number, Verdict>;
+  /** Ports scanned in all (answered + unanswered). */
+  totalPorts: number;
+  /** The verdict every unanswered port gets. */
+  unanswered: Verdict;
+  /** Every port scanned with this protocol, ascending. */
+  scanned: readonly number[];
+}
+
 export interface HostReport {
   address: string;
   /** The name the target was given by on the command line. */
@@ -46,6 +59,11 @@ export interface HostReport {
   unanswered: Verdict;
   /** The transport protocol of every port in this report. */
   protocol: Protocol;
+  /**
+   * Present when several techniques scanned the host (-sS -sU): each protocol's ports, in
+   * nmap's order (TCP, then UDP). The fields above then repeat the first section.
+   */
+  sections?: readonly PortSection[];
 }
 
 export interface ModelOptions {
@@ -166,16 +184,101 @@ export class ScanModel {
       yield* this.reports();
       return;
     }
-    const up = this.discovered ? [...this.discovered.keys()] : [...this.hosts.entries()].filter(([, h]) => h.upBy).map(([v]) => v);
-    const order = new Map<number, number>();
-    // Target order is piece order; find each up host's piece (few pieces, few up hosts).
-    for (const v of up) order.set(v, this.targets.pieces.findIndex((p) => v >= p.start && v <= p.end));
-    up.sort((a, b) => order.get(a)! - order.get(b)! || a - b);
-    for (const v of up) {
-      const piece = this.targets.pieces[order.get(v)!];
-      const entry: TargetEntry = { address: formatIPv4(v), value: v };
-      if (piece?.hostname !== undefined) entry.hostname = piece.hostname;
-      yield this.report(entry);
-    }
+    for (const entry of orderedEntries(this.targets, this.upValues())) yield this.report(entry);
   }
+
+  /** Addresses (as numbers) of the hosts up, in no particular order (with -Pn: only those that answered). */
+  upValues(): number[] {
+    return this.discovered ? [...this.discovered.keys()] : [...this.hosts.entries()].filter(([, h]) => h.upBy).map(([v]) => v);
+  }
+}
+
+/** Target entries for `values`, in target order (piece order, then address). */
+function orderedEntries(targets: TargetSet, values: number[]): TargetEntry[] {
+  const order = new Map<number, number>();
+  // Target order is piece order; find each up host's piece (few pieces, few up hosts).
+  for (const v of values) order.set(v, targets.pieces.findIndex((p) => v >= p.start && v <= p.end));
+  const up = [...values].sort((a, b) => order.get(a)! - order.get(b)! || a - b);
+  return up.map((v) => {
+    const piece = targets.pieces[order.get(v)!];
+    const entry: TargetEntry = { address: formatIPv4(v), value: v };
+    if (piece?.hostname !== undefined) entry.hostname = piece.hostname;
+    return entry;
+  });
+}
+
+/** What the CLI reads from a finished scan: hosts up and their reports. */
+export interface HostsModel {
+  readonly hostsUp: number;
+  reports(): Iterable<HostReport>;
+  upReports(): Iterable<HostReport>;
+}
+
+/** A port section from one technique's host report. */
+function sectionOf(report: HostReport, scanned: readonly number[]): PortSection {
+  return { protocol: report.protocol, ports: report.ports, totalPorts: report.totalPorts, unanswered: report.unanswered, scanned };
+}
+
+/**
+ * Several techniques' models of the same targets (nmap's -sS -sU) folded into hosts that
+ * carry the ports of every protocol: one section per model, in the models' order (TCP
+ * first, as nmap lists them). A host is up when any model saw it up (with -Pn or host
+ * discovery every model agrees); its latency is the smallest any model measured.
+ */
+export class CombinedModel implements HostsModel {
+  constructor(readonly models: readonly ScanModel[]) {
+    if (models.length === 0) throw new Error('CombinedModel needs at least one model');
+  }
+
+  private merge(reports: HostReport[]): HostReport {
+    const first = reports[0];
+    const up = reports.find((r) => r.status.state === 'up');
+    const latencies = reports.map((r) => r.latency).filter((l): l is number => l !== undefined);
+    const out: HostReport = { ...first, status: (up ?? first).status, sections: reports.map((r, i) => sectionOf(r, this.models[i].ports)) };
+    delete out.latency;
+    if (latencies.length) out.latency = Math.min(...latencies);
+    return out;
+  }
+
+  private reportFor(entry: TargetEntry): HostReport {
+    return this.merge(this.models.map((m) => m.report(entry)));
+  }
+
+  get hostsUp(): number {
+    const [first] = this.models;
+    if (first.assumeUp) return first.targets.count;
+    if (this.models.length === 1) return first.hostsUp;
+    return this.upSet().size;
+  }
+
+  private upSet(): Set<number> {
+    const up = new Set<number>();
+    for (const m of this.models) for (const v of m.upValues()) up.add(v);
+    return up;
+  }
+
+  *reports(): Generator<HostReport> {
+    for (const entry of targetEntries(this.models[0].targets)) yield this.reportFor(entry);
+  }
+
+  *upReports(): Generator<HostReport> {
+    const [first] = this.models;
+    if (first.assumeUp) {
+      yield* this.reports();
+      return;
+    }
+    for (const entry of orderedEntries(first.targets, [...this.upSet()])) yield this.reportFor(entry);
+  }
+}
+
+/** The host with only the ports that answered (an interrupted scan's report): nothing silent is synthesised. */
+export function answeredOnly(host: HostReport): HostReport {
+  const out: HostReport = { ...host, totalPorts: host.ports.size };
+  if (host.sections) out.sections = host.sections.map((s) => ({ ...s, totalPorts: s.ports.size }));
+  return out;
+}
+
+/** Ports that answered, every protocol together. */
+export function answeredCount(host: HostReport): number {
+  return host.sections ? host.sections.reduce((n, s) => n + s.ports.size, 0) : host.ports.size;
 }

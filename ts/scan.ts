@@ -62,6 +62,17 @@ export interface ScanOptions {
   trace?: boolean;
   /** Milliseconds between `progress` events; 1000 when absent. */
   progressInterval?: number;
+  /**
+   * Retransmission timeout bounds in milliseconds (nmap's --initial-rtt-timeout,
+   * --min-rtt-timeout, --max-rtt-timeout); nmap's 1000, 100 and 10000 when absent.
+   */
+  initialRttTimeoutMs?: number;
+  minRttTimeoutMs?: number;
+  maxRttTimeoutMs?: number;
+  /** The adaptive rate never drops below this many packets per second (nmap's --min-rate); at most `rate`. */
+  minRate?: number;
+  /** Adapt the rate to loss as nmap's congestion control does; true when absent. */
+  adaptive?: boolean;
 }
 
 /** Options checked and targets resolved: everything needed before packets flow. */
@@ -111,7 +122,31 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
   if (options.interface !== undefined) opts.interface = options.interface;
   if (options.sourceAddress !== undefined) opts.sourceAddress = options.sourceAddress;
   if (options.trace) opts.trace = true;
+  if (options.initialRttTimeoutMs !== undefined) opts.initialRttTimeoutMs = positive('initialRttTimeoutMs', options.initialRttTimeoutMs, 0, 0);
+  if (options.minRttTimeoutMs !== undefined) opts.minRttTimeoutMs = positive('minRttTimeoutMs', options.minRttTimeoutMs, 0, 0);
+  if (options.maxRttTimeoutMs !== undefined) opts.maxRttTimeoutMs = positive('maxRttTimeoutMs', options.maxRttTimeoutMs, 0, 0);
+  if (options.minRate !== undefined) {
+    opts.minRate = positive('minRate', options.minRate, 0, 0);
+    if (opts.minRate > opts.rate) throw new ScanError(`invalid minRate "${opts.minRate}" (above the rate, ${opts.rate})`, 'EINVAL');
+  }
+  if (options.adaptive !== undefined) opts.adaptive = options.adaptive;
   return { targets, ports, native: opts };
+}
+
+/**
+ * The same scan (targets already resolved, same rate, seed, interface, ...) with another
+ * technique and port list: the second scan of a -sS -sU run.
+ */
+export function withTechnique(prepared: PreparedScan, technique: Technique, ports: readonly number[], tcpFlags?: number): PreparedScan {
+  const opts: NativeScanOptions = { ...prepared.native, ports: [...ports], technique };
+  delete opts.tcpFlags;
+  delete opts.udpPayloads;
+  if (technique === 'flags') {
+    if (tcpFlags === undefined) throw new ScanError('technique "flags" needs tcpFlags', 'EINVAL');
+    opts.tcpFlags = tcpFlags;
+  }
+  if (technique === 'udp') opts.udpPayloads = [...udpPayloads()].map(([port, payload]) => ({ port, payload }));
+  return { targets: prepared.targets, ports: [...ports], native: opts };
 }
 
 /** Starts the engine; its "CODE: text" errors become ScanError with that code. */

@@ -103,8 +103,10 @@ export function diffAgainstExpected(
   const groups = host.hidden.filter((g) => g.proto === proto);
   const asked = new Set(ports);
   for (const key of host.ports.keys()) {
-    const port = Number(key.split('/')[0]);
-    if (!asked.has(port)) diffs.push(`${key}: listed but not scanned`);
+    const [portText, keyProto] = key.split('/');
+    // A -sS -sU report lists both protocols: each is judged on its own.
+    if (keyProto !== proto) continue;
+    if (!asked.has(Number(portText))) diffs.push(`${key}: listed but not scanned`);
   }
   const hiddenCounts = new Map<string, number>();
   for (const port of ports) {
@@ -136,8 +138,8 @@ export function diffAgainstExpected(
 }
 
 /**
- * Port-by-port differences between two tools' reports of the same host and ports: states for
- * every port (hidden ones resolved through their "Not shown" group), reasons and reason TTLs
+ * Port-by-port differences between two tools' reports of the same host and ports: state and
+ * reason for every port (hidden ones resolved through their "Not shown" group), reason TTL
  * where both list the port.
  */
 export function diffReports(a: HostReport, b: HostReport, ports: number[], names = ['a', 'b'], proto = 'tcp'): string[] {
@@ -151,7 +153,10 @@ export interface Comparison {
   diffs: string[];
 }
 
-/** diffReports with counts: a port agrees when state, and reason and TTL where listed, are equal. */
+/**
+ * diffReports with counts: a port agrees when its state and reason are equal (a hidden port's
+ * reason is its group's), and its reason TTL too where both list it.
+ */
 export function compareReports(a: HostReport, b: HostReport, ports: number[], names = ['a', 'b'], proto = 'tcp'): Comparison {
   const diffs: string[] = [];
   const sa = portStates(a, ports, proto);
@@ -166,13 +171,21 @@ export function compareReports(a: HostReport, b: HostReport, ports: number[], na
     }
     const ra = a.ports.get(`${port}/${proto}`);
     const rb = b.ports.get(`${port}/${proto}`);
-    if (ra && rb && (ra.reason !== rb.reason || ra.ttl !== rb.ttl)) {
-      diffs.push(`${port}/${proto}: ${names[0]} ${ra.reason} ttl ${ra.ttl}, ${names[1]} ${rb.reason} ttl ${rb.ttl}`);
+    // A hidden port's reason is its "Not shown" group's (one group per protocol, as above).
+    const reasonA = ra ? ra.reason : hiddenReason(a, proto);
+    const reasonB = rb ? rb.reason : hiddenReason(b, proto);
+    if (reasonA !== reasonB || (ra && rb && ra.ttl !== rb.ttl)) {
+      diffs.push(`${port}/${proto}: ${names[0]} ${reasonA} ttl ${ra?.ttl}, ${names[1]} ${reasonB} ttl ${rb?.ttl}`);
       continue;
     }
     agree++;
   }
   return { compared: ports.length, agree, diffs };
+}
+
+function hiddenReason(host: HostReport, proto: string): string | undefined {
+  const groups = host.hidden.filter((g) => g.proto === proto);
+  return groups.length === 1 ? groups[0].reason : undefined;
 }
 
 /** iptables --reject-with type → what connect() returns on Linux, as nmap names it (no TTL: the kernel keeps the packet). */

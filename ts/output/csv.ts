@@ -25,9 +25,8 @@ export class CsvWriter implements OutputWriter {
     if (host.status.state === 'down') return;
     const view = viewHost(host, info.ports, info);
     if (!hostWritten(host, info, () => view.hiddenByOpen)) return;
-    const protocol = host.protocol;
     let s = '';
-    for (const [port, v] of view.shown()) {
+    for (const [port, v, protocol] of view.shown()) {
       const name = serviceName(port, protocol);
       s += [host.address, host.hostname, protocol, port, v.state, v.reason, v.ttl, v.reasonIp, name === 'unknown' ? '' : name].map(csvField).join(',') + '\r\n';
     }

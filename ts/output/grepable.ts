@@ -7,7 +7,7 @@ import { PRODUCT, VERSION } from '../version.js';
 import { commandLine, ctime, portRanges, scanInfoType } from './format.js';
 import { viewHost } from './host-view.js';
 import type { Sink } from './sink.js';
-import { hostWritten, type OutputWriter, type RunEnd, type RunInfo } from './writer.js';
+import { hostWritten, scanPhases, type OutputWriter, type RunEnd, type RunInfo } from './writer.js';
 import { doneSentence } from './xml.js';
 
 export class GrepableWriter implements OutputWriter {
@@ -19,11 +19,9 @@ export class GrepableWriter implements OutputWriter {
     this.info = info;
     let s = `# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${commandLine(info.args)}\n`;
     if (info.verbose) {
-      const { protocol } = scanInfoType(info.technique);
-      const list = `${info.ports.length};${portRanges(info.ports)}`;
-      const tcp = protocol === 'tcp' ? list : '0;';
-      const udp = protocol === 'udp' ? list : '0;';
-      s += `# Ports scanned: TCP(${tcp}) UDP(${udp}) SCTP(0;) PROTOCOLS(0;)\n`;
+      const lists = { tcp: '0;', udp: '0;' };
+      for (const phase of scanPhases(info)) lists[scanInfoType(phase.technique).protocol] = `${phase.ports.length};${portRanges(phase.ports)}`;
+      s += `# Ports scanned: TCP(${lists.tcp}) UDP(${lists.udp}) SCTP(0;) PROTOCOLS(0;)\n`;
     }
     this.sink.write(s);
   }
@@ -42,9 +40,8 @@ export class GrepableWriter implements OutputWriter {
     }
     const view = viewHost(host, info.ports, info);
     if (!hostWritten(host, info, () => view.hiddenByOpen)) return;
-    const protocol = host.protocol;
     const entries: string[] = [];
-    for (const [port, v] of view.shown()) {
+    for (const [port, v, protocol] of view.shown()) {
       const name = serviceName(port, protocol);
       // port/state/protocol/owner/service/rpc info/version/
       entries.push(`${port}/${v.state}/${protocol}//${name === 'unknown' ? '' : name.replace(/[/,]/g, '|')}///`);

@@ -3,11 +3,13 @@
 // by the same rules as the normal output's "Not shown" line. XML, grepable, JSON and CSV
 // all read hosts through here, so they agree with each other and with normal output.
 import type { PortState, Verdict } from '../classify.js';
-import type { HostReport } from '../model.js';
-import { foldedTallies, hiddenByOpen, orderedReasons, tally, type StateTally } from './normal.js';
+import type { HostReport, Protocol } from '../model.js';
+import { foldedTallies, hiddenByOpen, orderedReasons, portSections, tally, type StateTally } from './normal.js';
 
 export interface ExtraReason {
   reason: string;
+  /** The protocol of these ports (a -sS -sU host folds tcp and udp ports of one state together). */
+  protocol: Protocol;
   count: number;
   /** The ports with this reason, as ranges: "1-20,24". */
   ports: string;
@@ -22,8 +24,8 @@ export interface ExtraPorts {
 export interface HostView {
   /** Folded states, largest first (nmap's order). */
   extraports: ExtraPorts[];
-  /** Listed ports, ascending. */
-  shown(): Generator<[number, Verdict]>;
+  /** Listed ports, ascending within each protocol (TCP first), with their protocol. */
+  shown(): Generator<[number, Verdict, Protocol]>;
   /** True when --open hides the whole host. */
   hiddenByOpen: boolean;
 }
@@ -60,32 +62,39 @@ export function viewHost(host: HostReport, ports: readonly number[], options: { 
   const tallies: Map<PortState, StateTally> = tally(host, ports);
   const folded = foldedTallies(tallies, options);
   const foldedStates = new Set(folded.map((t) => t.state));
-  const silent = host.totalPorts > host.ports.size;
-  const answered = (): number[] => [...host.ports.keys()].sort((a, b) => a - b);
+  const sections = portSections(host, ports);
+  const answered = (s: (typeof sections)[number]): number[] => [...s.ports.keys()].sort((a, b) => a - b);
 
+  // Keyed "state\tprotocol\treason".
   const ranges = new Map<string, Ranges>();
   if (folded.length > 0) {
-    for (const t of folded) for (const reason of t.reasons.keys()) ranges.set(`${t.state}\t${reason}`, new Ranges());
-    const walk = silent && foldedStates.has(host.unanswered.state) ? ports : answered();
-    for (const p of walk) {
-      const v = host.ports.get(p) ?? host.unanswered;
-      ranges.get(`${v.state}\t${v.reason}`)?.add(p);
+    for (const t of folded) for (const key of t.reasons.keys()) ranges.set(`${t.state}\t${key}`, new Ranges());
+    for (const s of sections) {
+      const silent = s.totalPorts > s.ports.size;
+      const walk = silent && foldedStates.has(s.unanswered.state) ? s.scanned : answered(s);
+      for (const p of walk) {
+        const v = s.ports.get(p) ?? s.unanswered;
+        ranges.get(`${v.state}\t${s.protocol}\t${v.reason}`)?.add(p);
+      }
     }
   }
   const extraports: ExtraPorts[] = folded.map((t) => ({
     state: t.state,
     count: t.count,
-    reasons: orderedReasons(t).map(([reason, r]) => ({ reason, count: r.count, ports: ranges.get(`${t.state}\t${reason}`)?.toString() ?? '' })),
+    reasons: orderedReasons(t).map((r) => ({ reason: r.reason, protocol: r.protocol, count: r.count, ports: ranges.get(`${t.state}\t${r.protocol}\t${r.reason}`)?.toString() ?? '' })),
   }));
 
   return {
     extraports,
     hiddenByOpen: hiddenByOpen(tallies),
     *shown() {
-      const walk = silent && !foldedStates.has(host.unanswered.state) ? ports : answered();
-      for (const p of walk) {
-        const v = host.ports.get(p) ?? host.unanswered;
-        if (!foldedStates.has(v.state)) yield [p, v];
+      for (const s of sections) {
+        const silent = s.totalPorts > s.ports.size;
+        const walk = silent && !foldedStates.has(s.unanswered.state) ? s.scanned : answered(s);
+        for (const p of walk) {
+          const v = s.ports.get(p) ?? s.unanswered;
+          if (!foldedStates.has(v.state)) yield [p, v, s.protocol];
+        }
       }
     },
   };

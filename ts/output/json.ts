@@ -10,7 +10,7 @@ import { VERSION } from '../version.js';
 import { commandLine, portRanges, scanInfoType } from './format.js';
 import { viewHost } from './host-view.js';
 import type { Sink } from './sink.js';
-import { hostWritten, type OutputWriter, type RunEnd, type RunInfo } from './writer.js';
+import { hostWritten, scanPhases, type OutputWriter, type RunEnd, type RunInfo } from './writer.js';
 
 /** Version of the JSON schema in docs/json-output.md; bumped on incompatible changes. */
 export const JSON_SCHEMA_VERSION = 1;
@@ -41,14 +41,16 @@ export interface JsonHost {
 }
 
 function header(info: RunInfo): Record<string, unknown> {
-  const { type, protocol } = scanInfoType(info.technique);
   return {
     scanner: 'ferroscan',
     version: VERSION,
     schema: JSON_SCHEMA_VERSION,
     args: commandLine(info.args),
     start: info.startedAt.toISOString(),
-    scaninfo: [{ type, protocol, numservices: info.ports.length, services: portRanges(info.ports) }],
+    scaninfo: scanPhases(info).map((phase) => {
+      const { type, protocol } = scanInfoType(phase.technique);
+      return { type, protocol, numservices: phase.ports.length, services: portRanges(phase.ports) };
+    }),
   };
 }
 
@@ -89,10 +91,9 @@ export function jsonHost(host: HostReport, info: RunInfo): JsonHost | undefined 
   if (host.status.state === 'down') return hostWritten(host, info, () => false) ? base() : undefined;
   const view = viewHost(host, info.ports, info);
   if (!hostWritten(host, info, () => view.hiddenByOpen)) return undefined;
-  const protocol = host.protocol;
   const h = base();
-  for (const [port, v] of view.shown()) h.ports.push(jsonPort(port, protocol, v));
-  h.extraports = view.extraports.map((x) => ({ state: x.state, count: x.count, reasons: x.reasons.map((r) => ({ reason: r.reason, count: r.count, protocol, ports: r.ports })) }));
+  for (const [port, v, protocol] of view.shown()) h.ports.push(jsonPort(port, protocol, v));
+  h.extraports = view.extraports.map((x) => ({ state: x.state, count: x.count, reasons: x.reasons.map((r) => ({ reason: r.reason, count: r.count, protocol: r.protocol, ports: r.ports })) }));
   return h;
 }
 

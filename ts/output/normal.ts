@@ -2,7 +2,7 @@
 // with ferroscan's name. Hosts are written one at a time, so a caller can stream them as
 // they complete. Layout rules checked against nmap 7.93 on loopback; see the tests.
 import type { PortState, Verdict } from '../classify.js';
-import type { HostReport, PortResult } from '../model.js';
+import type { HostReport, PortResult, PortSection, Protocol } from '../model.js';
 import { serviceName } from '../services.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 
@@ -62,32 +62,61 @@ export function reasonText(v: Pick<Verdict, 'reason' | 'ttl' | 'reasonIp'>): str
 
 const OPENISH = new Set<PortState>(['open', 'open|filtered', 'unfiltered']);
 
+/** One reason of a state, per protocol (nmap counts "26 closed tcp ports (reset)" apart from udp's). */
+export interface ReasonTally {
+  reason: string;
+  protocol: Protocol;
+  count: number;
+  /** Lowest port with this reason, for nmap's order within a state. */
+  firstPort: number;
+  /** Position in nmap's port walk (protocol order, then port): ties in count go to the later one. */
+  order: number;
+}
+
 export interface StateTally {
   state: PortState;
+  /** Ports in this state, every protocol together (nmap folds a state by its total). */
   count: number;
-  /** reason → count and lowest port, for nmap's order within a state. */
-  reasons: Map<string, { count: number; firstPort: number }>;
+  /** "protocol\treason" → its tally. */
+  reasons: Map<string, ReasonTally>;
+}
+
+/**
+ * A host's ports by protocol: one section per technique of a -sS -sU run, else the host's
+ * own ports, whose scanned list is `ports`.
+ */
+export function portSections(host: HostReport, ports: readonly number[]): readonly PortSection[] {
+  return host.sections ?? [{ protocol: host.protocol, ports: host.ports, totalPorts: host.totalPorts, unanswered: host.unanswered, scanned: ports }];
+}
+
+/** Ports scanned in all, every protocol together. */
+export function totalPorts(host: HostReport): number {
+  return host.sections ? host.sections.reduce((n, s) => n + s.totalPorts, 0) : host.totalPorts;
 }
 
 /** Counts ports per state and reason, including the unanswered ones, without listing them. */
 export function tally(host: HostReport, ports: readonly number[]): Map<PortState, StateTally> {
   const tallies = new Map<PortState, StateTally>();
-  const add = (state: PortState, reason: string, port: number, count: number): void => {
+  const add = (protocol: Protocol, index: number, state: PortState, reason: string, port: number, count: number): void => {
     let t = tallies.get(state);
     if (!t) tallies.set(state, (t = { state, count: 0, reasons: new Map() }));
     t.count += count;
-    const r = t.reasons.get(reason);
+    const key = `${protocol}\t${reason}`;
+    const r = t.reasons.get(key);
     if (r) {
       r.count += count;
       r.firstPort = Math.min(r.firstPort, port);
-    } else t.reasons.set(reason, { count, firstPort: port });
+      r.order = index * 65536 + r.firstPort;
+    } else t.reasons.set(key, { reason, protocol, count, firstPort: port, order: index * 65536 + port });
   };
-  for (const [port, v] of host.ports) add(v.state, v.reason, port, 1);
-  const silent = host.totalPorts - host.ports.size;
-  if (silent > 0) {
-    let first = 0;
-    for (const p of ports) if (!host.ports.has(p)) { first = p; break; }
-    add(host.unanswered.state, host.unanswered.reason, first, silent);
+  for (const [index, section] of portSections(host, ports).entries()) {
+    for (const [port, v] of section.ports) add(section.protocol, index, v.state, v.reason, port, 1);
+    const silent = section.totalPorts - section.ports.size;
+    if (silent > 0) {
+      let first = 0;
+      for (const p of section.scanned) if (!section.ports.has(p)) { first = p; break; }
+      add(section.protocol, index, section.unanswered.state, section.unanswered.reason, first, silent);
+    }
   }
   return tallies;
 }
@@ -110,9 +139,12 @@ export function foldedTallies(tallies: ReadonlyMap<PortState, StateTally>, optio
     .sort((a, b) => b.count - a.count || STATE_ORDER[a.state] - STATE_ORDER[b.state]);
 }
 
-/** A tally's reasons in nmap's order: descending count, ties to the reason whose first port is higher. */
-export function orderedReasons(t: StateTally): [string, { count: number; firstPort: number }][] {
-  return [...t.reasons.entries()].sort((a, b) => b[1].count - a[1].count || b[1].firstPort - a[1].firstPort);
+/**
+ * A tally's reasons in nmap's order: descending count, ties to the reason that comes later
+ * in nmap's port walk (higher first port; UDP after TCP).
+ */
+export function orderedReasons(t: StateTally): ReasonTally[] {
+  return [...t.reasons.values()].sort((a, b) => b.count - a.count || b.order - a.order);
 }
 
 /** Whether --open hides this host: no port in a possibly-open state. */
@@ -144,10 +176,10 @@ export class NormalWriter {
   }
 
   /** -v: "Initiating SYN Stealth Scan at 01:40" and what is being scanned. */
-  scanStarted(title: string, date: Date, hosts: number, firstHost: { address: string; hostname?: string }): void {
+  scanStarted(title: string, date: Date, hosts: number, firstHost: { address: string; hostname?: string }, portCount = this.ports.length): void {
     if (!this.verbose) return;
     this.write(`Initiating ${title} at ${pad2(date.getHours())}:${pad2(date.getMinutes())}\n`);
-    const what = hosts === 1 ? `${nameIp(firstHost)} [${this.ports.length} ${this.ports.length === 1 ? 'port' : 'ports'}]` : `${hosts} hosts [${this.ports.length} ${this.ports.length === 1 ? 'port' : 'ports'}/host]`;
+    const what = hosts === 1 ? `${nameIp(firstHost)} [${portCount} ${portCount === 1 ? 'port' : 'ports'}]` : `${hosts} hosts [${portCount} ${portCount === 1 ? 'port' : 'ports'}/host]`;
     this.write(`Scanning ${what}\n`);
   }
 
@@ -181,12 +213,13 @@ export class NormalWriter {
     // descending count, ties to the reason whose first port is higher, as nmap lists them.
     const folded = foldedTallies(tallies, { open: this.open, verbose: this.verbose });
     const notShown = folded
-      .flatMap((t) => orderedReasons(t).map(([reason, r]) => `${r.count} ${t.state} ${host.protocol} ${t.count === 1 ? 'port' : 'ports'} (${reason})`))
+      .flatMap((t) => orderedReasons(t).map((r) => `${r.count} ${t.state} ${r.protocol} ${t.count === 1 ? 'port' : 'ports'} (${r.reason})`))
       .join(', ');
     const foldedCount = folded.reduce((n, t) => n + t.count, 0);
+    const total = totalPorts(host);
 
-    if (foldedCount === host.totalPorts) {
-      const n = host.totalPorts;
+    if (foldedCount === total) {
+      const n = total;
       lines.push(n === 1 ? `The 1 scanned port on ${nameIp(host)} is in ignored states.` : `All ${n} scanned ports on ${nameIp(host)} are in ignored states.`);
       lines.push(`Not shown: ${notShown}`);
     } else {
@@ -200,6 +233,11 @@ export class NormalWriter {
     this.write(lines.join('\n') + '\n\n');
   }
 
+  /** An up host whose scan --host-timeout cut short: nmap prints no ports for it, only this. */
+  hostTimedOut(host: HostReport): void {
+    this.write([`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host), `Skipping host ${nameIp(host)} due to host timeout`].join('\n') + '\n');
+  }
+
   /** "Host is up, received REASON (LATENCY)." and, when the typed name is not the PTR name, nmap's rDNS line. */
   private upLines(host: HostReport): string[] {
     const received = this.reason ? `, received ${host.status.reason}${host.status.ttl > 0 ? ` ttl ${host.status.ttl}` : ''}` : '';
@@ -211,16 +249,19 @@ export class NormalWriter {
 
   private table(host: HostReport, folded: ReadonlySet<PortState>): string[] {
     const rows: string[][] = [this.reason ? ['PORT', 'STATE', 'SERVICE', 'REASON'] : ['PORT', 'STATE', 'SERVICE']];
-    // A host may carry no silent ports at all (an interrupted scan reports only what answered).
-    const silentShown = host.totalPorts > host.ports.size && !folded.has(host.unanswered.state);
-    // Walking the port list costs O(ports) only when silent ports are shown, i.e. few of them.
-    const shown = silentShown ? this.ports : [...host.ports.keys()].sort((a, b) => a - b);
-    for (const port of shown) {
-      const v = host.ports.get(port) ?? host.unanswered;
-      if (folded.has(v.state)) continue;
-      const row = [`${port}/${host.protocol}`, v.state, serviceName(port, host.protocol)];
-      if (this.reason) row.push(reasonText(v));
-      rows.push(row);
+    // TCP rows, then UDP rows, as nmap walks them.
+    for (const section of portSections(host, this.ports)) {
+      // A host may carry no silent ports at all (an interrupted scan reports only what answered).
+      const silentShown = section.totalPorts > section.ports.size && !folded.has(section.unanswered.state);
+      // Walking the port list costs O(ports) only when silent ports are shown, i.e. few of them.
+      const shown = silentShown ? section.scanned : [...section.ports.keys()].sort((a, b) => a - b);
+      for (const port of shown) {
+        const v = section.ports.get(port) ?? section.unanswered;
+        if (folded.has(v.state)) continue;
+        const row = [`${port}/${section.protocol}`, v.state, serviceName(port, section.protocol)];
+        if (this.reason) row.push(reasonText(v));
+        rows.push(row);
+      }
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     // Columns are one space apart; the last one is not padded (no trailing blanks).

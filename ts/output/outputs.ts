@@ -11,7 +11,7 @@ import { JsonWriter, NdjsonWriter } from './json.js';
 import { ListWriter } from './list.js';
 import { NormalFileWriter } from './normal-file.js';
 import { FileSink, StdoutSink, type Sink } from './sink.js';
-import type { OutputWriter, RunEnd, RunInfo } from './writer.js';
+import type { OutputWriter, PhaseEvent, RunEnd, RunInfo } from './writer.js';
 import { XmlWriter } from './xml.js';
 
 export type OutputFormat = 'normal' | 'xml' | 'grepable' | 'json' | 'ndjson' | 'csv' | 'list';
@@ -150,6 +150,12 @@ export class Outputs {
   scanEnded(at: Date): void {
     if (this.state !== 'begun') return;
     for (const w of this.writers) w.scanEnded?.(at);
+  }
+
+  /** A technique of a several-technique run starts or ends. */
+  phase(event: PhaseEvent): void {
+    if (this.state !== 'begun') return;
+    for (const w of this.writers) w.phase?.(event);
   }
 
   host(host: HostReport): void {

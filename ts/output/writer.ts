@@ -13,6 +13,11 @@ export interface RunInfo {
   technique: Technique;
   /** Scanned ports, ascending. */
   ports: readonly number[];
+  /**
+   * Present when several techniques run (-sS -sU): each one and its ports, in the order they
+   * run (TCP first). `technique` and `ports` then repeat the first.
+   */
+  scans?: readonly ScanPhase[];
   /** Target addresses in all. */
   addresses: number;
   verbose: number;
@@ -22,6 +27,17 @@ export interface RunInfo {
   reason: boolean;
   /** -sn: host discovery only; hosts carry no ports. */
   pingScan?: boolean;
+}
+
+/** One technique of a run and the ports it scans. */
+export interface ScanPhase {
+  technique: Technique;
+  ports: readonly number[];
+}
+
+/** The run's techniques: its scans, or its one technique. */
+export function scanPhases(info: Pick<RunInfo, 'technique' | 'ports' | 'scans'>): readonly ScanPhase[] {
+  return info.scans ?? [{ technique: info.technique, ports: info.ports }];
 }
 
 export interface RunEnd {
@@ -35,12 +51,25 @@ export interface RunEnd {
   dataSource?: string;
 }
 
+export interface PhaseEvent {
+  kind: 'begin' | 'end';
+  technique: Technique;
+  at: Date;
+  /** Ports this technique probed in all (addresses × ports), for 'end'. */
+  totalPorts?: number;
+}
+
 export interface OutputWriter {
   begin(info: RunInfo): void;
   /** A port's verdict as it arrives (set or changed); `at` is when it arrived. */
   result?(result: PortResult, at: Date): void;
   /** The engine has finished (or was stopped); hosts follow. */
   scanEnded?(at: Date): void;
+  /**
+   * With several techniques (RunInfo.scans): one of them starts, or has finished. Not called
+   * for a run of one technique, whose begin and scanEnded mark the same moments.
+   */
+  phase?(event: PhaseEvent): void;
   /** One host, once the scan is over (nmap's formats need a host's every port). */
   host?(host: HostReport): void;
   end(end: RunEnd): void;

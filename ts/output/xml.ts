@@ -11,7 +11,7 @@ import { PRODUCT, VERSION } from '../version.js';
 import { commandLine, ctime, portRanges, scanInfoType, unixTime, xmlArgs, xmlAttr } from './format.js';
 import { viewHost } from './host-view.js';
 import type { Sink } from './sink.js';
-import { hostWritten, type OutputWriter, type RunEnd, type RunInfo } from './writer.js';
+import { hostWritten, scanPhases, type OutputWriter, type PhaseEvent, type RunEnd, type RunInfo } from './writer.js';
 
 /** nmap's XML format version that this writer follows. */
 export const XML_OUTPUT_VERSION = '1.05';
@@ -49,16 +49,22 @@ export class XmlWriter implements OutputWriter {
     this.info = info;
     const args = xmlArgs(commandLine(info.args));
     const started = ctime(info.startedAt);
-    const { type, protocol } = scanInfoType(info.technique);
     let s = '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE nmaprun>\n';
     if (this.stylesheet) s += `<?xml-stylesheet href="${xmlAttr(this.stylesheet)}" type="text/xsl"?>\n`;
     s += `<!-- ${PRODUCT} ${VERSION} scan initiated ${started} as: ${args} -->\n`;
     // nmap.dtd fixes scanner to "nmap"; the comment above and version say who wrote it.
     s += `<nmaprun scanner="nmap" args="${args}"${attrs([['start', unixTime(info.startedAt)], ['startstr', started], ['version', VERSION], ['xmloutputversion', XML_OUTPUT_VERSION]])}>\n`;
     // A ping scan (-sn) scans no ports: nmap writes no scaninfo then.
-    if (!info.pingScan) s += `<scaninfo${attrs([['type', type], ['protocol', protocol], ['numservices', info.ports.length], ['services', portRanges(info.ports)]])}/>\n`;
+    // One scaninfo per technique (-sS -sU: syn/tcp, then udp/udp).
+    if (!info.pingScan) {
+      for (const phase of scanPhases(info)) {
+        const { type, protocol } = scanInfoType(phase.technique);
+        s += `<scaninfo${attrs([['type', type], ['protocol', protocol], ['numservices', phase.ports.length], ['services', portRanges(phase.ports)]])}/>\n`;
+      }
+    }
     s += `<verbose level="${info.verbose}"/>\n<debugging level="0"/>\n`;
-    if (info.verbose && !info.pingScan) s += `<taskbegin${attrs([['task', this.title], ['time', unixTime(info.startedAt)]])}/>\n`;
+    // Several techniques mark their own tasks (phase()).
+    if (info.verbose && !info.pingScan && !info.scans) s += `<taskbegin${attrs([['task', this.title], ['time', unixTime(info.startedAt)]])}/>\n`;
     this.sink.write(s);
   }
 
@@ -70,7 +76,16 @@ export class XmlWriter implements OutputWriter {
   scanEnded(at: Date): void {
     this.endedAt = at;
     const info = this.info!;
-    if (info.verbose && !info.pingScan) this.sink.write(`<taskend${attrs([['task', this.title], ['time', unixTime(at)], ['extrainfo', `${info.addresses * info.ports.length} total ports`]])}/>\n`);
+    if (info.verbose && !info.pingScan && !info.scans) this.sink.write(`<taskend${attrs([['task', this.title], ['time', unixTime(at)], ['extrainfo', `${info.addresses * info.ports.length} total ports`]])}/>\n`);
+  }
+
+  /** -v with several techniques: each one's taskbegin and taskend, as nmap writes them. */
+  phase(event: PhaseEvent): void {
+    const info = this.info!;
+    if (!info.verbose || info.pingScan) return;
+    const task = TECHNIQUES[event.technique]?.title ?? event.technique;
+    if (event.kind === 'begin') this.sink.write(`<taskbegin${attrs([['task', task], ['time', unixTime(event.at)]])}/>\n`);
+    else this.sink.write(`<taskend${attrs([['task', task], ['time', unixTime(event.at)], ['extrainfo', `${event.totalPorts ?? 0} total ports`]])}/>\n`);
   }
 
   host(host: HostReport): void {
@@ -86,7 +101,6 @@ export class XmlWriter implements OutputWriter {
     }
     const view = viewHost(host, info.ports, info);
     if (!hostWritten(host, info, () => view.hiddenByOpen)) return;
-    const protocol = host.protocol;
     // Hosts are scanned together: each one's times are the scan's.
     const t = { start: info.startedAt, end: this.endedAt ?? new Date() };
     const lines: string[] = [];
@@ -96,10 +110,10 @@ export class XmlWriter implements OutputWriter {
     let ports = '<ports>';
     for (const x of view.extraports) {
       ports += `<extraports state="${xmlAttr(x.state)}" count="${x.count}">\n`;
-      for (const r of x.reasons) ports += `<extrareasons${attrs([['reason', r.reason], ['count', r.count], ['proto', protocol], ['ports', r.ports]])}/>\n`;
+      for (const r of x.reasons) ports += `<extrareasons${attrs([['reason', r.reason], ['count', r.count], ['proto', r.protocol], ['ports', r.ports]])}/>\n`;
       ports += '</extraports>\n';
     }
-    for (const [port, v] of view.shown()) {
+    for (const [port, v, protocol] of view.shown()) {
       const name = serviceName(port, protocol);
       ports += `<port protocol="${protocol}" portid="${port}"><state${attrs([['state', v.state], ['reason', v.reason], ['reason_ttl', v.ttl], ['reason_ip', v.reasonIp]])}/>`;
       if (name !== 'unknown') ports += `<service name="${xmlAttr(name)}" method="table" conf="3"/>`;
