@@ -40,15 +40,19 @@ HOST DISCOVERY:
   -sn: Ping Scan - disable port scan
   -Pn: Treat all hosts as online -- skip host discovery
   -PS/PA/PU[portlist]: TCP SYN/ACK or UDP discovery to given ports
-  -PE/PP: ICMP echo or timestamp request discovery probes
+  -PE/PP/PM: ICMP echo, timestamp, and netmask request discovery probes
   -PR: ARP ping for targets on the local link (the default there)
   --disable-arp-ping: Use the IP probes on the local link too
   -n/-R: Never do reverse DNS resolution/Always resolve [default: for hosts up]
     (-n: targets given by name are still looked up)
   --dns-servers <serv1[,serv2],...>: Specify custom DNS servers
 SCAN TECHNIQUES:
+  -sS/sT/sA/sW/sM: TCP SYN/Connect()/ACK/Window/Maimon scans
+    (-sS is the default; it needs root or CAP_NET_RAW and falls back to -sT without)
+  -sU: UDP Scan (may be combined with one TCP scan type)
+  -sN/sF/sX: TCP Null, FIN, and Xmas scans
+  --scanflags <flags>: Customize TCP scan flags (e.g. SYNFIN, URGPSH, or a number)
   -sL: List Scan - simply list targets to scan (sends nothing)
-  -sS: TCP SYN scan (default; needs root or CAP_NET_RAW)
 PORT SPECIFICATION AND SCAN ORDER:
   -p <port ranges>: Only scan specified ports
     Ex: -p22; -p1-65535; -p-; -p 22,80,1024-; -p http,ssh; -p U:53,T:21-25,80
