@@ -3,7 +3,11 @@
 // terminal streams (live line, keypress status, Ctrl-C, nothing left behind).
 import test from 'ava';
 import { formatDuration, formatProgressLine, formatRate, formatStats, ProgressMeter, styleFor, type ScanProgress } from '../ts/progress.js';
-import { parseTimeSpec, StatusReporter, type KeyInput } from '../ts/status.js';
+import { loadLiveLine, parseTimeSpec, StatusReporter, type KeyInput } from '../ts/status.js';
+
+test.before(async () => {
+  await loadLiveLine();
+});
 
 const counters = (over: Partial<{ sent: number; retransmits: number; received: number; total: number; elapsedMs: number; finished: boolean }> = {}) => ({
   sent: 0,

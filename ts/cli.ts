@@ -12,7 +12,7 @@ import { drainingSink, listScan } from './listscan.js';
 import { blocklistNotice } from './blocklist.js';
 import { ProgressMeter } from './progress.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, prepareScan, runPrepared, withTechnique, type PreparedScan, type RunHooks, type ScanReport } from './scan.js';
-import { DEFAULT_STATS_EVERY_S, parseTimeSpec, StatusReporter } from './status.js';
+import { DEFAULT_STATS_EVERY_S, loadLiveLine, parseTimeSpec, StatusReporter } from './status.js';
 import { PacketTracer } from './trace.js';
 import { engineRate, resolveTiming } from './timing.js';
 import { serviceTable, topPorts } from './services.js';
@@ -524,6 +524,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   // Live progress or Stats lines on stderr and keypress status (ts/status.ts); the live line
   // is lifted around every stdout write.
   let status: StatusReporter | undefined;
+  if (process.stderr.isTTY) await loadLiveLine();
   let tracer: PacketTracer | undefined;
   const openPorts = new Set<string>();
   const answered = new Set<string>();

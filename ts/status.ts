@@ -2,7 +2,7 @@
 // (log-update) redrawn a few times a second; otherwise nmap-style "Stats:" lines every few
 // seconds; and, when stdin is a terminal, the Stats lines on any keypress, as nmap does.
 // Every timer is unref'd and stop() undoes everything, so a finished scan exits by itself.
-import { createLogUpdate } from 'log-update';
+import type { createLogUpdate } from 'log-update';
 import { UsageError } from './errors.js';
 import { formatProgressLine, formatStats, styleFor, type ScanProgress, type StatsContext } from './progress.js';
 
@@ -53,6 +53,16 @@ export function parseTimeSpec(text: string, option = '--stats-every'): number {
   return seconds;
 }
 
+let liveFactory: typeof createLogUpdate | undefined;
+
+/**
+ * Loads the live-line library. Only a terminal needs it, and it weighs some megabytes, so it
+ * is loaded on demand: call this before start() when the live line may be shown.
+ */
+export async function loadLiveLine(): Promise<void> {
+  liveFactory ??= (await import('log-update')).createLogUpdate;
+}
+
 export class StatusReporter {
   private readonly output: StatusOutput;
   private readonly input: KeyInput | undefined;
@@ -77,7 +87,7 @@ export class StatusReporter {
   }
 
   start(): void {
-    if (this.isLive) {
+    if (this.isLive && liveFactory) {
       // log-update needs only write, isTTY and the size; a terminal that reports no size
       // (a pty nobody sized: 0x0) would make it clip every frame away, so fall back to 80x24.
       // The cursor stays visible, so an interrupted run never leaves it hidden.
@@ -92,7 +102,7 @@ export class StatusReporter {
         },
         write: (text: string): unknown => out.write(text),
       };
-      this.live = createLogUpdate(view as unknown as NodeJS.WriteStream, { showCursor: true });
+      this.live = liveFactory(view as unknown as NodeJS.WriteStream, { showCursor: true });
       this.every(LIVE_INTERVAL_MS, () => this.render());
       this.render();
     }
