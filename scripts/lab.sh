@@ -22,6 +22,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lab-lib.sh
+source "$here/lab-lib.sh"
 spec="$here/lab-spec.json"
 listener="$here/lab-listener.mjs"
 state_root=${LAB_STATE_ROOT:-/run/ferroscan-lab}
@@ -264,17 +266,7 @@ lab_status() {
   ((up))
 }
 
-lab_gc() {
-  local dir owner
-  for dir in "$state_root"/*/; do
-    [[ -d $dir ]] || continue
-    owner=$(cat "$dir/owner" 2>/dev/null || true)
-    [[ $owner =~ ^[0-9]+$ ]] || continue
-    kill -0 "$owner" 2>/dev/null && continue
-    echo "lab.sh: removing lab $(basename "$dir") (owner $owner is gone)" >&2
-    "${BASH_SOURCE[0]}" down "$(basename "$dir")"
-  done
-}
+lab_gc() { lab_gc_under "$state_root" "${BASH_SOURCE[0]}"; }
 
 case $cmd in
   up) lab_up ;;
