@@ -1,0 +1,368 @@
+#!/usr/bin/env node
+// Throughput benchmark (issue 9): the lab's limits, then the same workloads through
+// ferroscan, nmap, masscan and zmap, in one run on fresh labs (scripts/lab.sh). Prints a
+// table and appends a dated section to benches/RESULTS.md.
+//
+//   sudo node benches/run.mjs
+//   Environment: RATE (packets/s for ferroscan, masscan, zmap; default 150000),
+//     WORKLOADS (comma list of ceiling,sweep16,loss10,allports,top1000,dryrun; default all),
+//     TOOLS (comma list; default ferroscan,nmap,masscan,zmap), LAB_ID (default bn9),
+//     CEILING_SECONDS (default 3), NO_RESULTS=1 (print only).
+//
+// SAFETY: every command that sends packets runs as `ip netns exec <scanner ns> ...`, inside
+// the lab, which has no default route; every target lies in 198.18.0.0/15. The lab is taken
+// down at the end, on error and on SIGINT/SIGTERM (deleting the namespaces also removes any
+// iptables rule the ceiling example put there).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, appendFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const labSh = join(repo, 'scripts/lab.sh');
+const ceilingBin = join(repo, 'target/release/examples/ceiling');
+const rate = Number(process.env.RATE ?? 150000);
+const labId = process.env.LAB_ID ?? 'bn9';
+const workloads = (process.env.WORKLOADS ?? 'ceiling,sweep16,loss10,allports,top1000,dryrun').split(',');
+const tools = (process.env.TOOLS ?? 'ferroscan,nmap,masscan,zmap').split(',');
+const ceilingSeconds = Number(process.env.CEILING_SECONDS ?? 3);
+const masscanWait = 1;
+
+if (process.getuid?.() !== 0) {
+  console.error('run.mjs: needs root (it creates network namespaces)');
+  process.exit(1);
+}
+const work = mkdtempSync(join(tmpdir(), 'ferroscan-bench-'));
+const log = (m) => console.error(`bench: ${m}`);
+
+// ---------- lab ----------
+let lab = null; // facts of the lab that is up
+function labDown() {
+  spawnSync(labSh, ['down', labId], { stdio: 'ignore' });
+  lab = null;
+}
+function labUp(loss) {
+  labDown();
+  const env = { ...process.env, LAB_OWNER_PID: String(process.pid) };
+  if (loss) env.LAB_LOSS = String(loss);
+  else delete env.LAB_LOSS;
+  const r = spawnSync(labSh, ['up', labId], { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`lab.sh up failed: ${r.stderr}`);
+  lab = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+  const ns = lab.LAB_SCAN_NS;
+  // Hard check: the scanner namespace has no default route.
+  const routes = spawnSync('ip', ['-n', ns, 'route', 'show', 'default'], { encoding: 'utf8' });
+  if (routes.stdout.trim() !== '') throw new Error(`scanner namespace ${ns} has a default route`);
+  const rps = (n, dev) =>
+    spawnSync('ip', ['netns', 'exec', n, 'cat', `/sys/class/net/${dev}/queues/rx-0/rps_cpus`], { encoding: 'utf8' }).stdout.trim();
+  lab.rps = `scanner ${rps(ns, lab.LAB_SCAN_IF)}, target ${rps(lab.LAB_TARGET_NS, lab.LAB_TARGET_IF)}`;
+  return lab;
+}
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  labDown();
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+// ---------- running a command inside the scanner namespace ----------
+const LAB_RANGE = /^198\.1[89]\./;
+function assertLabTargets(targets) {
+  for (const t of targets) if (!LAB_RANGE.test(t)) throw new Error(`refusing target ${t}: not in 198.18.0.0/15`);
+}
+
+/**
+ * Runs argv inside the scanner namespace under /usr/bin/time and `timeout`.
+ * Returns { wall, rss (KB), code, stdout, stderr, tDone }; `doneMarker` (a regexp on stderr)
+ * lets a never-exiting tool (masscan) be stopped `afterDone` seconds after it printed it.
+ */
+function inScan(argv, { limit = 600, doneMarker = null, afterDone = 0, cwd = work } = {}) {
+  const timeFile = join(work, `time.${Date.now()}`);
+  const full = ['netns', 'exec', lab.LAB_SCAN_NS, '/usr/bin/time', '-o', timeFile, '-f', '%e %M',
+    'timeout', '-k', '2', String(limit), ...argv];
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('ip', full, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let tDone = null;
+    let timer = null;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (doneMarker && tDone === null && doneMarker.test(stderr)) {
+        tDone = Number(process.hrtime.bigint() - t0) / 1e9;
+        // stop the tool through its `timeout` parent (a child of /usr/bin/time = our child)
+        timer = setTimeout(() => {
+          const kids = readChildren(child.pid);
+          for (const k of kids) {
+            try { process.kill(k, 'SIGTERM'); } catch {}
+          }
+        }, (afterDone + 2) * 1000);
+      }
+    });
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      const wallOuter = Number(process.hrtime.bigint() - t0) / 1e9;
+      let rss = null;
+      let wall = wallOuter;
+      if (existsSync(timeFile)) {
+        const m = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ');
+        rss = Number(m[1]);
+      }
+      resolve({ wall, rss, code, stdout, stderr, tDone });
+    });
+  });
+}
+function readChildren(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+// ---------- result parsers ----------
+/** grepable output → Map "ip port" → state, plus ignored-state counts per state. */
+function parseGrepable(text) {
+  const table = new Map();
+  const ignored = {};
+  for (const line of text.split('\n')) {
+    const m = /^Host: (\S+) .*\tPorts: ([^\t]*)/.exec(line);
+    if (!m) continue;
+    for (const e of m[2].split(', ')) {
+      const [port, state] = e.split('/');
+      table.set(`${m[1]} ${port}`, state);
+    }
+    const ig = /\tIgnored State: (\S+) \((\d+)\)/.exec(line);
+    if (ig) ignored[ig[1]] = (ignored[ig[1]] ?? 0) + Number(ig[2]);
+  }
+  return { table, ignored };
+}
+const openCount = (g) => [...g.table.values()].filter((s) => s === 'open').length;
+const answeredCount = (g) =>
+  [...g.table.values()].filter((s) => s === 'open' || s === 'closed').length + (g.ignored.closed ?? 0);
+function readOr(file) {
+  try { return readFileSync(file, 'utf8'); } catch { return ''; }
+}
+const listOpen = (text) => new Set(text.split('\n').filter((l) => l.startsWith('open ')).map((l) => l.split(' ').slice(2, 4).join(' '))).size;
+const lineSet = (text) => new Set(text.split('\n').map((l) => l.trim()).filter(Boolean)).size;
+/** Compares two grepable tables; returns "same" or a short description of differences. */
+function compareTables(a, b) {
+  const diffs = [];
+  for (const [k, s] of a.table) if (b.table.get(k) !== s) diffs.push(`${k}: ${s} vs ${b.table.get(k) ?? '-'}`);
+  for (const [k, s] of b.table) if (!a.table.has(k)) diffs.push(`${k}: - vs ${s}`);
+  const ia = JSON.stringify(a.ignored), ib = JSON.stringify(b.ignored);
+  if (ia !== ib) diffs.push(`ignored ${ia} vs ${ib}`);
+  return diffs.length === 0 ? 'same table' : `differs: ${diffs.slice(0, 4).join('; ')}${diffs.length > 4 ? ` (+${diffs.length - 4})` : ''}`;
+}
+
+// ---------- tools ----------
+const ferroscan = (args) => ['node', join(repo, 'bin/ferroscan.js'), ...args];
+const rows = [];
+function row(workload, tool, cmd, r, found, expected, answered, note = '') {
+  const n = note + (r.code !== 0 && r.code !== null && !r.killedOnPurpose ? `${note ? '; ' : ''}exit ${r.code}` : '');
+  const shown = cmd
+    .join(' ')
+    .replaceAll(lab.LAB_TARGET_MAC, 'TARGET_MAC')
+    .replaceAll(lab.LAB_SCAN_MAC, 'SCAN_MAC')
+    .replaceAll(work + '/', '')
+    .replace(/^node \S+bin\/ferroscan\.js/, 'ferroscan');
+  rows.push({ workload, tool, cmd: shown, wall: r.wall, found, expected, answeredPerSec: answered != null ? answered / r.wall : null, rss: r.rss, note: n });
+  log(`${workload} ${tool}: ${r.wall.toFixed(2)} s, found ${found}/${expected}${n ? ` (${n})` : ''}`);
+}
+
+async function sweep(workload, cidr, port, expected) {
+  assertLabTargets([cidr]);
+  for (const tool of tools) {
+    const f = join(work, `${workload}.${tool}`);
+    rmSync(f, { force: true });
+    if (tool === 'ferroscan') {
+      const cmd = ferroscan(['-sS', '-Pn', '-n', '-p', String(port), '--open', '--rate', String(rate), '-oL', f, cidr]);
+      const r = await inScan(cmd);
+      const found = listOpen(readOr(f));
+      row(workload, tool, cmd, r, found, expected, found);
+    } else if (tool === 'nmap') {
+      const cmd = ['nmap', '-sS', '-T4', '-Pn', '-n', '-p', String(port), '--open', '-oG', f, cidr];
+      const r = await inScan(cmd);
+      const found = openCount(parseGrepable(readOr(f)));
+      row(workload, tool, cmd, r, found, expected, found);
+    } else if (tool === 'zmap') {
+      const bl = join(work, 'empty-blocklist');
+      writeFileSync(bl, '');
+      const cmd = ['zmap', '-p', String(port), '-r', String(rate), '-c', '1', '-i', lab.LAB_SCAN_IF, '-S', lab.LAB_SCAN_ADDR,
+        '-G', lab.LAB_TARGET_MAC, '-b', bl, '-o', f, cidr];
+      const r = await inScan(cmd);
+      const found = lineSet(readOr(f));
+      row(workload, tool, cmd, r, found, expected, found);
+    } else if (tool === 'masscan') {
+      const cmd = ['masscan', `-p${port}`, cidr, '--rate', String(rate), '--wait', String(masscanWait), '--adapter', lab.LAB_SCAN_IF,
+        '--adapter-ip', lab.LAB_SCAN_ADDR, '--adapter-mac', lab.LAB_SCAN_MAC, '--router-mac', lab.LAB_TARGET_MAC, '-oL', f];
+      const limit = Math.ceil(expected / rate) + masscanWait + 30;
+      const r = await inScan(cmd, { limit, doneMarker: /100\.00% done/, afterDone: masscanWait });
+      let note = '';
+      if (r.tDone != null) {
+        r.wall = r.tDone + masscanWait;
+        r.killedOnPurpose = true;
+        note = `never exits here: wall = 100% sent + --wait ${masscanWait}`;
+      } else note = `never reached 100% (timeout ${limit} s)`;
+      const found = listOpen(readOr(f));
+      row(workload, tool, cmd, r, found, expected, found, note);
+    }
+  }
+}
+
+async function allPorts() {
+  const host = lab.LAB_TARGET_ADDR;
+  assertLabTargets([host]);
+  const ff = join(work, 'allports.ferroscan'), fn = join(work, 'allports.nmap');
+  let gf = null, gn = null;
+  const results = [];
+  if (tools.includes('ferroscan')) {
+    const cmd = ferroscan(['-sS', '-Pn', '-n', '-p-', '--rate', String(rate), '-oG', ff, host]);
+    results.push(['ferroscan', cmd, await inScan(cmd)]);
+    gf = parseGrepable(readOr(ff));
+  }
+  if (tools.includes('nmap')) {
+    const cmd = ['nmap', '-sS', '-T4', '-Pn', '-n', '-p-', '-oG', fn, host];
+    results.push(['nmap', cmd, await inScan(cmd)]);
+    gn = parseGrepable(readOr(fn));
+  }
+  for (const [tool, cmd, r] of results) {
+    const g = tool === 'ferroscan' ? gf : gn;
+    const note = gf && gn ? (tool === 'ferroscan' ? compareTables(gf, gn) + ' (vs nmap)' : 'reference table') : '';
+    row('allports', tool, cmd, r, `${openCount(g)} open`, '5 open', answeredCount(g), note);
+  }
+}
+
+async function top1000() {
+  const cidr = '198.19.0.0/24';
+  assertLabTargets([cidr]);
+  const results = [];
+  for (const tool of ['ferroscan', 'nmap'].filter((t) => tools.includes(t))) {
+    const f = join(work, `top1000.${tool}`);
+    const cmd = tool === 'ferroscan'
+      ? ferroscan(['-sS', '-Pn', '-n', '--top-ports', '1000', '--rate', String(rate), '-oG', f, cidr])
+      : ['nmap', '-sS', '-T4', '-Pn', '-n', '--top-ports', '1000', '-oG', f, cidr];
+    results.push([tool, cmd, await inScan(cmd), f]);
+  }
+  const gs = Object.fromEntries(results.map(([t, , , f]) => [t, parseGrepable(readOr(f))]));
+  const openSet = (g) => new Set([...g.table].filter(([, s]) => s === 'open').map(([k]) => k));
+  for (const [tool, cmd, r] of results) {
+    const g = gs[tool];
+    let note = '';
+    if (gs.ferroscan && gs.nmap && tool === 'ferroscan') {
+      const a = openSet(gs.ferroscan), b = openSet(gs.nmap);
+      const same = a.size === b.size && [...a].every((k) => b.has(k));
+      note = same ? 'same open set as nmap' : `open set differs from nmap (${a.size} vs ${b.size})`;
+    }
+    row('top1000', tool, cmd, r, openCount(g), 256, answeredCount(g), note);
+  }
+}
+
+async function dryRun() {
+  // A dry run opens no socket and sends nothing; it still runs inside the scanner namespace.
+  const cidr = '198.0.0.0/8';
+  const cmd = ferroscan(['--dry-run', '--no-default-blocklist', '-n', '-p', '1-10', cidr]);
+  const r = await inScan(cmd);
+  const m = /(\d+) of (\d+) packets built.*\(([\d.]+) packets\/s\)/.exec(r.stdout + r.stderr);
+  const built = m ? Number(m[1]) : null;
+  const reported = m ? Number(m[3]) : null;
+  row('dryrun', 'ferroscan', cmd, r, built, 2 ** 24 * 10, built,
+    `ferroscan's own figure ${reported ? Math.round(reported).toLocaleString('en-US') : '?'} packets/s (build loop only); answered/s column = packets built per wall second`);
+}
+
+async function ceilings() {
+  if (!existsSync(ceilingBin)) {
+    log('ceiling example not built (cargo build --release --example ceiling -p ferroscan-core)');
+    return [];
+  }
+  const cmd = [ceilingBin, '--iface', lab.LAB_SCAN_IF, '--src', lab.LAB_SCAN_ADDR, '--dst-mac', lab.LAB_TARGET_MAC,
+    '--target-ns', lab.LAB_TARGET_NS, '--target', lab.LAB_SWEEP_CIDR, '--port', lab.LAB_SWEEP_PORT, '--seconds', String(ceilingSeconds)];
+  const r = await inScan(cmd, { limit: 60 });
+  const out = [];
+  for (const line of r.stdout.split('\n')) {
+    if (!line.startsWith('CEILING ')) continue;
+    const kv = Object.fromEntries([...line.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map((m) => [m[1], m[2].replace(/"/g, '')]));
+    out.push(kv);
+  }
+  if (out.length === 0) log(`ceiling failed: ${r.stderr}`);
+  return { cmd: cmd.join(' ').replaceAll(lab.LAB_TARGET_MAC, 'TARGET_MAC').replace(repo + '/', ''), out };
+}
+
+// ---------- main ----------
+const fmt = (n, d = 0) => (n == null || Number.isNaN(n) ? '-' : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+let ceil = null;
+let labFacts = null;
+try {
+  labFacts = labUp(0);
+  if (workloads.includes('ceiling')) {
+    log('ceilings ...');
+    ceil = await ceilings();
+  }
+  if (workloads.includes('sweep16')) await sweep('sweep16', lab.LAB_SWEEP_CIDR, lab.LAB_SWEEP_PORT, 65536);
+  if (workloads.includes('allports')) await allPorts();
+  if (workloads.includes('top1000')) await top1000();
+  if (workloads.includes('dryrun')) await dryRun();
+  if (workloads.includes('loss10')) {
+    labUp(0.1);
+    await sweep('loss10', lab.LAB_SWEEP_CIDR, lab.LAB_SWEEP_PORT, 65536);
+  }
+} catch (e) {
+  console.error(`bench: error: ${e.stack ?? e}`);
+  process.exitCode = 1;
+} finally {
+  labDown();
+}
+
+// ratios: ferroscan wall / peer wall per workload
+for (const r of rows) {
+  const fs = rows.find((x) => x.workload === r.workload && x.tool === 'ferroscan');
+  r.ratio = fs && r.tool !== 'ferroscan' ? fs.wall / r.wall : null;
+  r.apsRatio = fs && r.tool !== 'ferroscan' && r.answeredPerSec ? fs.answeredPerSec / r.answeredPerSec : null;
+}
+
+const version = (cmd, args, re) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const m = re.exec((r.stdout ?? '') + (r.stderr ?? ''));
+  return m ? m[1] : '?';
+};
+const versions = `nmap ${version('nmap', ['--version'], /Nmap version (\S+)/)}, masscan ${version('masscan', ['--version'], /version (\S+)/)}, zmap ${version('zmap', ['--version'], /zmap (\S+)/)}, node ${process.version}`;
+const ns = labFacts?.LAB_SCAN_NS ?? `fs${labId}-scan`;
+let md = `## ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC — benches/run.mjs (issue 9): ceilings and workloads\n\n`;
+md += `${cpus().length} cores, kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}, lab ${ns} → ${labFacts?.LAB_TARGET_ADDR} (veth, rps_cpus ${labFacts?.rps}), rate ${rate} pps for ferroscan, masscan and zmap\n${versions}\n\n`;
+if (ceil && ceil.out?.length) {
+  md += `### Lab ceilings (\`crates/core/examples/ceiling.rs\`, ${ceilingSeconds} s flat out per mode, 64-frame sendmmsg, PACKET_QDISC_BYPASS)\n\n`;
+  md += `\`ip netns exec ${ns} ${ceil.cmd}\`\n\n| mode | sent pkts/s | distinct SYN/ACKs per s (in send window) | answered / sent | setup |\n|---|---|---|---|---|\n`;
+  const label = { send: '(a) raw send', loop: '(b) full loop, kernel RSTs', norst: '(c) full loop, kernel kept out' };
+  for (const c of ceil.out) {
+    md += `| ${label[c.mode] ?? c.mode} | ${fmt(c.sent_pps)} | ${c.mode === 'send' ? '-' : fmt(c.answered_pps)} | ${c.mode === 'send' ? '-' : fmt((100 * c.answered) / c.sent, 1) + ' %'} | ${c.note} |\n`;
+  }
+  md += '\n';
+}
+md += 'Reading: "answered/s" = probes that drew a definite reply (open + closed ports) per wall second; for the sweeps that is the ports found. '
+  + 'top1000 scans 198.19.0.0/24, part of the target\'s local route: every address answers SYN/ACK on port 80 (a listener on 0.0.0.0) and RST on the other 999 ports, '
+  + 'so it measures 256,000 probes of per-host scheduling against a target that answers everything at once, with no filtered ports and no per-host latency — not a realistic /24. '
+  + 'allports compares the whole port table (open, closed, filtered) with nmap\'s. dryrun builds 2^24 × 10 packets and sends none (no socket is opened). '
+  + 'masscan and zmap scan one port per run (zmap 2.1) and have no nmap port-state model, so they appear in the sweeps only; masscan 1.3.2 never exits here and is stopped by its `timeout` parent. '
+  + `Peer flags: nmap -T4 (the issue\'s reference); zmap -r ${rate} -c 1 (1 s cooldown); masscan --rate ${rate} --wait ${masscanWait}; no retries for zmap/masscan (their defaults).\n\n`;
+md += `### Workloads (every command inside \`ip netns exec ${ns}\`, under \`/usr/bin/time -f "%e %M" timeout\`)\n\n`;
+md += '| workload | tool | command | wall s | found / expected | answered/s | peak RSS MiB | ferroscan wall ÷ peer | ferroscan answered/s ÷ peer | note |\n|---|---|---|---|---|---|---|---|---|---|\n';
+for (const r of rows) {
+  md += `| ${r.workload} | ${r.tool} | \`${r.cmd}\` | ${fmt(r.wall, 2)} | ${typeof r.found === 'number' ? fmt(r.found) : r.found} / ${typeof r.expected === 'number' ? fmt(r.expected) : r.expected} | ${fmt(r.answeredPerSec)} | ${r.rss ? fmt(r.rss / 1024, 1) : '-'} | ${r.ratio ? fmt(r.ratio, 2) : '-'} | ${r.apsRatio ? fmt(r.apsRatio, 2) : '-'} | ${r.note} |\n`;
+}
+console.log(md);
+if (!process.env.NO_RESULTS && rows.length) {
+  const results = join(repo, 'benches/RESULTS.md');
+  appendFileSync(results, `\n${md}`);
+  log(`appended to ${results}`);
+}
