@@ -603,8 +603,6 @@ fn send_loop(
             if next_pos >= n && s.outstanding.load(Ordering::Acquire) <= 0 {
                 break;
             }
-            // answered probes leave the queues here too, or a full window would never open
-            flight.drop_answered(s);
             // nothing to send until the earliest deadline (or an answer empties the queues)
             let earliest = flight.earliest().unwrap_or(now + 1000);
             std::thread::sleep(Duration::from_micros(earliest.saturating_sub(now).clamp(50, 5000)));
@@ -742,15 +740,6 @@ impl Flight {
 
     fn earliest(&self) -> Option<u64> {
         self.queues.iter().filter_map(|q| q.front().map(|e| e.1)).min()
-    }
-
-    /// Pops answered probes at the queue fronts.
-    fn drop_answered(&mut self, s: &Shared) {
-        for a in 0..self.queues.len() {
-            while self.queues[a].front().is_some_and(|e| s.window.answered(e.0)) {
-                self.pop(a);
-            }
-        }
     }
 
     /// The retry allowance rose: benched probes go again, now.
