@@ -6,14 +6,13 @@
 // address ranges (the engine's permutation, cookies and rate limit), all running at once
 // with the rate split between them, so a ping sweep of a /16 runs at sweep speed. A host is
 // up with the first reply that came from it; its reason is nmap's name for that reply.
-import { networkInterfaces } from 'node:os';
 import { classify } from './classify.js';
 import { ScanError, UsageError } from './errors.js';
 import type { HostStatus } from './model.js';
 import type { NativeScan, NativeScanOptions } from './native.js';
 import { parsePorts } from './ports.js';
 import { decodeBatch, RecordKind, type EngineRecord } from './records.js';
-import { groupByRoute, systemRoutes, type Route } from './routes.js';
+import { groupByRoute, ownIPv4Addresses, systemRoutes, type Route } from './routes.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, startEngine } from './scan.js';
 import { containsAddress, mergeRanges, parseIPv4, type AddressRange, type TargetSet } from './targets.js';
 import { udpPayloads } from './udp-payloads.js';
@@ -117,10 +116,6 @@ export interface DiscoveryOptions {
   onRecords?: (records: EngineRecord[]) => void;
 }
 
-function ownAddresses(): string[] {
-  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((i) => i.family === 'IPv4').map((i) => i.address));
-}
-
 /** Removes single addresses from sorted, disjoint ranges. */
 function without(ranges: readonly AddressRange[], values: readonly number[]): AddressRange[] {
   let out = ranges.map((r) => ({ ...r }));
@@ -192,7 +187,7 @@ export async function discover(options: DiscoveryOptions): Promise<DiscoveryResu
   const up = new Map<number, DiscoveredHost>();
 
   // This machine's own addresses are up without a probe, as nmap's localhost-response.
-  const locals = (options.localAddresses ?? ownAddresses())
+  const locals = (options.localAddresses ?? ownIPv4Addresses())
     .map(parseIPv4)
     .filter((v): v is number => v !== undefined)
     .filter((v) => targets.ranges.some((r) => v >= r.start && v <= r.end));

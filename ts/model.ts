@@ -1,7 +1,7 @@
 // The hosts/ports model: folds classified replies into per-host port verdicts, and decides
 // which hosts are up. Memory follows replies, not addresses × ports: only hosts and ports
 // that answered are stored; the silent rest are counted and synthesised when written.
-import { networkInterfaces } from 'node:os';
+import { ownIPv4Addresses } from './routes.js';
 import { classify, mergeVerdict, noResponse, type PortState, type Technique, type Verdict } from './classify.js';
 import type { EngineRecord } from './records.js';
 import { containsAddress, formatIPv4, parseIPv4, targetEntries, type TargetEntry, type TargetSet } from './targets.js';
@@ -88,8 +88,7 @@ interface HostState {
 
 /** True for loopback and this machine's own IPv4 addresses; reads interfaces, sends nothing. */
 export function isLocalAddress(address: string): boolean {
-  if (address.startsWith('127.')) return true;
-  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv4' && i.address === address));
+  return address.startsWith('127.') || ownIPv4Addresses().includes(address);
 }
 
 export class ScanModel {

@@ -2,6 +2,7 @@
 // (/proc/net/route, the main table of the namespace this process runs in), so host discovery
 // can ARP them as nmap does and show their hardware address. Reads a file, sends nothing.
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import type { AddressRange } from './targets.js';
 
 export interface Route {
@@ -12,6 +13,12 @@ export interface Route {
   prefix: number;
   /** The next hop; 0 for a directly connected (on-link) route. */
   gateway: number;
+}
+
+/** This machine's own IPv4 addresses (loopback included): the kernel delivers probes to them
+ *  over lo, whatever the routing table says. Reads interfaces, sends nothing. */
+export function ownIPv4Addresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((i) => i.family === 'IPv4').map((i) => i.address));
 }
 
 /** /proc/net/route prints addresses as the hex of their in-memory (network-order) bytes. */

@@ -10,9 +10,8 @@ import { udpPayloads } from './udp-payloads.js';
 import { ProgressMeter, type ScanProgress } from './progress.js';
 import { decodeBatch, RecordKind, type EngineRecord } from './records.js';
 import { PacketTracer, type TraceLine } from './trace.js';
-import { engineRanges, parseTargets, type AddressRange, type Resolver, type TargetSet } from './targets.js';
-import { groupByRoute, systemRoutes } from './routes.js';
-import { networkInterfaces } from 'node:os';
+import { engineRanges, parseIPv4, parseTargets, type AddressRange, type Resolver, type TargetSet } from './targets.js';
+import { groupByRoute, ownIPv4Addresses, systemRoutes } from './routes.js';
 import type { Technique } from './classify.js';
 
 /** Packets per second when no rate is given: fast on a LAN, gentle on most links (~440 KB/s of SYNs). */
@@ -448,15 +447,6 @@ export async function runPrepared(
   return { model, summary: summary as NativeSummary, startedAt, elapsedSeconds: (performance.now() - t0) / 1000 };
 }
 
-/** This host's own IPv4 addresses (the kernel routes probes to them over loopback). */
-function ownAddresses(): number[] {
-  const out: number[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) out.push(i.address.split('.').reduce((a, o) => a * 256 + Number(o), 0));
-  }
-  return out;
-}
-
 /**
  * The engine options split into one scan per route: loopback and this host's own addresses,
  * then each route of the routing table, in order of first use. One part when everything
@@ -468,7 +458,7 @@ export function splitByRoute(opts: NativeScanOptions): NativeScanOptions[] {
   for (let i = 0; i + 1 < opts.ranges.length; i += 2) ranges.push({ start: opts.ranges[i], end: opts.ranges[i + 1] });
   if (opts.dryRun || opts.technique === 'connect' || opts.interface !== undefined || ranges.length === 0) return [opts];
   // this host's addresses and 127/8 leave through lo: cut them out first
-  const local: AddressRange[] = [{ start: 0x7f000000, end: 0x7fffffff }, ...ownAddresses().map((a) => ({ start: a, end: a }))];
+  const local: AddressRange[] = [{ start: 0x7f000000, end: 0x7fffffff }, ...ownIPv4Addresses().flatMap((s) => parseIPv4(s) ?? []).map((a) => ({ start: a, end: a }))];
   const own: AddressRange[] = [];
   let rest: AddressRange[] = ranges;
   for (const l of local) {
