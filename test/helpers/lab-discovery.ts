@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { TestFn } from 'ava';
-import { ferroscanBin, NEED_ROOT, repoRoot, run, type ExecOptions, type ExecResult } from './lab.js';
+import { ferroscanBin, NEED_ROOT, parseKeyValues, repoRoot, run, type ExecOptions, type ExecResult } from './lab.js';
 
 export const discoveryLabScript = `${repoRoot}scripts/lab-discovery.sh`;
 
@@ -38,16 +38,7 @@ export interface DiscoveryLab {
 }
 
 export function parseDiscoveryFacts(text: string): DiscoveryLabFacts {
-  const raw: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) raw[m[1]] = m[2];
-  }
-  const get = (k: string): string => {
-    const v = raw[k];
-    if (v === undefined || v === '') throw new Error(`lab-discovery.sh printed no ${k}:\n${text}`);
-    return v;
-  };
+  const { raw, get } = parseKeyValues(text, 'lab-discovery.sh');
   const names = new Map(get('LAB_DNS_NAMES').split(',').map((pair) => pair.split('=') as [string, string]));
   return {
     id: get('LAB_ID'),

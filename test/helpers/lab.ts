@@ -60,7 +60,11 @@ export interface Lab {
   down(): void;
 }
 
-export function parseFacts(text: string): LabFacts {
+/**
+ * The KEY=VALUE lines a lab script prints: every pair, and a getter that fails with the whole
+ * text when a key is missing or empty.
+ */
+export function parseKeyValues(text: string, script: string): { raw: Record<string, string>; get: (key: string) => string } {
   const raw: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
@@ -68,9 +72,14 @@ export function parseFacts(text: string): LabFacts {
   }
   const get = (k: string): string => {
     const v = raw[k];
-    if (v === undefined || v === '') throw new Error(`lab.sh printed no ${k}:\n${text}`);
+    if (v === undefined || v === '') throw new Error(`${script} printed no ${k}:\n${text}`);
     return v;
   };
+  return { raw, get };
+}
+
+export function parseFacts(text: string): LabFacts {
+  const { raw, get } = parseKeyValues(text, 'lab.sh');
   return {
     id: get('LAB_ID'),
     scanNs: get('LAB_SCAN_NS'),
