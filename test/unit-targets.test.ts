@@ -338,6 +338,12 @@ test('property: formatted addresses parse back', (t) => {
   }
 });
 
+test('parseIPv4 takes exactly four decimal octets without leading zeros', (t) => {
+  for (const good of ['0.0.0.0', '255.255.255.255', '198.18.0.2', '10.0.100.9']) t.not(parseIPv4(good), undefined, good);
+  const bad = ['', '1', '1.2.3', '1.2.3.4.', '.1.2.3.4', '1..2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.999', '01.2.3.4', '1.2.3.00', '1.2.3.a', ' 1.2.3.4', '1.2.3.4 ', '1.2.3.-4', '1234.1.1.1', '1.2.3.4/8'];
+  for (const s of bad) t.is(parseIPv4(s), undefined, s);
+});
+
 function parseTargetSpecRanges(spec: string): AddressRange[] {
   const parsed = parseTargetSpec(spec);
   if (parsed.kind !== 'ranges') throw new Error('name');

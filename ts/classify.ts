@@ -145,6 +145,20 @@ export const TECHNIQUES: Record<Technique, TechniqueTable> = {
   },
 };
 
+/**
+ * Verdicts are never changed once made, so TCP replies share one object per (rule, state,
+ * TTL): a sweep's 65,536 SYN/ACKs make one verdict, not 65,536.
+ */
+const verdicts = new Map<TcpRule, Verdict[]>();
+
+function sharedVerdict(rule: TcpRule, state: PortState, ttl: number): Verdict {
+  let byTtl = verdicts.get(rule);
+  if (!byTtl) verdicts.set(rule, (byTtl = []));
+  // slots 0-255: the rule's own state; 256-511: the window scan's "closed"
+  const slot = (state === rule.state ? 0 : 256) + (ttl & 255);
+  return (byTtl[slot] ??= Object.freeze({ state, reason: rule.reason, ttl }) as Verdict);
+}
+
 /** Classifies one record; undefined when the technique gives it no meaning (ignored). */
 export function classify(record: EngineRecord, technique: Technique = 'syn'): Verdict | undefined {
   const table = TECHNIQUES[technique];
@@ -153,7 +167,7 @@ export function classify(record: EngineRecord, technique: Technique = 'syn'): Ve
     if (!rule) return undefined;
     // Window scan: the same RST means closed when its window is zero
     const state = technique === 'window' && record.window === 0 ? 'closed' : rule.state;
-    return { state, reason: rule.reason, ttl: record.ttl };
+    return sharedVerdict(rule, state, record.ttl);
   }
   if (record.kind === RecordKind.Connect) {
     // connect() shows no reply packet, so no TTL: nmap prints the reason alone

@@ -14,6 +14,7 @@ import { ProgressMeter } from './progress.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, prepareScan, runPrepared, withTechnique, type PreparedScan, type RunHooks, type ScanReport } from './scan.js';
 import { DEFAULT_STATS_EVERY_S, loadLiveLine, parseTimeSpec, StatusReporter } from './status.js';
 import { PacketTracer } from './trace.js';
+import { RST_POLICIES, type RstPolicy } from './rst-policy.js';
 import { engineRate, resolveTiming } from './timing.js';
 import { serviceTable, topPorts } from './services.js';
 import { formatIPv4, gatherTargetSpecs, parseTargets, targetEntries } from './targets.js';
@@ -80,6 +81,10 @@ TIMING AND PERFORMANCE:
 FIREWALL/IDS EVASION AND SPOOFING:
   -S <IP_Address>: Source address
   -e <iface>: Use specified interface
+  --rst-policy <kernel|suppress>: This host's RSTs to the SYN/ACKs a SYN scan draws:
+    kernel (default) lets the kernel send them, as nmap does; suppress drops those SYN/ACKs
+    in this namespace's raw table while the scan runs (iptables; the rule is always removed),
+    leaving targets with half-open connections until they time out
 OUTPUT:
   -oN/-oX/-oG <file>: Output scan in normal, XML and grepable format to the given file
   -oJ <file>: One JSON document; --ndjson <file>: one JSON object per line as results arrive
@@ -238,6 +243,7 @@ interface CliArgs {
   'max-rtt-timeout'?: string;
   'scan-delay'?: string;
   'host-timeout'?: string;
+  'rst-policy'?: string;
   open: boolean;
   reason: boolean;
   'packet-trace': boolean;
@@ -321,6 +327,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     .option('v', { type: 'count' })
     .option('e', { type: 'string', requiresArg: true })
     .option('S', { type: 'string', requiresArg: true })
+    .option('rst-policy', { type: 'string', requiresArg: true })
     .option('help', { alias: 'h', type: 'boolean', default: false })
     .option('version', { alias: 'V', type: 'boolean', default: false })
     // Unknown options are errors; positionals are targets.
@@ -439,6 +446,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     maxRttTimeoutMs: timing.maxRttTimeoutMs,
     interface: args.e,
     sourceAddress: args.S,
+    rstPolicy: rstPolicy(args['rst-policy']),
     trace: args['packet-trace'],
     ...targetOptions,
     sequential: args.r,
@@ -526,20 +534,23 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   let status: StatusReporter | undefined;
   if (process.stderr.isTTY) await loadLiveLine();
   let tracer: PacketTracer | undefined;
-  const openPorts = new Set<string>();
-  const answered = new Set<string>();
+  // Open ports of the phases done (-sS -sU) and the model of the running one, for the progress line.
+  let openBefore = 0;
+  let running: ScanModel | undefined;
   let engineElapsedUs = (): number => 0;
   const traceOut = outputs.toStdout ? (s: string): void => void process.stderr.write(s) : screen;
   const facts: HostFacts = { macs: new MacBook(prepared.targets, { interface: args.e }) };
   try {
     const hooks: RunHooks = {
-      onStart: (engine, at) => {
+      onStart: (engine, at, model) => {
+        openBefore += running?.openPorts ?? 0;
+        running = model;
         announce(at);
         status?.stop();
         const meter = new ProgressMeter();
         status = new StatusReporter({
-          progress: () => meter.sample(engine.summary(), openPorts.size),
-          context: () => ({ title, hosts: addresses, up: args.Pn ? addresses : (discovered?.size ?? answered.size) }),
+          progress: () => meter.sample(engine.summary(), openBefore + model.openPorts),
+          context: () => ({ title, hosts: addresses, up: args.Pn ? addresses : (discovered?.size ?? model.hostsUp) }),
           statsEvery,
           onInterrupt: () => onSignal('SIGINT'),
         });
@@ -561,9 +572,6 @@ export async function main(argv: readonly string[], out = (s: string): void => v
         if (lines.length) status?.around(() => traceOut(lines.map((l) => `${l.text}\n`).join('')));
       },
       onResult: (r) => {
-        answered.add(r.address);
-        if (r.state === 'open' || r.state === 'open|filtered') openPorts.add(`${r.address}:${r.port}`);
-        else openPorts.delete(`${r.address}:${r.port}`);
         if (status) status.around(() => writer.discovered(r));
         else writer.discovered(r);
         outputs.result(r, new Date());
@@ -702,6 +710,12 @@ export function errorLine(e: unknown): string {
   if (e instanceof FerroscanError) return e.message;
   const message = e instanceof Error ? e.message : String(e);
   return message.split('\n')[0];
+}
+
+function rstPolicy(value: string | undefined): RstPolicy | undefined {
+  if (value === undefined) return undefined;
+  if (!(RST_POLICIES as readonly string[]).includes(value)) throw new UsageError(`invalid --rst-policy "${value}" (one of ${RST_POLICIES.join(', ')})`);
+  return value as RstPolicy;
 }
 
 /**

@@ -32,7 +32,7 @@ export class MacBook {
       if (r.mac === undefined || r.mac === NO_MAC || r.kind === 5) continue;
       // An ICMP error from a router carries the router's MAC, not the target's.
       if (r.responder !== r.address && r.kind === 2) continue;
-      const v = parseIPv4(r.address);
+      const v = r.target ?? parseIPv4(r.address);
       if (v !== undefined && !this.macs.has(v) && this.isOnLink(v)) this.macs.set(v, r.mac);
     }
   }

@@ -80,7 +80,11 @@ export interface ModelOptions {
 }
 
 interface HostState {
-  ports: Map<number, Verdict>;
+  /** Most hosts of a sweep answer on one port: that port's verdict is kept inline, and a
+   *  map is made only for a second port (a /16 sweep then holds no map per host). */
+  port: number;
+  verdict: Verdict | undefined;
+  ports: Map<number, Verdict> | undefined;
   /** Set once a reply came from the host itself. */
   upBy?: Verdict;
   rttUs: number;
@@ -89,6 +93,12 @@ interface HostState {
 /** True for loopback and this machine's own IPv4 addresses; reads interfaces, sends nothing. */
 export function isLocalAddress(address: string): boolean {
   return address.startsWith('127.') || ownIPv4Addresses().includes(address);
+}
+
+/** isLocalAddress with this machine's addresses read once (a report per host asks it). */
+function localAddressTest(): (address: string) => boolean {
+  let own: ReadonlySet<string> | undefined;
+  return (address) => address.startsWith('127.') || (own ??= new Set(ownIPv4Addresses())).has(address);
 }
 
 export class ScanModel {
@@ -100,6 +110,9 @@ export class ScanModel {
   private readonly discovered: ReadonlyMap<number, HostStatus> | undefined;
   private readonly portSet: ReadonlySet<number>;
   private readonly hosts = new Map<number, HostState>();
+  private openCount = 0;
+  /** The verdict of every silent port, shared by all reports (read-only). */
+  private readonly unanswered: Verdict;
   private readonly isLocal: (address: string) => boolean;
 
   constructor(options: ModelOptions) {
@@ -110,7 +123,8 @@ export class ScanModel {
     this.portSet = new Set(options.ports);
     this.assumeUp = options.assumeUp ?? false;
     this.discovered = options.assumeUp ? undefined : options.discovered;
-    this.isLocal = options.isLocal ?? isLocalAddress;
+    this.isLocal = options.isLocal ?? localAddressTest();
+    this.unanswered = noResponse(this.technique);
   }
 
   /**
@@ -118,25 +132,38 @@ export class ScanModel {
    * its verdict (so streams report each change once), else undefined.
    */
   add(record: EngineRecord): PortResult | undefined {
-    const value = parseIPv4(record.address);
+    const value = record.target ?? parseIPv4(record.address);
     // The engine validates cookies; this guards against a record for something we never asked.
     if (value === undefined || !containsAddress(this.targets, value) || !this.portSet.has(record.port)) return undefined;
     const verdict = classify(record, this.technique);
     if (!verdict) return undefined;
     let host = this.hosts.get(value);
     if (!host) {
-      host = { ports: new Map(), rttUs: 0 };
+      host = { port: -1, verdict: undefined, ports: undefined, rttUs: 0 };
       this.hosts.set(value, host);
     }
     // An ICMP error from a router says nothing about the host being up; anything from the
     // host itself does.
     if (!host.upBy && verdict.reasonIp === undefined) host.upBy = verdict;
     if (record.rttUs > 0 && (host.rttUs === 0 || record.rttUs < host.rttUs)) host.rttUs = record.rttUs;
-    const prev = host.ports.get(record.port);
+    const prev = host.ports ? host.ports.get(record.port) : host.port === record.port ? host.verdict : undefined;
     const merged = mergeVerdict(prev, verdict, this.technique);
     if (merged === prev) return undefined;
-    host.ports.set(record.port, merged);
+    if (host.ports) host.ports.set(record.port, merged);
+    else if (host.port === -1 || host.port === record.port) {
+      host.port = record.port;
+      host.verdict = merged;
+    } else {
+      host.ports = new Map([[host.port, host.verdict as Verdict], [record.port, merged]]);
+      host.verdict = undefined;
+    }
+    this.openCount += (OPENISH_STATES.has(merged.state) ? 1 : 0) - (prev && OPENISH_STATES.has(prev.state) ? 1 : 0);
     return { address: record.address, port: record.port, protocol: this.protocol, state: merged.state, reason: merged.reason, ttl: merged.ttl };
+  }
+
+  /** Ports now open or open|filtered (the progress line's count). */
+  get openPorts(): number {
+    return this.openCount;
   }
 
   /** The report for one target address. */
@@ -145,9 +172,9 @@ export class ScanModel {
     const report: HostReport = {
       address: entry.address,
       status: this.status(entry.address, host, entry.value),
-      ports: host?.ports ?? new Map(),
+      ports: portsOf(host),
       totalPorts: this.ports.length,
-      unanswered: noResponse(this.technique),
+      unanswered: this.unanswered,
       protocol: this.protocol,
     };
     if (entry.hostname !== undefined) report.hostname = entry.hostname;
@@ -190,6 +217,16 @@ export class ScanModel {
   upValues(): number[] {
     return this.discovered ? [...this.discovered.keys()] : [...this.hosts.entries()].filter(([, h]) => h.upBy).map(([v]) => v);
   }
+}
+
+/** States the progress line counts as open. */
+const OPENISH_STATES: ReadonlySet<PortState> = new Set<PortState>(['open', 'open|filtered']);
+
+function portsOf(host: HostState | undefined): Map<number, Verdict> {
+  if (host?.ports) return host.ports;
+  const ports = new Map<number, Verdict>();
+  if (host?.verdict) ports.set(host.port, host.verdict);
+  return ports;
 }
 
 /** Target entries for `values`, in target order (piece order, then address). */

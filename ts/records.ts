@@ -34,6 +34,8 @@ export interface EngineRecord {
   icmpCode: number;
   /** Target address probed, dotted quad. */
   address: string;
+  /** The same address as a 32-bit number (host order); absent in hand-made records. */
+  target?: number;
   /** Target port probed. */
   port: number;
   /** TCP window of the reply (kind Tcp). */
@@ -51,23 +53,31 @@ export interface EngineRecord {
   mac?: string;
 }
 
-function ipv4(buf: Buffer, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+/** Formatted MAC addresses by their 48-bit value: a scan sees few distinct ones. */
+const macNames = new Map<number, string>();
+
+function macName(value: number, buf: Buffer, off: number): string {
+  let name = macNames.get(value);
+  if (name === undefined) {
+    name = Array.from(buf.subarray(off, off + 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+    if (macNames.size < 4096) macNames.set(value, name);
+  }
+  return name;
 }
 
-/** The MAC at `off`, unless all zero (unknown). */
-function macAt(buf: Buffer, off: number): { mac?: string } {
-  const b = buf.subarray(off, off + 6);
-  if (b.every((x) => x === 0)) return {};
-  return { mac: [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') };
-}
-
-/** Decodes every record of one batch. */
+/**
+ * Decodes every record of one batch. Hot: a /16 sweep decodes 65,536 records in a few
+ * batches, so the address string is built once per record and shared by the responder
+ * when the target itself answered, and MAC strings come from a cache.
+ */
 export function decodeBatch(buf: Buffer): EngineRecord[] {
   if (buf.length % RECORD_SIZE !== 0) throw new Error(`engine batch of ${buf.length} bytes is not a whole number of records`);
-  const out: EngineRecord[] = [];
-  for (let off = 0; off < buf.length; off += RECORD_SIZE) {
-    out.push({
+  const out = new Array<EngineRecord>(buf.length / RECORD_SIZE);
+  for (let off = 0, i = 0; off < buf.length; off += RECORD_SIZE, i++) {
+    const target = buf.readUInt32BE(off + 16);
+    const from = buf.readUInt32BE(off + 32);
+    const address = `${target >>> 24}.${(target >>> 16) & 255}.${(target >>> 8) & 255}.${target & 255}`;
+    const record: EngineRecord = {
       kind: buf[off] as RecordKind,
       flags: buf[off + 1],
       ttl: buf[off + 2],
@@ -78,10 +88,14 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
       technique: buf[off + 10],
       attempt: buf[off + 11],
       rttUs: buf.readUInt32LE(off + 12),
-      address: ipv4(buf, off + 16),
-      responder: ipv4(buf, off + 32),
-      ...macAt(buf, off + 40),
-    });
+      address,
+      target,
+      responder: from === target ? address : `${from >>> 24}.${(from >>> 16) & 255}.${(from >>> 8) & 255}.${from & 255}`,
+    };
+    // all zero: unknown (loopback, connect scan)
+    const mac = buf.readUIntBE(off + 40, 6);
+    if (mac !== 0) record.mac = macName(mac, buf, off + 40);
+    out[i] = record;
   }
   return out;
 }

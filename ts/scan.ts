@@ -8,6 +8,7 @@ import { native, type NativeScan, type NativeScanOptions, type NativeSummary } f
 import { parsePorts } from './ports.js';
 import { udpPayloads } from './udp-payloads.js';
 import { ProgressMeter, type ScanProgress } from './progress.js';
+import { drawsSynAck, RST_POLICIES, suppressRsts, type RstGuard, type RstPolicy } from './rst-policy.js';
 import { decodeBatch, RecordKind, type EngineRecord } from './records.js';
 import { PacketTracer, type TraceLine } from './trace.js';
 import { engineRanges, parseIPv4, parseTargets, type AddressRange, type Resolver, type TargetSet } from './targets.js';
@@ -72,12 +73,20 @@ export interface ScanOptions {
   minRate?: number;
   /** Adapt the rate to loss as nmap's congestion control does; true when absent. */
   adaptive?: boolean;
+  /**
+   * What happens to the RSTs this host's kernel sends to the SYN/ACKs a SYN scan draws
+   * (ts/rst-policy.ts): 'kernel' leaves them (the default); 'suppress' drops those SYN/ACKs
+   * in this namespace's raw table for the scan's duration (needs iptables and root).
+   */
+  rstPolicy?: RstPolicy;
 }
 
 /** Options checked and targets resolved: everything needed before packets flow. */
 export interface PreparedScan {
   targets: TargetSet;
   ports: number[];
+  /** 'suppress' when the scan drops the SYN/ACKs it draws before this host's kernel answers them. */
+  rstPolicy?: RstPolicy;
   native: NativeScanOptions;
 }
 
@@ -129,6 +138,13 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
     if (opts.minRate > opts.rate) throw new ScanError(`invalid minRate "${opts.minRate}" (above the rate, ${opts.rate})`, 'EINVAL');
   }
   if (options.adaptive !== undefined) opts.adaptive = options.adaptive;
+  const rstPolicy = options.rstPolicy ?? 'kernel';
+  if (!RST_POLICIES.includes(rstPolicy)) throw new ScanError(`invalid rstPolicy "${rstPolicy}" (one of ${RST_POLICIES.join(', ')})`, 'EINVAL');
+  if (rstPolicy === 'suppress') {
+    // The rule names the source ports: fix them now (retransmissions leave from port + attempt).
+    opts.sourcePort = 32768 + Math.floor(Math.random() * (61000 - 32768 - maxRetries));
+    return { targets, ports, native: opts, rstPolicy };
+  }
   return { targets, ports, native: opts };
 }
 
@@ -145,27 +161,42 @@ export function withTechnique(prepared: PreparedScan, technique: Technique, port
     opts.tcpFlags = tcpFlags;
   }
   if (technique === 'udp') opts.udpPayloads = [...udpPayloads()].map(([port, payload]) => ({ port, payload }));
-  return { targets: prepared.targets, ports: [...ports], native: opts };
+  return { targets: prepared.targets, ports: [...ports], native: opts, ...(prepared.rstPolicy ? { rstPolicy: prepared.rstPolicy } : {}) };
 }
+
+/** Suppression rules held for running engines (--rst-policy suppress), released by drain(). */
+const rstGuards = new WeakMap<NativeScan, RstGuard>();
 
 /** Starts the engine; its "CODE: text" errors become ScanError with that code. */
 export function startEngine(prepared: PreparedScan): NativeScan {
+  const n = prepared.native;
+  const guard =
+    prepared.rstPolicy === 'suppress' && !n.dryRun && n.sourcePort !== undefined && drawsSynAck(n.technique, n.tcpFlags ?? undefined)
+      ? suppressRsts(n.sourcePort, Math.min(65535, n.sourcePort + n.maxRetries))
+      : undefined;
   try {
-    return native().startScan(prepared.native);
+    const engine = native().startScan(n);
+    if (guard) rstGuards.set(engine, guard);
+    return engine;
   } catch (e) {
+    guard?.release();
     const message = (e as Error).message ?? String(e);
     const m = /^([A-Z]+):\s*(.*)$/s.exec(message);
     throw new ScanError(message.split('\n')[0], m ? m[1] : 'ENGINE');
   }
 }
 
-/** Drains the engine batch by batch, folding every record into `model`; `onRecords` sees each batch first. */
+/**
+ * Drains the engine batch by batch, folding every record into `model`; `onRecords` sees each
+ * batch first. Yields each batch's new or changed verdicts together: one await per batch, not
+ * per port (a /16 sweep is 65,536 results).
+ */
 async function* drain(
   engine: NativeScan,
   model: ScanModel,
   signal?: AbortSignal,
   onRecords?: (records: EngineRecord[]) => void,
-): AsyncGenerator<PortResult> {
+): AsyncGenerator<PortResult[]> {
   const onAbort = (): void => engine.abort();
   if (signal?.aborted) engine.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -173,17 +204,20 @@ async function* drain(
     for (let batch = await engine.nextBatch(); batch !== null; batch = await engine.nextBatch()) {
       const records = decodeBatch(batch);
       onRecords?.(records);
+      const results: PortResult[] = [];
       for (const record of records) {
         // Probe-sent records (tracing) are for onRecords only; they carry no verdict.
         if (record.kind === RecordKind.ProbeSent) continue;
         const result = model.add(record);
-        if (result) yield result;
+        if (result) results.push(result);
       }
+      if (results.length) yield results;
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
     // Leaving early (break, throw) must not leave the engine's threads sending.
     if (!engine.summary().finished) engine.abort();
+    rstGuards.get(engine)?.release();
   }
 }
 
@@ -232,7 +266,6 @@ function abortError(signal: AbortSignal): AbortError {
   return new AbortError('the scan was aborted', { cause: signal.reason });
 }
 
-const openish = (state: string): boolean => state === 'open' || state === 'open|filtered';
 
 /**
  * A running scan: an async iterator of port results that also carries the run's summary,
@@ -255,7 +288,6 @@ export class Scan implements AsyncIterableIterator<PortResult> {
   private meter = new ProgressMeter();
   private timer: NodeJS.Timeout | undefined;
   private tracer: PacketTracer | undefined;
-  private readonly open = new Set<string>();
   private running = false;
 
   /** Use `scan(options)`. */
@@ -286,7 +318,7 @@ export class Scan implements AsyncIterableIterator<PortResult> {
   /** Progress now; undefined before the engine has started. */
   progress(): ScanProgress | undefined {
     if (!this.engine) return undefined;
-    return this.meter.sample(this.engine.summary(), this.open.size);
+    return this.meter.sample(this.engine.summary(), this.scanModel?.openPorts ?? 0);
   }
 
   /** The hosts/ports model results are folded into (for the output writers); undefined before the engine has started. */
@@ -345,7 +377,7 @@ export class Scan implements AsyncIterableIterator<PortResult> {
       received: s.received,
       discarded: s.discarded,
       hostsUp: model.hostsUp,
-      found: this.open.size,
+      found: model.openPorts,
       interface: s.interface,
       sourceAddress: s.sourceAddress,
       sourcePort: s.sourcePort,
@@ -375,12 +407,9 @@ export class Scan implements AsyncIterableIterator<PortResult> {
       this.running = true;
       this.startTimer();
       const e = engine;
-      for await (const result of drain(engine, model, signal, (records) => this.onRecords(e, records))) {
-        const key = `${result.address}:${result.port}`;
-        if (openish(result.state)) this.open.add(key);
-        else this.open.delete(key);
+      for await (const results of drain(engine, model, signal, (records) => this.onRecords(e, records))) {
         // After an abort the engine drains what it already had: keep folding, stop yielding.
-        if (!signal?.aborted) yield result;
+        for (const result of results) if (!signal?.aborted) yield result;
       }
       // drain() ends once the engine has stopped: its threads are gone when this throws.
       if (signal?.aborted) throw abortError(signal);
@@ -394,7 +423,7 @@ export class Scan implements AsyncIterableIterator<PortResult> {
       this.stopTimer();
       if (engine && model) {
         // One last report, so listeners see the end (100% when completed).
-        if (this.listeners.progress.size) this.emit('progress', this.meter.sample(engine.summary(), this.open.size));
+        if (this.listeners.progress.size) this.emit('progress', this.meter.sample(engine.summary(), model.openPorts));
         this.settle.resolve(this.summarise(engine, model, startedAt, t0, completed));
       } else if (!completed) this.settle.reject(new FerroscanError('the scan ended before it started'));
     }
@@ -415,8 +444,8 @@ export function scan(options: ScanOptions): Scan {
 }
 
 export interface RunHooks {
-  /** Called once the engine has started (e.g. to print the start line). */
-  onStart?(engine: NativeScan, startedAt: Date): void;
+  /** Called once the engine has started (e.g. to print the start line), with the model it fills. */
+  onStart?(engine: NativeScan, startedAt: Date, model: ScanModel): void;
   /** Called for every new or changed port verdict. */
   onResult?(result: PortResult): void;
   /** Called with every decoded batch, probe-sent records (tracing) included, before it is classified. */
@@ -440,8 +469,8 @@ export async function runPrepared(
   for (const [i, part] of parts.entries()) {
     if (i > 0 && options.signal?.aborted) break;
     const engine = startEngine({ ...prepared, native: part });
-    if (i === 0) hooks.onStart?.(engine, startedAt);
-    for await (const result of drain(engine, model, options.signal, onRecords)) hooks.onResult?.(result);
+    if (i === 0) hooks.onStart?.(engine, startedAt, model);
+    for await (const results of drain(engine, model, options.signal, onRecords)) for (const result of results) hooks.onResult?.(result);
     summary = addSummaries(summary, engine.summary());
   }
   return { model, summary: summary as NativeSummary, startedAt, elapsedSeconds: (performance.now() - t0) / 1000 };
