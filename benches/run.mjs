@@ -7,7 +7,8 @@
 //   Environment: RATE (packets/s for ferroscan, masscan, zmap; default 150000),
 //     WORKLOADS (comma list of ceiling,sweep16,loss10,allports,top1000,dryrun; default all),
 //     TOOLS (comma list; default ferroscan,nmap,masscan,zmap), LAB_ID (default bn9),
-//     CEILING_SECONDS (default 3), NO_RESULTS=1 (print only).
+//     CEILING_SECONDS (default 3), RUNS (runs of every workload, default 3: the table
+//     shows each tool's median run, with every run's wall time), NO_RESULTS=1 (print only).
 //
 // SAFETY: every command that sends packets runs as `ip netns exec <scanner ns> ...`, inside
 // the lab, which has no default route; every target lies in 198.18.0.0/15. The lab is taken
@@ -28,6 +29,7 @@ const workloads = (process.env.WORKLOADS ?? 'ceiling,sweep16,loss10,allports,top
 const tools = (process.env.TOOLS ?? 'ferroscan,nmap,masscan,zmap').split(',');
 const ceilingSeconds = Number(process.env.CEILING_SECONDS ?? 3);
 const masscanWait = 1;
+const runs = Math.max(1, Number(process.env.RUNS ?? 3));
 
 if (process.getuid?.() !== 0) {
   console.error('run.mjs: needs root (it creates network namespaces)');
@@ -187,10 +189,14 @@ async function sweep(workload, cidr, port, expected) {
     const f = join(work, `${workload}.${tool}`);
     rmSync(f, { force: true });
     if (tool === 'ferroscan') {
-      const cmd = ferroscan(['-sS', '-Pn', '-n', '-p', String(port), '--open', '--rate', String(rate), '-oL', f, cidr]);
-      const r = await inScan(cmd);
-      const found = listOpen(readOr(f));
-      row(workload, tool, cmd, r, found, expected, found);
+      for (const policy of workload === 'sweep16' ? ['kernel', 'suppress'] : ['kernel']) {
+        const extra = policy === 'kernel' ? [] : ['--rst-policy', policy];
+        const cmd = ferroscan(['-sS', '-Pn', '-n', '-p', String(port), '--open', '--rate', String(rate), ...extra, '-oL', f, cidr]);
+        rmSync(f, { force: true });
+        const r = await inScan(cmd);
+        const found = listOpen(readOr(f));
+        row(workload, policy === 'kernel' ? tool : `ferroscan (rst ${policy})`, cmd, r, found, expected, found);
+      }
     } else if (tool === 'nmap') {
       const cmd = ['nmap', '-sS', '-T4', '-Pn', '-n', '-p', String(port), '--open', '-oG', f, cidr];
       const r = await inScan(cmd);
@@ -309,13 +315,16 @@ try {
     log('ceilings ...');
     ceil = await ceilings();
   }
-  if (workloads.includes('sweep16')) await sweep('sweep16', lab.LAB_SWEEP_CIDR, lab.LAB_SWEEP_PORT, 65536);
-  if (workloads.includes('allports')) await allPorts();
-  if (workloads.includes('top1000')) await top1000();
-  if (workloads.includes('dryrun')) await dryRun();
+  for (let i = 0; i < runs; i++) {
+    log(`run ${i + 1} of ${runs}`);
+    if (workloads.includes('sweep16')) await sweep('sweep16', lab.LAB_SWEEP_CIDR, lab.LAB_SWEEP_PORT, 65536);
+    if (workloads.includes('allports')) await allPorts();
+    if (workloads.includes('top1000')) await top1000();
+    if (workloads.includes('dryrun')) await dryRun();
+  }
   if (workloads.includes('loss10')) {
     labUp(0.1);
-    await sweep('loss10', lab.LAB_SWEEP_CIDR, lab.LAB_SWEEP_PORT, 65536);
+    for (let i = 0; i < runs; i++) await sweep('loss10', lab.LAB_SWEEP_CIDR, lab.LAB_SWEEP_PORT, 65536);
   }
 } catch (e) {
   console.error(`bench: error: ${e.stack ?? e}`);
@@ -323,6 +332,22 @@ try {
 } finally {
   labDown();
 }
+
+// Each (workload, tool): its median run by wall time, with every run's wall and found.
+const medians = [];
+for (const r of rows) {
+  if (medians.some((m) => m.workload === r.workload && m.tool === r.tool)) continue;
+  const all = rows.filter((x) => x.workload === r.workload && x.tool === r.tool).sort((a, b) => a.wall - b.wall);
+  const m = { ...all[Math.floor((all.length - 1) / 2)] };
+  if (all.length > 1) {
+    const walls = rows.filter((x) => x.workload === r.workload && x.tool === r.tool).map((x) => x.wall.toFixed(2));
+    const founds = [...new Set(all.map((x) => String(x.found)))];
+    m.note = [`runs ${walls.join(' / ')} s${founds.length > 1 ? `, found ${founds.join(' / ')}` : ''}`, m.note].filter(Boolean).join('; ');
+  }
+  medians.push(m);
+}
+rows.length = 0;
+rows.push(...medians);
 
 // ratios: ferroscan wall / peer wall per workload
 for (const r of rows) {
@@ -338,7 +363,7 @@ const version = (cmd, args, re) => {
 };
 const versions = `nmap ${version('nmap', ['--version'], /Nmap version (\S+)/)}, masscan ${version('masscan', ['--version'], /version (\S+)/)}, zmap ${version('zmap', ['--version'], /zmap (\S+)/)}, node ${process.version}`;
 const ns = labFacts?.LAB_SCAN_NS ?? `fs${labId}-scan`;
-let md = `## ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC — benches/run.mjs (issue 9): ceilings and workloads\n\n`;
+let md = `## ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC — benches/run.mjs (issue 9): ceilings and workloads, median of ${runs} run${runs > 1 ? 's' : ''}\n\n`;
 md += `${cpus().length} cores, kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}, lab ${ns} → ${labFacts?.LAB_TARGET_ADDR} (veth, rps_cpus ${labFacts?.rps}), rate ${rate} pps for ferroscan, masscan and zmap\n${versions}\n\n`;
 if (ceil && ceil.out?.length) {
   md += `### Lab ceilings (\`crates/core/examples/ceiling.rs\`, ${ceilingSeconds} s flat out per mode, 64-frame sendmmsg, PACKET_QDISC_BYPASS)\n\n`;
@@ -360,6 +385,38 @@ md += '| workload | tool | command | wall s | found / expected | answered/s | pe
 for (const r of rows) {
   md += `| ${r.workload} | ${r.tool} | \`${r.cmd}\` | ${fmt(r.wall, 2)} | ${typeof r.found === 'number' ? fmt(r.found) : r.found} / ${typeof r.expected === 'number' ? fmt(r.expected) : r.expected} | ${fmt(r.answeredPerSec)} | ${r.rss ? fmt(r.rss / 1024, 1) : '-'} | ${r.ratio ? fmt(r.ratio, 2) : '-'} | ${r.apsRatio ? fmt(r.apsRatio, 2) : '-'} | ${r.note} |\n`;
 }
+// The issue's targets, checked against this run's medians.
+const get = (w, t) => rows.find((r) => r.workload === w && r.tool === t);
+const loopCeiling = ceil?.out?.find((c) => c.mode === 'loop');
+const targets = [];
+const target = (what, value, ok) => targets.push(`| ${what} | ${value} | ${ok === null ? '-' : ok ? 'met' : 'missed'} |`);
+const sw = get('sweep16', 'ferroscan');
+if (sw) {
+  target('/16 sweep: 100% found', `${fmt(sw.found)} / ${fmt(sw.expected)}`, sw.found === sw.expected);
+  for (const [peer, limit] of [['nmap', 0.1], ['zmap', 0.3]]) {
+    const p = get('sweep16', peer);
+    if (p) target(`/16 sweep: wall ≤ ${limit}× ${peer}`, `${fmt(sw.wall, 2)} s ÷ ${fmt(p.wall, 2)} s = ${fmt(sw.wall / p.wall, 2)}×`, sw.wall / p.wall <= limit);
+  }
+  const m = get('sweep16', 'masscan');
+  if (m) target('/16 sweep: answered/s ≥ 2× masscan', `${fmt(sw.answeredPerSec)} ÷ ${fmt(m.answeredPerSec)} = ${fmt(sw.answeredPerSec / m.answeredPerSec, 2)}×`, sw.answeredPerSec / m.answeredPerSec >= 2);
+  if (loopCeiling) {
+    const c = Number(loopCeiling.answered_pps);
+    target('/16 sweep: answered/s ≥ 0.8× full-loop ceiling (b)', `${fmt(sw.answeredPerSec)} ÷ ${fmt(c)} = ${fmt(sw.answeredPerSec / c, 2)}×`, sw.answeredPerSec / c >= 0.8);
+  }
+}
+const lo = get('loss10', 'ferroscan');
+if (lo) {
+  target('10% loss: ≥ 99.99% found', `${fmt(lo.found)} / ${fmt(lo.expected)} = ${fmt((100 * lo.found) / lo.expected, 3)} %`, lo.found / lo.expected >= 0.9999);
+  if (sw) target('10% loss: wall ≤ 1.5× loss-free sweep', `${fmt(lo.wall, 2)} s ÷ ${fmt(sw.wall, 2)} s = ${fmt(lo.wall / sw.wall, 2)}×`, lo.wall / sw.wall <= 1.5);
+}
+const ap = get('allports', 'ferroscan'), apn = get('allports', 'nmap');
+if (ap && apn) target('one host × all ports: wall ≤ 0.2× nmap, same table', `${fmt(ap.wall, 2)} s ÷ ${fmt(apn.wall, 2)} s = ${fmt(ap.wall / apn.wall, 2)}×; ${ap.note.includes('same table') ? 'same table' : 'table differs'}`, ap.wall / apn.wall <= 0.2 && ap.note.includes('same table'));
+const tp = get('top1000', 'ferroscan'), tpn = get('top1000', 'nmap');
+if (tp && tpn) target('/24 × top-1000: wall ≤ 0.1× nmap, same open set', `${fmt(tp.wall, 2)} s ÷ ${fmt(tpn.wall, 2)} s = ${fmt(tp.wall / tpn.wall, 2)}×; ${tp.note.includes('same open set') ? 'same open set' : 'open set differs'}`, tp.wall / tpn.wall <= 0.1 && tp.note.includes('same open set'));
+const dr = get('dryrun', 'ferroscan');
+if (dr) target('dry run: ≥ 5 M packets/s per core', `${fmt(dr.answeredPerSec)} packets/s (one core)`, dr.answeredPerSec >= 5e6);
+if (targets.length) md += `\n### Targets (issue 9), from the medians above\n\n| target | this run | |\n|---|---|---|\n${targets.join('\n')}\n`;
+
 console.log(md);
 if (!process.env.NO_RESULTS && rows.length) {
   const results = join(repo, 'benches/RESULTS.md');
