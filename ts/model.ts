@@ -1,6 +1,7 @@
 // The hosts/ports model: folds classified replies into per-host port verdicts, and decides
 // which hosts are up. Memory follows replies, not addresses × ports: only hosts and ports
 // that answered are stored; the silent rest are counted and synthesised when written.
+import { AddressMap } from './address-map.js';
 import { ownIPv4Addresses } from './routes.js';
 import { classify, mergeVerdict, noResponse, type PortState, type Technique, type Verdict } from './classify.js';
 import type { EngineRecord } from './records.js';
@@ -109,7 +110,7 @@ export class ScanModel {
   readonly assumeUp: boolean;
   private readonly discovered: ReadonlyMap<number, HostStatus> | undefined;
   private readonly portSet: ReadonlySet<number>;
-  private readonly hosts = new Map<number, HostState>();
+  private readonly hosts = new AddressMap<HostState>();
   private openCount = 0;
   /** The verdict of every silent port, shared by all reports (read-only). */
   private readonly unanswered: Verdict;
