@@ -30,7 +30,7 @@ export interface ScanOptions {
   technique?: Technique;
   /** The probe's TCP flags for technique 'flags' (nmap's --scanflags), as a byte. */
   tcpFlags?: number;
-  /** Packets per second, retransmissions included; DEFAULT_RATE when absent. */
+  /** Packets per second, retransmissions included; DEFAULT_RATE when absent; Infinity for no limit. */
   rate?: number;
   /** Seed of the probe order; the same seed gives the same order. */
   seed?: bigint | number;
@@ -117,7 +117,8 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
     ranges: engineRanges(targets),
     ports,
     technique: options.technique ?? 'syn',
-    rate: positive('rate', options.rate, DEFAULT_RATE, Number.MIN_VALUE),
+    // Infinity: no limit (the engine then sends as fast as the link takes packets)
+    rate: options.rate === Infinity ? Infinity : positive('rate', options.rate, DEFAULT_RATE, Number.MIN_VALUE),
     maxRetries,
   };
   if (options.seed !== undefined) opts.seed = BigInt(options.seed);

@@ -152,12 +152,19 @@ export function hiddenByOpen(tallies: ReadonlyMap<PortState, StateTally>): boole
   return ![...tallies.keys()].some((s) => OPENISH.has(s));
 }
 
+/** A one-port host's memo key beside its verdict: the port, and how many ports were scanned in all. */
+function memoKey(port: number, host: HostReport): number {
+  return port + 65536 * host.totalPorts;
+}
+
 /** Writes nmap-style normal output through `write` (e.g. process.stdout.write). */
 export class NormalWriter {
   private readonly reason: boolean;
   private readonly open: boolean;
   private readonly verbose: number;
   private readonly pingScan: boolean;
+  /** portLines() of one-port hosts by verdict, port and port count (memoKey); the rest of a host's report is its own. */
+  private readonly memo = new WeakMap<Verdict, Map<number, string[] | null>>();
 
   constructor(
     private readonly write: (text: string) => void,
@@ -204,11 +211,36 @@ export class NormalWriter {
       this.write([`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host), macLine(host)].filter((l) => l !== undefined).join('\n') + '\n');
       return;
     }
+    const body = this.portLines(host);
+    if (body === null) return;
+    const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host), ...body];
+    const mac = macLine(host);
+    if (mac) lines.push(mac);
+    this.write(lines.join('\n') + '\n\n');
+  }
+
+  /**
+   * The lines of a host's ports ("Not shown", the table), or null when --open hides the host.
+   * A sweep's hosts mostly share one answered port with one (shared) verdict: their lines are
+   * made once per (port, verdict) and reused, unless they name the host.
+   */
+  private portLines(host: HostReport): string[] | null {
+    const memoizable = !host.sections && host.ports.size === 1;
+    let byPort: Map<number, string[] | null> | undefined;
+    let port = -1;
+    if (memoizable) {
+      const [entry] = host.ports;
+      port = entry[0];
+      byPort = this.memo.get(entry[1]);
+      const hit = byPort?.get(memoKey(port, host));
+      if (hit !== undefined) return hit;
+    }
     const tallies = tally(host, this.ports);
-    if (this.open && hiddenByOpen(tallies)) return;
-
-    const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host)];
-
+    if (this.open && hiddenByOpen(tallies)) {
+      if (memoizable) this.remember(host, port, null);
+      return null;
+    }
+    const lines: string[] = [];
     // States by descending count (ties: nmap's state number); within a state, reasons by
     // descending count, ties to the reason whose first port is higher, as nmap lists them.
     const folded = foldedTallies(tallies, { open: this.open, verbose: this.verbose });
@@ -222,15 +254,22 @@ export class NormalWriter {
       const n = total;
       lines.push(n === 1 ? `The 1 scanned port on ${nameIp(host)} is in ignored states.` : `All ${n} scanned ports on ${nameIp(host)} are in ignored states.`);
       lines.push(`Not shown: ${notShown}`);
-    } else {
-      // nmap ends the (possibly empty) "Not shown" line unconditionally: an empty line when nothing is folded.
-      lines.push(notShown ? `Not shown: ${notShown}` : '');
-      if (this.open && tallies.has('filtered')) lines.push('Some closed ports may be reported as filtered due to --defeat-rst-ratelimit');
-      lines.push(...this.table(host, new Set(folded.map((t) => t.state))));
+      // names the host: not reusable
+      return lines;
     }
-    const mac = macLine(host);
-    if (mac) lines.push(mac);
-    this.write(lines.join('\n') + '\n\n');
+    // nmap ends the (possibly empty) "Not shown" line unconditionally: an empty line when nothing is folded.
+    lines.push(notShown ? `Not shown: ${notShown}` : '');
+    if (this.open && tallies.has('filtered')) lines.push('Some closed ports may be reported as filtered due to --defeat-rst-ratelimit');
+    lines.push(...this.table(host, new Set(folded.map((t) => t.state))));
+    if (memoizable) this.remember(host, port, lines);
+    return lines;
+  }
+
+  private remember(host: HostReport, port: number, lines: string[] | null): void {
+    const verdict = host.ports.get(port) as Verdict;
+    let byPort = this.memo.get(verdict);
+    if (!byPort) this.memo.set(verdict, (byPort = new Map()));
+    byPort.set(memoKey(port, host), lines);
   }
 
   /** An up host whose scan --host-timeout cut short: nmap prints no ports for it, only this. */
