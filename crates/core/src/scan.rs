@@ -11,6 +11,7 @@ use crate::connect;
 use crate::cookie::CookieKey;
 use crate::error::{from_panic, Error, Result};
 use crate::net::neighbor;
+use crate::net::ring::{self, Replies, RingGeometry, RxRing};
 use crate::net::route::{route_to, Route};
 use crate::net::socket::{Direction, PacketSocket, RawIpSocket, Sender};
 use crate::packet::arp;
@@ -32,7 +33,7 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Largest number of retransmissions accepted (attempt numbers must fit the window slot).
 pub const MAX_RETRIES_LIMIT: u8 = 50;
@@ -43,6 +44,8 @@ const ETH_P_ARP: u16 = 0x0806;
 const SEND_BATCH: usize = 64;
 const RECORDS_PER_BATCH: usize = 4096;
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
+/// The longest the receive thread waits for frames before looking at the scan's state again.
+const RX_WAIT: Duration = Duration::from_millis(10);
 /// 2^20 bits of "this host answered", 128 KiB whatever the target space.
 const RESPONSIVE_WORDS: usize = 1 << 14;
 
@@ -131,6 +134,19 @@ pub struct ScanInfo {
     pub end_position: u64,
     /// On-link targets that did not answer ARP, so got no probe.
     pub unresolved: Vec<Ipv4Addr>,
+    pub receive_path: ReceivePath,
+}
+
+/// How the receive thread reads replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceivePath {
+    /// A TPACKET_V3 ring, a block of frames at a time (net/ring.rs): the default.
+    Ring,
+    /// recvfrom, a frame per call: where the ring cannot be set up, or with the
+    /// environment variable FERROSCAN_RX_RING=0.
+    Recvfrom,
+    /// Nothing to read: a dry run, or a connect scan.
+    None,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -323,9 +339,7 @@ impl Scan {
                     route.gateway.map_or("loopback".to_string(), |g| g.to_string())
                 )));
             }
-            let rx = PacketSocket::open(&route.iface, if cfg.technique == Technique::Arp { ETH_P_ARP } else { ETH_P_IP })?;
-            rx.grow_receive_buffer(64 << 20);
-            rx.set_receive_timeout(Duration::from_millis(10))?;
+            let rx = open_receiver(&route, cfg.technique)?;
             let tx = if route.loopback {
                 Sender::Loopback(RawIpSocket::open()?)
             } else {
@@ -351,6 +365,11 @@ impl Scan {
             first_position: first,
             end_position: end,
             unresolved,
+            receive_path: match &rx {
+                Some(Receiver::Ring(_)) => ReceivePath::Ring,
+                Some(Receiver::Socket(_)) => ReceivePath::Recvfrom,
+                None => ReceivePath::None,
+            },
         };
         let shared = Arc::new(Shared {
             perm: if cfg.sequential { Permutation::sequential(total) } else { Permutation::new(total, cfg.seed) },
@@ -422,8 +441,8 @@ impl Scan {
         let t_rx = std::thread::Builder::new()
             .name("ferroscan-rx".into())
             .spawn(move || {
-                let mut sink = sink;
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| receive_loop(&s2, rx.as_ref(), &mut sink)))
+                let (mut sink, mut rx) = (sink, rx);
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| receive_loop(&s2, rx.as_mut(), &mut sink)))
                     .unwrap_or_else(|p| Err(from_panic(p)));
                 let r = match r {
                     Ok(()) => s2.tx_error.lock().ok().and_then(|mut g| g.take()).map_or(Ok(()), Err),
@@ -433,6 +452,9 @@ impl Scan {
                 s2.abort.store(true, Ordering::Release);
                 s2.finished.store(true, Ordering::Release);
                 sink(ScanEvent::Done(r));
+                // closed only now: closing a packet socket waits out an RCU grace period or
+                // two (~10-40 ms), which the scan's consumer need not wait for
+                drop(rx);
             })
             .map_err(|e| Error::io("starting the receive thread", e))?;
         Ok(Scan { shared, info, threads: vec![t_tx, t_rx] })
@@ -564,7 +586,7 @@ fn send_loop(
                     flight.release_bench();
                 }
                 if let Some(l) = limiter.as_mut() {
-                    l.set_rate(c.rate(), s.start.elapsed());
+                    l.set_rate(c.rate(), l.elapsed());
                 }
                 epoch = (Instant::now(), answers, sent);
                 drops = 0;
@@ -603,7 +625,11 @@ fn send_loop(
             if next_pos >= n && s.outstanding.load(Ordering::Acquire) <= 0 {
                 break;
             }
-            // nothing to send until the earliest deadline (or an answer empties the queues)
+            // nothing to send until the earliest deadline (or an answer empties the queues);
+            // the rate limiter owes no packets for this time
+            if let Some(l) = limiter.as_mut() {
+                l.idle(l.elapsed());
+            }
             let earliest = flight.earliest().unwrap_or(now + 1000);
             std::thread::sleep(Duration::from_micros(earliest.saturating_sub(now).clamp(50, 5000)));
             continue;
@@ -648,6 +674,13 @@ fn send_loop(
                 s.window.start(pos, now as u32);
                 s.outstanding.fetch_add(1, Ordering::AcqRel);
                 flight.push(0, pos, now + timeout);
+            }
+        }
+        if k < budget {
+            // granted but not sent (answered meanwhile, no ARP answer, window full): the
+            // schedule keeps them
+            if let Some(l) = limiter.as_mut() {
+                l.refund((budget - k) as u64);
             }
         }
         if k > 0 {
@@ -919,89 +952,178 @@ fn check_udp(s: &Shared, probe: &ProbeTuple) -> Option<u8> {
     udp::check_sport(s.key.cookie(probe.src, 0, probe.dst, probe.dport), probe.sport, MAX_RETRIES_LIMIT)
 }
 
-fn receive_loop(s: &Shared, sock: Option<&PacketSocket>, sink: &mut Sink) -> Result<()> {
-    let mut buf = vec![0u8; 65536];
-    let mut batch: Vec<u8> = Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE);
+/// Where the receive thread reads replies.
+enum Receiver {
+    Ring(RxRing),
+    Socket(PacketSocket),
+}
+
+/// Opens the receiving side on the route's interface: a packet socket that only gets frames
+/// that could be replies (the kernel filters the rest and keeps our own outgoing frames),
+/// read through a TPACKET_V3 ring where it can be set up, else with recvfrom.
+fn open_receiver(route: &Route, technique: Technique) -> Result<Receiver> {
+    let (ethertype, replies) = if technique == Technique::Arp { (ETH_P_ARP, Replies::Arp) } else { (ETH_P_IP, Replies::Ipv4) };
+    let filter = ring::reply_filter(replies, route.source);
+    let open = || -> Result<PacketSocket> {
+        let sock = PacketSocket::open(&route.iface, ethertype)?;
+        // both only spare work: validate() still judges every frame that arrives, and
+        // outgoing frames that do arrive are skipped by their direction
+        let _ = sock.attach_filter(&filter);
+        sock.ignore_outgoing();
+        Ok(sock)
+    };
+    // opened first, whichever path follows: missing privileges show here
+    let sock = open()?;
+    let sock = if std::env::var_os("FERROSCAN_RX_RING").is_some_and(|v| v == "0") {
+        sock
+    } else {
+        match RxRing::new(sock, RingGeometry::default()) {
+            Ok(r) => return Ok(Receiver::Ring(r)),
+            // the failed set-up consumed its socket (which may be left half set up): a fresh one
+            Err(_) => open()?,
+        }
+    };
+    // a large buffer, so bursts of replies are not dropped while we parse
+    sock.grow_receive_buffer(64 << 20);
+    sock.set_receive_timeout(RX_WAIT)?;
+    Ok(Receiver::Socket(sock))
+}
+
+/// Moves the probes traced so far into the batch: they go first, so each reply follows
+/// the probe it answers.
+fn take_trace(s: &Shared, batch: &mut Vec<u8>) {
+    if let Some(t) = &s.trace {
+        if let Ok(mut g) = t.lock() {
+            batch.append(&mut g);
+        }
+    }
+}
+
+/// The scan's clock (µs since start) at which a frame arrived, from the kernel's receive
+/// timestamp (CLOCK_REALTIME) and one reading of both clocks: a frame may wait in a ring
+/// block for milliseconds before we see it, and RTTs must not include that wait.
+struct ArrivalClock {
+    now_us: u64,
+    real_ns: i64,
+}
+
+impl ArrivalClock {
+    /// A timestamp further back than this (or in the future) is not believed (the real-time
+    /// clock was stepped): the frame counts as arriving now.
+    const MAX_AGE_NS: i64 = 1_000_000_000;
+
+    fn now(s: &Shared) -> Self {
+        let real_ns = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64);
+        Self { now_us: s.now_us(), real_ns }
+    }
+
+    fn arrival_us(&self, sec: u32, nsec: u32) -> u64 {
+        let age = self.real_ns - (sec as i64 * 1_000_000_000 + nsec as i64);
+        if (0..=Self::MAX_AGE_NS).contains(&age) {
+            self.now_us.saturating_sub(age as u64 / 1000)
+        } else {
+            self.now_us
+        }
+    }
+}
+
+/// Judges one incoming frame, received at `arrived_us`; a valid first answer becomes a record.
+fn on_frame(s: &Shared, frame: &[u8], arrived_us: u64, batch: &mut Vec<u8>) {
+    let Some((mut rec, pos)) = parse_frame(frame).and_then(|r| validate(s, &r)) else {
+        s.discarded.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    // the frame's sender on the link (nmap's "MAC Address:" line)
+    if !s.route.loopback && rec.mac == [0; 6] {
+        rec.mac.copy_from_slice(&frame[6..12]);
+    }
+    s.received.fetch_add(1, Ordering::Relaxed);
+    if pos >= s.sent_upto.load(Ordering::Acquire) {
+        // valid cookie for a probe not sent yet: cannot be genuine
+        s.discarded.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let emit = match s.window.mark(pos) {
+        Mark::First { resolved_now, last_attempt, sent_at_us } => {
+            s.mark_responsive(u32::from(rec.target));
+            if rec.attempt == 0 {
+                s.first_answers.fetch_add(1, Ordering::Relaxed);
+            } else {
+                s.max_successful.fetch_max(rec.attempt, Ordering::Relaxed);
+            }
+            if resolved_now {
+                s.outstanding.fetch_sub(1, Ordering::AcqRel);
+            }
+            if rec.attempt == last_attempt {
+                let rtt = (arrived_us as u32).wrapping_sub(sent_at_us);
+                // an arrival time read from another clock may round to just before the send
+                let rtt = if rtt > u32::MAX / 2 { 0 } else { rtt };
+                rec.rtt_us = rtt.max(1);
+                if last_attempt == 0 {
+                    s.rtt.observe(rtt as u64);
+                }
+            }
+            true
+        }
+        Mark::Duplicate => false,
+        Mark::Stale => true,
+    };
+    if emit {
+        rec.emit(batch);
+        s.records.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn receive_loop(s: &Shared, mut rx: Option<&mut Receiver>, sink: &mut Sink) -> Result<()> {
+    const FULL: usize = RECORDS_PER_BATCH * RECORD_SIZE;
+    let mut buf = if matches!(rx, Some(Receiver::Socket(_))) { vec![0u8; 65536] } else { Vec::new() };
+    let mut batch: Vec<u8> = Vec::with_capacity(FULL);
     let mut last_flush = Instant::now();
     let mut result = Ok(());
     loop {
-        let got = match sock {
-            Some(sock) => sock.recv(&mut buf),
+        let got = match rx.as_mut() {
+            Some(Receiver::Ring(ring)) => {
+                let block = ring.next_block(RX_WAIT);
+                take_trace(s, &mut batch);
+                block.map(|block| {
+                    let Some(block) = block else { return };
+                    let clock = ArrivalClock::now(s);
+                    for f in block.frames().filter(|f| f.direction == Direction::Incoming) {
+                        on_frame(s, f.data, clock.arrival_us(f.sec, f.nsec), &mut batch);
+                        if batch.len() >= FULL {
+                            sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(FULL))));
+                            last_flush = Instant::now();
+                        }
+                    }
+                    // dropping the block hands it back to the kernel
+                })
+            }
+            Some(Receiver::Socket(sock)) => {
+                let got = sock.recv(&mut buf);
+                take_trace(s, &mut batch);
+                got.map(|got| {
+                    if let Some((len, Direction::Incoming)) = got {
+                        on_frame(s, &buf[..len], s.now_us(), &mut batch);
+                    }
+                })
+            }
             None => {
                 // a dry run: nothing to receive, only the trace to pass on
                 std::thread::sleep(Duration::from_millis(5));
-                Ok(None)
+                take_trace(s, &mut batch);
+                Ok(())
             }
         };
-        // probes traced so far go first, so each reply follows the probe it answers
-        if let Some(t) = &s.trace {
-            if let Ok(mut g) = t.lock() {
-                batch.append(&mut g);
-            }
-        }
-        match got {
-            Ok(Some((len, Direction::Incoming))) => {
-                match parse_frame(&buf[..len]).and_then(|r| validate(s, &r)) {
-                    Some((mut rec, pos)) => {
-                        // the frame's sender on the link (nmap's "MAC Address:" line)
-                        if !s.route.loopback && rec.mac == [0; 6] {
-                            rec.mac.copy_from_slice(&buf[6..12]);
-                        }
-                        s.received.fetch_add(1, Ordering::Relaxed);
-                        if pos >= s.sent_upto.load(Ordering::Acquire) {
-                            // valid cookie for a probe not sent yet: cannot be genuine
-                            s.discarded.fetch_add(1, Ordering::Relaxed);
-                        } else {
-                            let emit = match s.window.mark(pos) {
-                                Mark::First { resolved_now, last_attempt, sent_at_us } => {
-                                    s.mark_responsive(u32::from(rec.target));
-                                    if rec.attempt == 0 {
-                                        s.first_answers.fetch_add(1, Ordering::Relaxed);
-                                    } else {
-                                        s.max_successful.fetch_max(rec.attempt, Ordering::Relaxed);
-                                    }
-                                    if resolved_now {
-                                        s.outstanding.fetch_sub(1, Ordering::AcqRel);
-                                    }
-                                    if rec.attempt == last_attempt {
-                                        let rtt = (s.now_us() as u32).wrapping_sub(sent_at_us);
-                                        rec.rtt_us = rtt.max(1);
-                                        if last_attempt == 0 {
-                                            s.rtt.observe(rtt as u64);
-                                        }
-                                    }
-                                    true
-                                }
-                                Mark::Duplicate => false,
-                                Mark::Stale => true,
-                            };
-                            if emit {
-                                rec.emit(&mut batch);
-                                s.records.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
-                    None => {
-                        s.discarded.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                result = Err(e);
-                s.abort.store(true, Ordering::Release);
-            }
+        if let Err(e) = got {
+            result = Err(e);
+            s.abort.store(true, Ordering::Release);
         }
         let done = s.tx_done.load(Ordering::Acquire);
         if done {
-            if let Some(t) = &s.trace {
-                if let Ok(mut g) = t.lock() {
-                    batch.append(&mut g);
-                }
-            }
+            take_trace(s, &mut batch);
         }
-        if !batch.is_empty() && (done || batch.len() >= RECORDS_PER_BATCH * RECORD_SIZE || last_flush.elapsed() >= FLUSH_EVERY) {
-            sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE))));
+        if !batch.is_empty() && (done || batch.len() >= FULL || last_flush.elapsed() >= FLUSH_EVERY) {
+            sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(FULL))));
             last_flush = Instant::now();
         }
         if done || result.is_err() {

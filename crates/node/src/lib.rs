@@ -266,6 +266,11 @@ impl NativeScan {
     }
 }
 
+/// Records per Buffer handed to JS at most. The engine may pass on far bigger batches (a dry
+/// run's trace: everything built in 5 ms); decoded in one piece, such a batch outlives V8's
+/// young generation and decoding it is mostly garbage collection (benches/records.mjs).
+const MAX_BATCH_RECORDS: usize = 4096;
+
 /// Starts a scan on the engine's own threads.
 #[napi(catch_unwind)]
 pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
@@ -273,7 +278,16 @@ pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
     let (tx, rx) = mpsc::unbounded_channel();
     let sink = Box::new(move |ev: ScanEvent| {
         // the receiver is gone only when JS dropped the scan; nothing is waiting then
-        let _ = tx.send(ev);
+        match ev {
+            ScanEvent::Batch(b) if b.len() > MAX_BATCH_RECORDS * RECORD_SIZE => {
+                for chunk in b.chunks(MAX_BATCH_RECORDS * RECORD_SIZE) {
+                    let _ = tx.send(ScanEvent::Batch(chunk.to_vec()));
+                }
+            }
+            ev => {
+                let _ = tx.send(ev);
+            }
+        }
     });
     let scan = Scan::start(cfg, sink).map_err(js_error)?;
     Ok(NativeScan { scan: Mutex::new(Some(scan)), done: AtomicBool::new(false), events: AsyncMutex::new(rx) })
