@@ -593,7 +593,10 @@ fn send_loop(
             }
         }
         // probes whose time is up leave the flight: for a resend, the bench, or for good
-        while let Some((attempt, pos)) = flight.pop_expired(now, s) {
+        // judged against the timeout as it is now, as nmap does: probes sent before the first
+        // RTT was measured do not keep the initial 1 s timeout
+        let timeout = s.rtt.timeout_us();
+        while let Some((attempt, pos)) = flight.pop_expired(now, timeout, s) {
             if s.is_responsive(s.space.probe(s.perm.at(pos)).0) {
                 drops += 1;
             }
@@ -630,13 +633,12 @@ fn send_loop(
             if let Some(l) = limiter.as_mut() {
                 l.idle(l.elapsed());
             }
-            let earliest = flight.earliest().unwrap_or(now + 1000);
+            let earliest = flight.earliest(timeout).unwrap_or(now + 1000);
             std::thread::sleep(Duration::from_micros(earliest.saturating_sub(now).clamp(50, 5000)));
             continue;
         }
         let budget = limiter.as_mut().map_or(SEND_BATCH, |l| l.acquire(SEND_BATCH as u64) as usize);
         let now = s.now_us();
-        let timeout = s.rtt.timeout_us();
         let mut k = 0usize;
         // retransmissions first: they are the oldest debts
         while k < budget && flight.in_flight < window {
@@ -654,7 +656,7 @@ fn send_loop(
             trace_probe(s, &mut traced, addr, port, next, now);
             k += 1;
             s.retransmits.fetch_add(1, Ordering::Relaxed);
-            flight.push(next as usize, pos, now + timeout);
+            flight.push(next as usize, pos, now);
         }
         while k < budget && next_pos < n && flight.in_flight < window {
             if flight.oldest().is_some_and(|o| next_pos - o >= cap) {
@@ -673,7 +675,7 @@ fn send_loop(
             if !s.dry_run {
                 s.window.start(pos, now as u32);
                 s.outstanding.fetch_add(1, Ordering::AcqRel);
-                flight.push(0, pos, now + timeout);
+                flight.push(0, pos, now);
             }
         }
         if k < budget {
@@ -709,10 +711,10 @@ fn send_loop(
 }
 
 /// The probes of a scan that are sent but not resolved: one queue per attempt number (each
-/// stays ordered by position and by deadline), and the bench of probes waiting for the
+/// stays ordered by position and by send time), and the bench of probes waiting for the
 /// retry allowance to rise.
 struct Flight {
-    /// in flight, by attempt: (position, deadline)
+    /// in flight, by attempt: (position, µs sent at)
     queues: Vec<VecDeque<(u64, u64)>>,
     /// timed out and due for a resend: (position, next attempt)
     ready: VecDeque<(u64, u8)>,
@@ -726,24 +728,24 @@ impl Flight {
         Self { queues: (0..=max_retries).map(|_| VecDeque::new()).collect(), ready: VecDeque::new(), bench: Vec::new(), in_flight: 0 }
     }
 
-    fn push(&mut self, attempt: usize, pos: u64, deadline: u64) {
+    fn push(&mut self, attempt: usize, pos: u64, sent_at: u64) {
         if attempt >= self.queues.len() {
             self.queues.resize_with(attempt + 1, VecDeque::new);
         }
-        self.queues[attempt].push_back((pos, deadline));
+        self.queues[attempt].push_back((pos, sent_at));
         self.in_flight += 1;
     }
 
-    /// The next probe whose deadline has passed unanswered: (attempt, position). Answered
-    /// probes met on the way are dropped.
-    fn pop_expired(&mut self, now: u64, s: &Shared) -> Option<(u8, u64)> {
+    /// The next probe unanswered for `timeout` µs: (attempt, position). Answered probes met
+    /// on the way are dropped.
+    fn pop_expired(&mut self, now: u64, timeout: u64, s: &Shared) -> Option<(u8, u64)> {
         for a in 0..self.queues.len() {
-            while let Some(&(pos, deadline)) = self.queues[a].front() {
+            while let Some(&(pos, sent_at)) = self.queues[a].front() {
                 if s.window.answered(pos) {
                     self.pop(a);
                     continue;
                 }
-                if deadline > now {
+                if sent_at + timeout > now {
                     break;
                 }
                 self.pop(a);
@@ -771,8 +773,9 @@ impl Flight {
         q.into_iter().chain(r).chain(b).min()
     }
 
-    fn earliest(&self) -> Option<u64> {
-        self.queues.iter().filter_map(|q| q.front().map(|e| e.1)).min()
+    /// When the first probe in flight times out, given the timeout now.
+    fn earliest(&self, timeout: u64) -> Option<u64> {
+        self.queues.iter().filter_map(|q| q.front().map(|e| e.1 + timeout)).min()
     }
 
     /// The retry allowance rose: benched probes go again, now.
