@@ -551,7 +551,11 @@ fn send_loop(
     let n = s.end_position;
     let cap = s.window.capacity();
     let mut limiter = rate.is_finite().then(|| RateLimiter::new(rate));
-    let mut flight = Flight::new(s.max_retries);
+    // UDP probes keep the timeout they left with: Linux answers closed UDP ports at about one
+    // ICMP error per second per host after a burst, and a resend that waits out the (long) early
+    // timeout meets a refilled bucket. TCP probes are judged against the timeout now (nmap's
+    // rule), so a scan's early probes do not hold it open for the initial 1 s.
+    let mut flight = Flight::new(s.max_retries, s.technique == Technique::Udp);
     let mut frames = vec![[0u8; MAX_FRAME]; SEND_BATCH];
     let mut lens = [0usize; SEND_BATCH];
     let mut traced: Vec<u8> = Vec::new();
@@ -593,8 +597,6 @@ fn send_loop(
             }
         }
         // probes whose time is up leave the flight: for a resend, the bench, or for good
-        // judged against the timeout as it is now, as nmap does: probes sent before the first
-        // RTT was measured do not keep the initial 1 s timeout
         let timeout = s.rtt.timeout_us();
         while let Some((attempt, pos)) = flight.pop_expired(now, timeout, s) {
             if s.is_responsive(s.space.probe(s.perm.at(pos)).0) {
@@ -639,6 +641,7 @@ fn send_loop(
         }
         let budget = limiter.as_mut().map_or(SEND_BATCH, |l| l.acquire(SEND_BATCH as u64) as usize);
         let now = s.now_us();
+        let timeout = s.rtt.timeout_us();
         let mut k = 0usize;
         // retransmissions first: they are the oldest debts
         while k < budget && flight.in_flight < window {
@@ -656,7 +659,7 @@ fn send_loop(
             trace_probe(s, &mut traced, addr, port, next, now);
             k += 1;
             s.retransmits.fetch_add(1, Ordering::Relaxed);
-            flight.push(next as usize, pos, now);
+            flight.push(next as usize, pos, now, timeout);
         }
         while k < budget && next_pos < n && flight.in_flight < window {
             if flight.oldest().is_some_and(|o| next_pos - o >= cap) {
@@ -675,7 +678,7 @@ fn send_loop(
             if !s.dry_run {
                 s.window.start(pos, now as u32);
                 s.outstanding.fetch_add(1, Ordering::AcqRel);
-                flight.push(0, pos, now);
+                flight.push(0, pos, now, timeout);
             }
         }
         if k < budget {
@@ -714,25 +717,38 @@ fn send_loop(
 /// stays ordered by position and by send time), and the bench of probes waiting for the
 /// retry allowance to rise.
 struct Flight {
-    /// in flight, by attempt: (position, µs sent at)
-    queues: Vec<VecDeque<(u64, u64)>>,
+    /// in flight, by attempt: (position, µs sent at, timeout it left with)
+    queues: Vec<VecDeque<(u64, u64, u64)>>,
     /// timed out and due for a resend: (position, next attempt)
     ready: VecDeque<(u64, u8)>,
     /// at the retry allowance, waiting for it to rise: (position, attempt)
     bench: Vec<(u64, u8)>,
     in_flight: u64,
+    /// whether a probe keeps the timeout it left with (else: the timeout now applies)
+    fixed_timeouts: bool,
 }
 
 impl Flight {
-    fn new(max_retries: u8) -> Self {
-        Self { queues: (0..=max_retries).map(|_| VecDeque::new()).collect(), ready: VecDeque::new(), bench: Vec::new(), in_flight: 0 }
+    fn new(max_retries: u8, fixed_timeouts: bool) -> Self {
+        Self {
+            queues: (0..=max_retries).map(|_| VecDeque::new()).collect(),
+            ready: VecDeque::new(),
+            bench: Vec::new(),
+            in_flight: 0,
+            fixed_timeouts,
+        }
     }
 
-    fn push(&mut self, attempt: usize, pos: u64, sent_at: u64) {
+    /// When a probe sent at `sent_at` with timeout `left_with` times out, the timeout now being `timeout`.
+    fn due(&self, sent_at: u64, left_with: u64, timeout: u64) -> u64 {
+        sent_at + if self.fixed_timeouts { left_with } else { timeout }
+    }
+
+    fn push(&mut self, attempt: usize, pos: u64, sent_at: u64, timeout: u64) {
         if attempt >= self.queues.len() {
             self.queues.resize_with(attempt + 1, VecDeque::new);
         }
-        self.queues[attempt].push_back((pos, sent_at));
+        self.queues[attempt].push_back((pos, sent_at, timeout));
         self.in_flight += 1;
     }
 
@@ -740,12 +756,12 @@ impl Flight {
     /// on the way are dropped.
     fn pop_expired(&mut self, now: u64, timeout: u64, s: &Shared) -> Option<(u8, u64)> {
         for a in 0..self.queues.len() {
-            while let Some(&(pos, sent_at)) = self.queues[a].front() {
+            while let Some(&(pos, sent_at, left_with)) = self.queues[a].front() {
                 if s.window.answered(pos) {
                     self.pop(a);
                     continue;
                 }
-                if sent_at + timeout > now {
+                if self.due(sent_at, left_with, timeout) > now {
                     break;
                 }
                 self.pop(a);
@@ -775,7 +791,7 @@ impl Flight {
 
     /// When the first probe in flight times out, given the timeout now.
     fn earliest(&self, timeout: u64) -> Option<u64> {
-        self.queues.iter().filter_map(|q| q.front().map(|e| e.1 + timeout)).min()
+        self.queues.iter().filter_map(|q| q.front().map(|e| self.due(e.1, e.2, timeout))).min()
     }
 
     /// The retry allowance rose: benched probes go again, now.
