@@ -5,6 +5,7 @@ import type { PortState, Verdict } from '../classify.js';
 import type { HostReport, PortResult, PortSection, Protocol } from '../model.js';
 import { serviceName } from '../services.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
+import { zoneAbbreviation } from './timezone.js';
 
 export interface NormalOptions {
   /** --reason: add the REASON column and the host's reason. */
@@ -31,8 +32,7 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** nmap's timestamp: "2026-11-26 01:40 UTC" in local time. */
 export function formatTimestamp(date: Date): string {
-  const zone =
-    new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  const zone = zoneAbbreviation(date);
   const day = `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
   return `${day} ${pad2(date.getHours())}:${pad2(date.getMinutes())}${zone ? ` ${zone}` : ''}`;
 }
