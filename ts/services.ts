@@ -25,15 +25,36 @@ function emptyTable(source: string): ServiceTable {
 export function parseNmapServices(text: string, source = NMAP_SERVICES): ServiceTable {
   const table = emptyTable(source);
   const freq: Record<Protocol, { port: number; f: number }[]> = { tcp: [], udp: [] };
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const [name, portProto, f] = line.split('\t');
-    const m = /^(\d+)\/(tcp|udp)$/.exec(portProto ?? '');
-    if (!m || name === undefined) continue;
-    const port = Number(m[1]);
-    const proto = m[2] as Protocol;
+  // By index rather than split + regex per line: the file has ~27,000 lines and is read by every CLI run.
+  let at = 0;
+  while (at < text.length) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    const lineStart = at;
+    at = end + 1;
+    if (end === lineStart || text.charCodeAt(lineStart) === 35 /* # */) continue;
+    const tab1 = text.indexOf('\t', lineStart);
+    if (tab1 < 0 || tab1 >= end) continue;
+    let tab2 = text.indexOf('\t', tab1 + 1);
+    if (tab2 < 0 || tab2 > end) tab2 = end;
+    const slash = text.indexOf('/', tab1 + 1);
+    if (slash < 0 || slash >= tab2 || slash === tab1 + 1 || slash - tab1 - 1 > 5) continue;
+    let port = 0;
+    let digits = true;
+    for (let i = tab1 + 1; i < slash; i++) {
+      const c = text.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) digits = false;
+      port = port * 10 + c;
+    }
+    const protoText = text.slice(slash + 1, tab2);
+    if (!digits || (protoText !== 'tcp' && protoText !== 'udp')) continue;
+    const proto = protoText as Protocol;
+    const name = text.slice(lineStart, tab1);
     if (!table.names[proto].has(port)) table.names[proto].set(port, name);
-    freq[proto].push({ port, f: Number(f) || 0 });
+    let fEnd = text.indexOf('\t', tab2 + 1);
+    if (fEnd < 0 || fEnd > end) fEnd = end;
+    const f = tab2 < end ? Number(text.slice(tab2 + 1, fEnd)) : 0;
+    freq[proto].push({ port, f: f || 0 });
   }
   for (const proto of ['tcp', 'udp'] as const) {
     // nmap breaks frequency ties by port number; checked against nmap's --top-ports list.
