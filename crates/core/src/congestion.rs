@@ -7,7 +7,9 @@
 //!   limit may still rise, and are sent again when it does (nmap's "probe bench").
 //! - Rate: when that highest attempt rises, the rate halves from what was really sent (down
 //!   to --min-rate) and a window of probes in flight takes over, starting from what got
-//!   through. Clean epochs grow both back.
+//!   through. Clean epochs grow both back. For TCP, one cut per loss episode (TCP's NewReno):
+//!   while probes sent before the last cut are unresolved, the allowance may rise but the rate
+//!   holds (with 10% random loss the rate was halved five times in a row, for nothing).
 //! - Silence: for TCP, a port that never answers is filtered, not lost, so silence alone
 //!   changes nothing. For UDP, silence from a host that does answer is Linux's ICMP error
 //!   limit at work (about one port-unreachable per second per host after a burst): when
@@ -41,6 +43,19 @@ pub struct Epoch {
     pub drops: u64,
     /// Packets per second actually sent in the epoch.
     pub achieved_rate: f64,
+    /// Probes sent before the last back-off are still unresolved: a resend of theirs being
+    /// answered says nothing about the rate since (one cut per loss episode, as TCP's NewReno;
+    /// TCP only).
+    pub in_recovery: bool,
+}
+
+/// What an epoch decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Decision {
+    /// The highest answered attempt rose: benched probes may go again.
+    pub rose: bool,
+    /// The rate and window were cut: a new loss episode starts at the current send position.
+    pub backed_off: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -88,24 +103,29 @@ impl Congestion {
         });
     }
 
-    /// Takes one epoch's evidence; returns true when the highest answered attempt rose
-    /// (benched probes may go again).
-    pub fn epoch(&mut self, e: Epoch) -> bool {
+    /// Takes one epoch's evidence.
+    pub fn epoch(&mut self, e: Epoch) -> Decision {
         let outcomes = e.answers + e.drops;
         let drop_share = if outcomes == 0 { 0.0 } else { e.drops as f64 / outcomes as f64 };
         let rose = e.max_successful > self.max_successful;
         if rose {
             self.max_successful = e.max_successful;
         }
-        if rose || (self.silence_is_loss && outcomes >= MIN_EVIDENCE && drop_share > BACKOFF_SHARE) {
+        let silence = self.silence_is_loss && outcomes >= MIN_EVIDENCE && drop_share > BACKOFF_SHARE;
+        // UDP keeps nmap's rule (every rise cuts): against Linux's ICMP limit the cuts are what
+        // paces the resends to about one answer per second
+        if (rose && (!e.in_recovery || self.silence_is_loss)) || silence {
             self.back_off(e.achieved_rate, e.answers);
+            return Decision { rose, backed_off: true };
+        } else if rose {
+            // the allowance rose (above), the rate holds: this loss belongs to the episode already answered
         } else if e.answers >= MIN_EVIDENCE && drop_share < GROW_SHARE {
             if self.rate.is_finite() {
                 self.rate = (self.rate * GROWTH).min(self.max_rate);
             }
             self.window = self.window.map(|w| w + e.answers).filter(|w| *w < WINDOW_RELEASE);
         }
-        rose
+        Decision { rose, backed_off: false }
     }
 }
 
@@ -114,7 +134,7 @@ mod tests {
     use super::*;
 
     fn ep(max_successful: u8, answers: u64, drops: u64, achieved_rate: f64) -> Epoch {
-        Epoch { max_successful, answers, drops, achieved_rate }
+        Epoch { max_successful, answers, drops, achieved_rate, in_recovery: false }
     }
 
     #[test]
@@ -122,7 +142,7 @@ mod tests {
         let mut c = Congestion::new(1000.0, 1.0, false);
         assert_eq!(c.allowed_retries(10), 1, "a clean path: one resend for silent ports");
         assert!(c.may_allow_more(10));
-        assert!(c.epoch(ep(3, 1, 0, 1000.0)));
+        assert!(c.epoch(ep(3, 1, 0, 1000.0)).rose);
         assert_eq!(c.allowed_retries(10), 4);
         assert_eq!(c.allowed_retries(2), 2, "never past --max-retries");
         assert!(!c.may_allow_more(2));
@@ -151,11 +171,25 @@ mod tests {
     }
 
     #[test]
+    fn one_cut_per_loss_episode() {
+        let mut c = Congestion::new(1000.0, 1.0, false);
+        assert_eq!(c.epoch(ep(1, 50, 0, 1000.0)), Decision { rose: true, backed_off: true });
+        assert_eq!(c.rate(), 500.0);
+        // resends of probes sent before that cut keep being answered at higher attempts
+        let late = Epoch { in_recovery: true, ..ep(2, 50, 0, 500.0) };
+        assert_eq!(c.epoch(late), Decision { rose: true, backed_off: false });
+        assert_eq!((c.rate(), c.allowed_retries(10)), (500.0, 3), "the allowance rises, the rate holds");
+        // a rise among probes sent after the cut is a new episode
+        assert_eq!(c.epoch(ep(3, 50, 0, 500.0)), Decision { rose: true, backed_off: true });
+        assert_eq!(c.rate(), 250.0);
+    }
+
+    #[test]
     fn tcp_silence_is_filtering_not_loss() {
         // hundreds of silent (filtered) ports on a host that answers others: no back-off
         let mut c = Congestion::new(1000.0, 1.0, false);
         for _ in 0..20 {
-            assert!(!c.epoch(ep(0, 5, 395, 1000.0)));
+            assert!(!c.epoch(ep(0, 5, 395, 1000.0)).rose);
         }
         assert_eq!((c.rate(), c.window()), (1000.0, None));
     }
@@ -164,7 +198,7 @@ mod tests {
     fn modest_loss_and_silence_change_nothing() {
         let mut c = Congestion::new(1000.0, 1.0, true);
         // 10% drops: between the thresholds, hold
-        assert!(!c.epoch(ep(0, 90, 10, 1000.0)));
+        assert!(!c.epoch(ep(0, 90, 10, 1000.0)).rose);
         assert_eq!((c.rate(), c.window()), (1000.0, None));
         // no evidence at all
         c.epoch(ep(0, 0, 0, 1000.0));

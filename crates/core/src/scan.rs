@@ -571,6 +571,8 @@ fn send_loop(
     // epoch start, answers and packets sent until then, drops seen in it
     let mut epoch = (Instant::now(), 0u64, 0u64);
     let mut drops = 0u64;
+    // the send position at the last back-off: probes before it belong to that loss episode
+    let mut recovery_from = 0u64;
     loop {
         if s.abort.load(Ordering::Acquire) {
             break;
@@ -580,13 +582,17 @@ fn send_loop(
             let dt = epoch.0.elapsed();
             if dt >= congestion::EPOCH {
                 let (answers, sent) = (s.records.load(Ordering::Relaxed), s.sent.load(Ordering::Relaxed));
-                let rose = c.epoch(congestion::Epoch {
+                let decision = c.epoch(congestion::Epoch {
                     max_successful: s.max_successful.load(Ordering::Relaxed),
                     answers: answers - epoch.1,
                     drops,
                     achieved_rate: (sent - epoch.2) as f64 / dt.as_secs_f64(),
+                    in_recovery: flight.oldest().is_some_and(|o| o < recovery_from),
                 });
-                if rose {
+                if decision.backed_off {
+                    recovery_from = next_pos;
+                }
+                if decision.rose {
                     flight.release_bench();
                 }
                 if let Some(l) = limiter.as_mut() {
