@@ -20,16 +20,16 @@ ip netns exec "$ns" node "$repo/bin/ferroscan.js" --version >/dev/null
 perf record -q -a -g -e cpu-clock -F 4000 -o "$work/perf.data" -- ip netns exec "$ns" "${cmd[@]}" >/dev/null 2>"$work/perf.err"
 echo "### Profile of \`ferroscan -sS -Pn -n -p 80 --open --rate 150000 -oL /dev/null 198.19.0.0/16\` ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 echo
-echo "perf, every CPU, cpu-clock at 4 kHz, by thread (share of all samples on both cores, idle included):"
+echo "perf, every CPU, cpu-clock at 4 kHz, by thread (share of all samples on both cores, idle included; softirq work is charged to whichever thread it interrupted; the node process's main thread has tid = pid):"
 echo
 echo '```'
-perf report -i "$work/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -12
+perf report -i "$work/perf.data" --no-children --sort pid --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -14 || true
 echo '```'
 echo
 echo "perf, kernel and user symbols by thread (top 25):"
 echo
 echo '```'
-perf report -i "$work/perf.data" --no-children --sort comm,sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -25
+perf report -i "$work/perf.data" --no-children --sort comm,sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -25 || true
 echo '```'
 echo
 echo "V8 CPU profile of the node main thread: phases (ms from process start) and self time by function:"

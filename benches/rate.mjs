@@ -35,6 +35,7 @@ import { mkdtempSync, readFileSync, appendFileSync, rmSync, existsSync } from 'n
 import { createRequire } from 'node:module';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
+import { benchLab } from './lab.mjs';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -104,7 +105,6 @@ if (process.argv[2] === '--child') {
 }
 
 // ---------- parent: the lab, the runs, the table ----------
-const labSh = join(repo, 'scripts/lab.sh');
 const labId = process.env.LAB_ID ?? 'brate';
 const seconds = Number(process.env.RUN_SECONDS ?? 2.5);
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -116,25 +116,13 @@ const rates = (process.env.RATES ?? '100,300,1000,3000,10000,30000,100000,150000
   .filter(Boolean);
 for (const r of rates) if (r !== 'unlimited' && !(Number(r) > 0)) throw new Error(`bad rate ${r}`);
 
-if (process.getuid?.() !== 0) {
-  console.error('rate.mjs: needs root (it creates network namespaces)');
-  process.exit(1);
-}
+const benchlab = benchLab(labId, { name: 'rate.mjs', cleanup: () => rmSync(work, { recursive: true, force: true }) });
 const work = mkdtempSync(join(tmpdir(), 'ferroscan-rate-'));
 const log = (m) => console.error(`bench:rate: ${m}`);
 
 let lab = null;
-function labDown() {
-  spawnSync(labSh, ['down', labId], { stdio: 'ignore' });
-  lab = null;
-}
 function labUp() {
-  labDown();
-  const r = spawnSync(labSh, ['up', labId], { env: { ...process.env, LAB_OWNER_PID: String(process.pid) }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`lab.sh up failed: ${r.stderr}`);
-  lab = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
-  const routes = spawnSync('ip', ['-n', lab.LAB_SCAN_NS, 'route', 'show', 'default'], { encoding: 'utf8' });
-  if (routes.stdout.trim() !== '') throw new Error(`scanner namespace ${lab.LAB_SCAN_NS} has a default route`);
+  lab = benchlab.up();
   if (lab.LAB_SWEEP_CIDR !== '198.19.0.0/16') throw new Error(`unexpected sweep range ${lab.LAB_SWEEP_CIDR}`);
   // Nothing answers: every TCP packet to the sweep range dies in the target's raw table.
   const rule = ['-w', '-t', 'raw', '-A', 'PREROUTING', '-i', lab.LAB_TARGET_IF, '-p', 'tcp', '-d', lab.LAB_SWEEP_CIDR, '-j', 'DROP'];
@@ -142,19 +130,9 @@ function labUp() {
   if (ipt.status !== 0) throw new Error(`iptables in ${lab.LAB_TARGET_NS} failed: ${ipt.stderr}`);
   return lab;
 }
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  labDown();
-  rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
+function labDown() {
+  benchlab.down();
+  lab = null;
 }
 
 /** Packets the target's DROP rule has counted since the last call (and resets it). */

@@ -31,6 +31,7 @@ import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join, dirname } from 'node:path';
+import { benchLab } from './lab.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -113,34 +114,13 @@ if (process.argv[2] === '--child') {
 }
 
 // ---------- parent ----------
-const labSh = join(repo, 'scripts/lab.sh');
 const labId = process.env.LAB_ID ?? 'brec';
 const runs = Number(process.env.RUNS ?? 3);
 const modes = ['raw', 'decode', 'library', 'packet'];
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-if (process.getuid?.() !== 0) {
-  console.error('records.mjs: needs root (it creates network namespaces)');
-  process.exit(1);
-}
+const benchlab = benchLab(labId, { name: 'records.mjs' });
 const log = (m) => console.error(`bench:records: ${m}`);
 let lab = null;
-function labDown() {
-  spawnSync(labSh, ['down', labId], { stdio: 'ignore' });
-  lab = null;
-}
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  labDown();
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
 
 function runChild(mode) {
   const argv = ['netns', 'exec', lab.LAB_SCAN_NS, process.execPath, fileURLToPath(import.meta.url), '--child', mode];
@@ -156,12 +136,7 @@ function runChild(mode) {
 
 const results = Object.fromEntries(modes.map((m) => [m, []]));
 try {
-  labDown();
-  const r = spawnSync(labSh, ['up', labId], { env: { ...process.env, LAB_OWNER_PID: String(process.pid) }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`lab.sh up failed: ${r.stderr}`);
-  lab = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
-  const routes = spawnSync('ip', ['-n', lab.LAB_SCAN_NS, 'route', 'show', 'default'], { encoding: 'utf8' });
-  if (routes.stdout.trim() !== '') throw new Error(`scanner namespace ${lab.LAB_SCAN_NS} has a default route`);
+  lab = benchlab.up();
   // interleaved, so a burst of load elsewhere on the machine hits every path alike
   for (let run = 1; run <= runs; run++) {
     for (const mode of modes) {
@@ -174,7 +149,7 @@ try {
   console.error(`bench:records: error: ${e.stack ?? e}`);
   process.exitCode = 1;
 } finally {
-  labDown();
+  benchlab.down();
 }
 
 const fmt = (n, d = 0) => (n == null || Number.isNaN(n) ? '-' : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));

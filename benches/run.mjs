@@ -19,9 +19,9 @@ import { mkdtempSync, readFileSync, writeFileSync, appendFileSync, existsSync, r
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchLab } from './lab.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const labSh = join(repo, 'scripts/lab.sh');
 const ceilingBin = join(repo, 'target/release/examples/ceiling');
 const rate = Number(process.env.RATE ?? 150000);
 const labId = process.env.LAB_ID ?? 'bn9';
@@ -31,49 +31,21 @@ const ceilingSeconds = Number(process.env.CEILING_SECONDS ?? 3);
 const masscanWait = 1;
 const runs = Math.max(1, Number(process.env.RUNS ?? 3));
 
-if (process.getuid?.() !== 0) {
-  console.error('run.mjs: needs root (it creates network namespaces)');
-  process.exit(1);
-}
+// ---------- lab ----------
+const benchlab = benchLab(labId, { name: 'run.mjs', cleanup: () => rmSync(work, { recursive: true, force: true }) });
 const work = mkdtempSync(join(tmpdir(), 'ferroscan-bench-'));
 const log = (m) => console.error(`bench: ${m}`);
-
-// ---------- lab ----------
 let lab = null; // facts of the lab that is up
 function labDown() {
-  spawnSync(labSh, ['down', labId], { stdio: 'ignore' });
+  benchlab.down();
   lab = null;
 }
 function labUp(loss) {
-  labDown();
-  const env = { ...process.env, LAB_OWNER_PID: String(process.pid) };
-  if (loss) env.LAB_LOSS = String(loss);
-  else delete env.LAB_LOSS;
-  const r = spawnSync(labSh, ['up', labId], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`lab.sh up failed: ${r.stderr}`);
-  lab = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
-  const ns = lab.LAB_SCAN_NS;
-  // Hard check: the scanner namespace has no default route.
-  const routes = spawnSync('ip', ['-n', ns, 'route', 'show', 'default'], { encoding: 'utf8' });
-  if (routes.stdout.trim() !== '') throw new Error(`scanner namespace ${ns} has a default route`);
+  lab = benchlab.up(loss ? { LAB_LOSS: String(loss) } : { LAB_LOSS: '' });
   const rps = (n, dev) =>
     spawnSync('ip', ['netns', 'exec', n, 'cat', `/sys/class/net/${dev}/queues/rx-0/rps_cpus`], { encoding: 'utf8' }).stdout.trim();
-  lab.rps = `scanner ${rps(ns, lab.LAB_SCAN_IF)}, target ${rps(lab.LAB_TARGET_NS, lab.LAB_TARGET_IF)}`;
+  lab.rps = `scanner ${rps(lab.LAB_SCAN_NS, lab.LAB_SCAN_IF)}, target ${rps(lab.LAB_TARGET_NS, lab.LAB_TARGET_IF)}`;
   return lab;
-}
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  labDown();
-  rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
 }
 
 // ---------- running a command inside the scanner namespace ----------
@@ -184,29 +156,45 @@ function row(workload, tool, cmd, r, found, expected, answered, note = '') {
   log(`${workload} ${tool}: ${r.wall.toFixed(2)} s, found ${found}/${expected}${n ? ` (${n})` : ''}`);
 }
 
+/** Waits (up to 70 s) until the target holds no half-open connection from the scanner. */
+async function drainHalfOpen() {
+  for (let i = 0; i < 140; i++) {
+    const r = spawnSync('ip', ['netns', 'exec', lab.LAB_TARGET_NS, 'ss', '-Htn', 'state', 'syn-recv'], { encoding: 'utf8' });
+    if (r.stdout.trim() === '') return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  log('half-open connections remain on the target after 70 s');
+}
+
 async function sweep(workload, cidr, port, expected) {
   assertLabTargets([cidr]);
   for (const tool of tools) {
     const f = join(work, `${workload}.${tool}`);
     rmSync(f, { force: true });
     if (tool === 'ferroscan') {
-      for (const policy of workload === 'sweep16' ? ['kernel', 'suppress'] : ['kernel']) {
+      const policies = workload === 'sweep16' ? ['kernel', 'library', 'suppress'] : ['kernel'];
+      for (const policy of policies) {
+        if (policy === 'library') {
+          // The same sweep through the library API, timed inside the process (no CLI start-up, no report).
+          const cmd = ['node', join(repo, 'benches/library-sweep.mjs'), cidr, String(port), String(rate)];
+          const r = await inScan(cmd);
+          let j = {};
+          try { j = JSON.parse(r.stdout.trim().split('\n').pop()); } catch {}
+          const processWall = r.wall;
+          if (j.seconds) r.wall = j.seconds;
+          row(workload, 'ferroscan library', cmd, r, j.found ?? 0, expected, j.found ?? 0, `scan() in-process time; the process took ${processWall.toFixed(2)} s`);
+          continue;
+        }
         const extra = policy === 'kernel' ? [] : ['--rst-policy', policy];
         const cmd = ferroscan(['-sS', '-Pn', '-n', '-p', String(port), '--open', '--rate', String(rate), ...extra, '-oL', f, cidr]);
         rmSync(f, { force: true });
         const r = await inScan(cmd);
         const found = listOpen(readOr(f));
         row(workload, policy === 'kernel' ? tool : `ferroscan (rst ${policy})`, cmd, r, found, expected, found);
-      }
-      if (workload === 'sweep16') {
-        // The same sweep through the library API, timed inside the process (no CLI start-up, no report).
-        const cmd = ['node', join(repo, 'benches/library-sweep.mjs'), cidr, String(port), String(rate)];
-        const r = await inScan(cmd);
-        let j = {};
-        try { j = JSON.parse(r.stdout.trim().split('\n').pop()); } catch {}
-        const process_wall = r.wall;
-        if (j.seconds) r.wall = j.seconds;
-        row(workload, 'ferroscan library', cmd, r, j.found ?? 0, expected, j.found ?? 0, `scan() in-process time; the process took ${process_wall.toFixed(2)} s`);
+        // Without RSTs the target holds a half-open connection per address until its SYN/ACK
+        // retries meet this host's kernel (about 1 s later): wait until they are gone, or the
+        // next tool's run would share the target with 65,536 retransmitting connections.
+        if (policy === 'suppress') await drainHalfOpen();
       }
     } else if (tool === 'nmap') {
       const cmd = ['nmap', '-sS', '-T4', '-Pn', '-n', '-p', String(port), '--open', '-oG', f, cidr];
@@ -363,8 +351,9 @@ rows.push(...medians);
 // ratios: ferroscan wall / peer wall per workload
 for (const r of rows) {
   const fs = rows.find((x) => x.workload === r.workload && x.tool === 'ferroscan');
-  r.ratio = fs && r.tool !== 'ferroscan' ? fs.wall / r.wall : null;
-  r.apsRatio = fs && r.tool !== 'ferroscan' && r.answeredPerSec ? fs.answeredPerSec / r.answeredPerSec : null;
+  const peer = !r.tool.startsWith('ferroscan');
+  r.ratio = fs && peer ? fs.wall / r.wall : null;
+  r.apsRatio = fs && peer && r.answeredPerSec ? fs.answeredPerSec / r.answeredPerSec : null;
 }
 
 const version = (cmd, args, re) => {
@@ -404,16 +393,17 @@ const target = (what, value, ok) => targets.push(`| ${what} | ${value} | ${ok ==
 const sw = get('sweep16', 'ferroscan');
 if (sw) {
   target('/16 sweep: 100% found', `${fmt(sw.found)} / ${fmt(sw.expected)}`, sw.found === sw.expected);
+  const lib = get('sweep16', 'ferroscan library');
   for (const [peer, limit] of [['nmap', 0.1], ['zmap', 0.3]]) {
     const p = get('sweep16', peer);
     if (p) target(`/16 sweep: wall ≤ ${limit}× ${peer}`, `${fmt(sw.wall, 2)} s ÷ ${fmt(p.wall, 2)} s = ${fmt(sw.wall / p.wall, 2)}×`, sw.wall / p.wall <= limit);
+    if (p && lib) target(`(for reading) the library's in-process time ÷ ${peer}`, `${fmt(lib.wall, 2)} s ÷ ${fmt(p.wall, 2)} s = ${fmt(lib.wall / p.wall, 2)}×`, null);
   }
   const m = get('sweep16', 'masscan');
   if (m) target('/16 sweep: answered/s ≥ 2× masscan', `${fmt(sw.answeredPerSec)} ÷ ${fmt(m.answeredPerSec)} = ${fmt(sw.answeredPerSec / m.answeredPerSec, 2)}×`, sw.answeredPerSec / m.answeredPerSec >= 2);
   if (loopCeiling) {
     const c = Number(loopCeiling.answered_pps);
     target('/16 sweep: answered/s ≥ 0.8× full-loop ceiling (b)', `${fmt(sw.answeredPerSec)} ÷ ${fmt(c)} = ${fmt(sw.answeredPerSec / c, 2)}×`, sw.answeredPerSec / c >= 0.8);
-    const lib = get('sweep16', 'ferroscan library');
     if (lib) target('(for reading) the same through the library, in-process', `${fmt(lib.answeredPerSec)} ÷ ${fmt(c)} = ${fmt(lib.answeredPerSec / c, 2)}×`, null);
   }
 }
