@@ -9,7 +9,9 @@
 //!   to --min-rate) and a window of probes in flight takes over, starting from what got
 //!   through. Clean epochs grow both back. For TCP, one cut per loss episode (TCP's NewReno):
 //!   while probes sent before the last cut are unresolved, the allowance may rise but the rate
-//!   holds (with 10% random loss the rate was halved five times in a row, for nothing).
+//!   holds (with 10% random loss the rate was halved five times in a row, for nothing); and a
+//!   rise cuts only when drops are more than BACKOFF_SHARE of the epoch's outcomes: a steady
+//!   loss of a few percent is the path's, and resends deal with it.
 //! - Silence: for TCP, a port that never answers is filtered, not lost, so silence alone
 //!   changes nothing. For UDP, silence from a host that does answer is Linux's ICMP error
 //!   limit at work (about one port-unreachable per second per host after a burst): when
@@ -111,10 +113,14 @@ impl Congestion {
         if rose {
             self.max_successful = e.max_successful;
         }
-        let silence = self.silence_is_loss && outcomes >= MIN_EVIDENCE && drop_share > BACKOFF_SHARE;
+        let heavy = outcomes >= MIN_EVIDENCE && drop_share > BACKOFF_SHARE;
+        let silence = self.silence_is_loss && heavy;
         // UDP keeps nmap's rule (every rise cuts): against Linux's ICMP limit the cuts are what
-        // paces the resends to about one answer per second
-        if (rose && (!e.in_recovery || self.silence_is_loss)) || silence {
+        // paces the resends to about one answer per second. TCP cuts for a new loss episode
+        // only when the loss is heavy (or too little was seen to tell): a path that loses a
+        // steady few percent at any rate is served by resends, not by a slower scan.
+        let tcp_cut = rose && !e.in_recovery && (heavy || outcomes < MIN_EVIDENCE);
+        if (rose && self.silence_is_loss) || tcp_cut || silence {
             self.back_off(e.achieved_rate, e.answers);
             return Decision { rose, backed_off: true };
         } else if rose {
@@ -173,15 +179,28 @@ mod tests {
     #[test]
     fn one_cut_per_loss_episode() {
         let mut c = Congestion::new(1000.0, 1.0, false);
-        assert_eq!(c.epoch(ep(1, 50, 0, 1000.0)), Decision { rose: true, backed_off: true });
+        assert_eq!(c.epoch(ep(1, 50, 20, 1000.0)), Decision { rose: true, backed_off: true });
         assert_eq!(c.rate(), 500.0);
         // resends of probes sent before that cut keep being answered at higher attempts
-        let late = Epoch { in_recovery: true, ..ep(2, 50, 0, 500.0) };
+        let late = Epoch { in_recovery: true, ..ep(2, 50, 20, 500.0) };
         assert_eq!(c.epoch(late), Decision { rose: true, backed_off: false });
         assert_eq!((c.rate(), c.allowed_retries(10)), (500.0, 3), "the allowance rises, the rate holds");
         // a rise among probes sent after the cut is a new episode
-        assert_eq!(c.epoch(ep(3, 50, 0, 500.0)), Decision { rose: true, backed_off: true });
+        assert_eq!(c.epoch(ep(3, 50, 20, 500.0)), Decision { rose: true, backed_off: true });
         assert_eq!(c.rate(), 250.0);
+    }
+
+    #[test]
+    fn steady_light_tcp_loss_keeps_the_rate() {
+        // 10% of probes lost at random: resends get answered (the allowance rises), the rate holds
+        let mut c = Congestion::new(1000.0, 1.0, false);
+        for a in 1..5 {
+            assert_eq!(c.epoch(ep(a, 90, 10, 1000.0)), Decision { rose: true, backed_off: false });
+        }
+        assert_eq!((c.rate(), c.allowed_retries(10)), (1000.0, 5));
+        // a small scan's first answered resend: too little seen to tell, nmap's rule
+        let mut c = Congestion::new(1000.0, 1.0, false);
+        assert!(c.epoch(ep(1, 1, 0, 1000.0)).backed_off);
     }
 
     #[test]
