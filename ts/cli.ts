@@ -84,7 +84,7 @@ FIREWALL/IDS EVASION AND SPOOFING:
   --rst-policy <kernel|suppress>: This host's RSTs to the SYN/ACKs a SYN scan draws:
     kernel (default) lets the kernel send them, as nmap does; suppress drops those SYN/ACKs
     in this namespace's raw table while the scan runs (iptables; the rule is always removed),
-    leaving targets with half-open connections until they time out
+    leaving targets with half-open connections until their SYN/ACK retries meet a RST after it
 OUTPUT:
   -oN/-oX/-oG <file>: Output scan in normal, XML and grepable format to the given file
   -oJ <file>: One JSON document; --ndjson <file>: one JSON object per line as results arrive
