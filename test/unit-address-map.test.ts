@@ -1,16 +1,15 @@
 import test from 'ava';
 import { AddressMap } from '../ts/address-map.js';
+import { rng } from './helpers/rng.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s;
-  };
-}
+/** Random 32-bit addresses. */
+const addresses = (seed: number): (() => number) => {
+  const r = rng(seed);
+  return () => Math.floor(r() * 2 ** 32);
+};
 
 test('AddressMap agrees with Map over random, neighbouring and extreme addresses', (t) => {
-  const r = rng(11);
+  const r = addresses(11);
   const keys: number[] = [0, 1, 0xffffffff, 0x7fffffff, 0x80000000];
   for (let i = 0; i < 5000; i++) keys.push(r());
   for (let i = 0; i < 3000; i++) keys.push(0xc6130000 + i); // neighbours, in order

@@ -1,6 +1,7 @@
 // Port specifications and the port table: lists, ranges, open ends, names, errors, and
 // the default top 1000 against nmap's own list.
 import test from 'ava';
+import { rng } from './helpers/rng.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { PortError } from '../ts/errors.js';
 import { FAST_TOP_PORTS, parsePorts, parsePortSpec, parseTopPorts, selectPorts } from '../ts/ports.js';
@@ -134,16 +135,6 @@ test('selectPorts: -p, --top-ports within -p, -F, --exclude-ports, default top 1
   }
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 test('property: random -p specs give exactly the brute-force port sets per protocol', (t) => {
   const r = rng(1234);

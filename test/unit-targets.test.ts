@@ -2,6 +2,7 @@
 // dedupe, names, exclusions, the default blocklist, errors, and that huge ranges stay
 // ranges; property tests against brute force with a seeded generator.
 import test from 'ava';
+import { rng } from './helpers/rng.js';
 import { TargetError } from '../ts/errors.js';
 import { blocklistNotice, DEFAULT_BLOCKLIST } from '../ts/blocklist.js';
 import {
@@ -206,18 +207,8 @@ test('target lists: blanks and newlines separate, "#" comments to the end of the
 });
 
 // ---------------------------------------------------------------------------------------
-// Property tests: a small seeded generator (mulberry32), checked against brute force.
+// Property tests: seeded cases (test/helpers/rng.ts), checked against brute force.
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
 /** A random octet: "*", or 1-3 comma items among N, N-M, N-, -M. Returns the text and its set. */
