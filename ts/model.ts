@@ -91,15 +91,15 @@ interface HostState {
   rttUs: number;
 }
 
-/** True for loopback and this machine's own IPv4 addresses; reads interfaces, sends nothing. */
-export function isLocalAddress(address: string): boolean {
-  return address.startsWith('127.') || ownIPv4Addresses().includes(address);
-}
-
-/** isLocalAddress with this machine's addresses read once (a report per host asks it). */
+/** A test for loopback and this machine's own IPv4 addresses, which it reads once, on first use. */
 function localAddressTest(): (address: string) => boolean {
   let own: ReadonlySet<string> | undefined;
   return (address) => address.startsWith('127.') || (own ??= new Set(ownIPv4Addresses())).has(address);
+}
+
+/** True for loopback and this machine's own IPv4 addresses; reads interfaces, sends nothing. */
+export function isLocalAddress(address: string): boolean {
+  return localAddressTest()(address);
 }
 
 export class ScanModel {

@@ -1,6 +1,8 @@
 // Decodes the fixed-size records that the engine packs into each batch Buffer.
 // The layout is defined in crates/core/src/record.rs; the two must change together.
 
+import { formatIPv4 } from './targets.js';
+
 /** Bytes per record. */
 export const RECORD_SIZE = 48;
 
@@ -76,7 +78,7 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
   for (let off = 0, i = 0; off < buf.length; off += RECORD_SIZE, i++) {
     const target = buf.readUInt32BE(off + 16);
     const from = buf.readUInt32BE(off + 32);
-    const address = `${target >>> 24}.${(target >>> 16) & 255}.${(target >>> 8) & 255}.${target & 255}`;
+    const address = formatIPv4(target);
     const record: EngineRecord = {
       kind: buf[off] as RecordKind,
       flags: buf[off + 1],
@@ -90,7 +92,7 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
       rttUs: buf.readUInt32LE(off + 12),
       address,
       target,
-      responder: from === target ? address : `${from >>> 24}.${(from >>> 16) & 255}.${(from >>> 8) & 255}.${from & 255}`,
+      responder: from === target ? address : formatIPv4(from),
     };
     // all zero: unknown (loopback, connect scan)
     const mac = buf.readUIntBE(off + 40, 6);

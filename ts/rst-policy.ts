@@ -66,9 +66,10 @@ export function removeStaleRules(): number {
   } catch {
     return 0;
   }
+  const tagged = new RegExp(`--comment "?${TAG}(\\d+)"?`);
   let removed = 0;
   for (const line of listing.split('\n')) {
-    const m = new RegExp(`--comment "?${TAG}(\\d+)"?`).exec(line);
+    const m = tagged.exec(line);
     if (!m || !line.startsWith('-A PREROUTING ')) continue;
     const pid = Number(m[1]);
     if (pid === process.pid || alive(pid)) continue;

@@ -162,7 +162,7 @@ export function withTechnique(prepared: PreparedScan, technique: Technique, port
     opts.tcpFlags = tcpFlags;
   }
   if (technique === 'udp') opts.udpPayloads = [...udpPayloads()].map(([port, payload]) => ({ port, payload }));
-  return { targets: prepared.targets, ports: [...ports], native: opts, ...(prepared.rstPolicy ? { rstPolicy: prepared.rstPolicy } : {}) };
+  return { ...prepared, ports: [...ports], native: opts };
 }
 
 /** Suppression rules held for running engines (--rst-policy suppress), released by drain(). */

@@ -226,13 +226,11 @@ export class NormalWriter {
    */
   private portLines(host: HostReport): string[] | null {
     const memoizable = !host.sections && host.ports.size === 1;
-    let byPort: Map<number, string[] | null> | undefined;
     let port = -1;
     if (memoizable) {
-      const [entry] = host.ports;
-      port = entry[0];
-      byPort = this.memo.get(entry[1]);
-      const hit = byPort?.get(memoKey(port, host));
+      const [[only, verdict]] = host.ports;
+      port = only;
+      const hit = this.memo.get(verdict)?.get(memoKey(port, host));
       if (hit !== undefined) return hit;
     }
     const tallies = tally(host, this.ports);

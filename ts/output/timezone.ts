@@ -22,25 +22,27 @@ export function tzifFooter(data: Buffer): string | undefined {
   return start < 0 ? undefined : data.toString('latin1', start + 1, data.length - 1);
 }
 
-let rule: string | null | undefined;
+/** The local rule once read; null when there is none. */
+let cachedRule: string | null | undefined;
 
 function localRule(): string | undefined {
-  if (rule !== undefined) return rule ?? undefined;
-  rule = null;
+  if (cachedRule !== undefined) return cachedRule ?? undefined;
+  cachedRule = null;
   const tz = process.env.TZ;
   try {
-    if (tz === undefined || tz === '' || tz === ':/etc/localtime') rule = tzifFooter(readFileSync('/etc/localtime')) ?? null;
-    else if (/^:?[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(tz) && tz.includes('/')) rule = tzifFooter(readFileSync(`/usr/share/zoneinfo/${tz.replace(/^:/, '')}`)) ?? null;
-    else rule = tz.replace(/^:/, '');
+    if (tz === undefined || tz === '' || tz === ':/etc/localtime') cachedRule = tzifFooter(readFileSync('/etc/localtime')) ?? null;
+    else if (/^:?[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(tz) && tz.includes('/')) cachedRule = tzifFooter(readFileSync(`/usr/share/zoneinfo/${tz.replace(/^:/, '')}`)) ?? null;
+    else cachedRule = tz.replace(/^:/, '');
   } catch {
-    rule = null;
+    cachedRule = null;
   }
-  return rule ?? undefined;
+  return cachedRule ?? undefined;
 }
 
 /** The local zone's abbreviation at `date`, as strftime's %Z; '' when unknown. */
 export function zoneAbbreviation(date: Date): string {
-  const names = localRule() !== undefined ? posixZoneNames(localRule() as string) : undefined;
+  const rule = localRule();
+  const names = rule !== undefined ? posixZoneNames(rule) : undefined;
   if (names) {
     const [std, dst] = names;
     if (!dst) return std;
