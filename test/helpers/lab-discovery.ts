@@ -1,10 +1,8 @@
 // ava helpers for the host-discovery lab (scripts/lab-discovery.sh): one Ethernet segment
 // with several target namespaces, a DNS server and two routed ranges. Brings it up under a
 // unique ID, runs commands inside its scanner namespace only, and always tears it down.
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import type { TestFn } from 'ava';
-import { ferroscanBin, NEED_ROOT, parseKeyValues, repoRoot, run, type ExecOptions, type ExecResult } from './lab.js';
+import { bringUpLab, parseKeyValues, repoRoot, useLabOf, type LabHandle } from './lab.js';
 
 export const discoveryLabScript = `${repoRoot}scripts/lab-discovery.sh`;
 
@@ -28,14 +26,7 @@ export interface DiscoveryLabFacts {
   raw: Record<string, string>;
 }
 
-export interface DiscoveryLab {
-  facts: DiscoveryLabFacts;
-  /** `ip netns exec <scanner ns> cmd args...`: nothing here runs in the host namespace. */
-  execInScanner(cmd: string, args: string[], opts?: ExecOptions): Promise<ExecResult>;
-  ferroscan(args: string[], opts?: ExecOptions): Promise<ExecResult>;
-  nmap(args: string[], opts?: ExecOptions): Promise<ExecResult>;
-  down(): void;
-}
+export type DiscoveryLab = LabHandle<DiscoveryLabFacts>;
 
 export function parseDiscoveryFacts(text: string): DiscoveryLabFacts {
   const { raw, get } = parseKeyValues(text, 'lab-discovery.sh');
@@ -60,47 +51,14 @@ export function parseDiscoveryFacts(text: string): DiscoveryLabFacts {
   };
 }
 
-const live = new Set<string>();
-
-function labDown(id: string): void {
-  spawnSync(discoveryLabScript, ['down', id], { stdio: 'ignore' });
-  live.delete(id);
-}
-
 /** Brings up a fresh discovery lab (stale ones of dead owners are removed first). */
 export function discoveryLabUp(): DiscoveryLab {
-  if (process.getuid?.() !== 0) throw new Error(NEED_ROOT);
-  spawnSync(discoveryLabScript, ['gc'], { stdio: 'ignore' });
-  const id = `d${randomBytes(3).toString('hex')}`;
-  const up = spawnSync(discoveryLabScript, ['up', id], { encoding: 'utf8', env: { ...process.env, LAB_OWNER_PID: String(process.pid) } });
-  live.add(id);
-  if (live.size === 1) process.once('exit', () => [...live].forEach(labDown));
-  if (up.status !== 0) {
-    labDown(id);
-    throw new Error(`scripts/lab-discovery.sh up ${id} failed (${up.status ?? up.signal}):\n${up.stdout}${up.stderr}`);
-  }
-  const facts = parseDiscoveryFacts(up.stdout);
-  const execInScanner = (cmd: string, args: string[], opts?: ExecOptions) => run('ip', ['netns', 'exec', facts.scanNs, cmd, ...args], opts);
-  return {
-    facts,
-    execInScanner,
-    ferroscan: (args, opts) => execInScanner(process.execPath, [ferroscanBin, ...args], opts),
-    nmap: (args, opts) => execInScanner('nmap', args, opts),
-    down: () => labDown(id),
-  };
+  return bringUpLab(discoveryLabScript, 'd', {}, parseDiscoveryFacts);
 }
 
 /** One discovery lab for every test of a file. */
 export function useDiscoveryLab(test: TestFn): () => DiscoveryLab {
-  let lab: DiscoveryLab | undefined;
-  test.before(() => {
-    lab = discoveryLabUp();
-  });
-  test.after.always(() => lab?.down());
-  return () => {
-    if (!lab) throw new Error('the discovery lab is not up (test.before failed)');
-    return lab;
-  };
+  return useLabOf(test, discoveryLabUp, 'the discovery lab');
 }
 
 /** One host of a normal-output report (nmap's or ferroscan's). */

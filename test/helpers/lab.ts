@@ -48,9 +48,10 @@ export interface ExecOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface Lab {
-  facts: LabFacts;
-  /** Runs `ip netns exec <scanner ns> cmd args...`. */
+/** A lab that is up, whichever script built it; `facts` are what that script printed. */
+export interface LabHandle<F> {
+  facts: F;
+  /** Runs `ip netns exec <scanner ns> cmd args...`: nothing here runs in the host namespace. */
   execInScanner(cmd: string, args: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Runs `node bin/ferroscan.js args...` inside the scanner namespace. */
   ferroscan(args: string[], opts?: ExecOptions): Promise<ExecResult>;
@@ -59,6 +60,8 @@ export interface Lab {
   /** Removes the lab; safe to call more than once. */
   down(): void;
 }
+
+export type Lab = LabHandle<LabFacts>;
 
 /**
  * The KEY=VALUE lines a lab script prints: every pair, and a getter that fails with the whole
@@ -131,12 +134,67 @@ export function run(cmd: string, args: string[], opts: ExecOptions = {}): Promis
   });
 }
 
-const live = new Set<string>();
+/** Labs up in this process, by ID, with the script that removes them. */
+const live = new Map<string, string>();
 let exitHookInstalled = false;
 
 function labDown(id: string): void {
-  spawnSync(labScript, ['down', id], { stdio: 'ignore' });
+  const script = live.get(id);
+  if (script === undefined) return;
+  spawnSync(script, ['down', id], { stdio: 'ignore' });
   live.delete(id);
+}
+
+/**
+ * What every lab script's helper does: refuses without root, removes labs of dead owners
+ * (`script gc`), runs `script up` under a fresh ID starting with `prefix`, remembers it for
+ * teardown at exit, and returns the lab with commands that run only in its scanner namespace.
+ */
+export function bringUpLab<F extends { scanNs: string }>(script: string, prefix: string, env: NodeJS.ProcessEnv, parse: (text: string) => F): LabHandle<F> {
+  if (process.getuid?.() !== 0) throw new Error(NEED_ROOT);
+  spawnSync(script, ['gc'], { stdio: 'ignore' });
+  const id = `${prefix}${randomBytes(3).toString('hex')}`;
+  const up = spawnSync(script, ['up', id], { encoding: 'utf8', env: { ...process.env, ...env, LAB_OWNER_PID: String(process.pid) } });
+  live.set(id, script);
+  if (!exitHookInstalled) {
+    // A backstop for a worker that exits without running ava's teardowns.
+    process.on('exit', () => {
+      for (const l of [...live.keys()]) labDown(l);
+    });
+    exitHookInstalled = true;
+  }
+  if (up.status !== 0) {
+    labDown(id);
+    throw new Error(`${script.slice(repoRoot.length)} up ${id} failed (${up.status ?? up.signal}):\n${up.stdout}${up.stderr}`);
+  }
+  const facts = parse(up.stdout);
+  const execInScanner = (cmd: string, args: string[], opts?: ExecOptions) => run('ip', ['netns', 'exec', facts.scanNs, cmd, ...args], opts);
+  return {
+    facts,
+    execInScanner,
+    ferroscan: (args, opts) => execInScanner(process.execPath, [ferroscanBin, ...args], opts),
+    nmap: (args, opts) => execInScanner('nmap', args, opts),
+    down: () => labDown(id),
+  };
+}
+
+/**
+ * One lab (from `up`) for every test of a file: up in test.before, down in test.after.always.
+ * Returns a getter for use inside tests. When not root, test.before fails, which fails every
+ * test of the file with NEED_ROOT.
+ */
+export function useLabOf<L extends { down(): void }>(test: TestFn, up: () => L, what = 'the lab'): () => L {
+  let lab: L | undefined;
+  test.before(() => {
+    lab = up();
+  });
+  test.after.always(() => {
+    lab?.down();
+  });
+  return () => {
+    if (!lab) throw new Error(`${what} is not up (test.before failed)`);
+    return lab;
+  };
 }
 
 /** Variants of the lab (scripts/lab.sh's environment). */
@@ -152,59 +210,12 @@ export interface LabOptions {
  * first) and returns it. Throws NEED_ROOT when not running as root.
  */
 export function labUp(options: LabOptions = {}): Lab {
-  if (process.getuid?.() !== 0) throw new Error(NEED_ROOT);
-  spawnSync(labScript, ['gc'], { stdio: 'ignore' });
-  const id = `t${randomBytes(3).toString('hex')}`;
-  const up = spawnSync(labScript, ['up', id], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      LAB_OWNER_PID: String(process.pid),
-      LAB_LOSS: options.loss === undefined ? '' : String(options.loss),
-      LAB_ICMP: options.icmp ?? 'open',
-    },
-  });
-  live.add(id);
-  if (!exitHookInstalled) {
-    // A backstop for a worker that exits without running ava's teardowns.
-    process.on('exit', () => {
-      for (const l of [...live]) labDown(l);
-    });
-    exitHookInstalled = true;
-  }
-  if (up.status !== 0) {
-    labDown(id);
-    throw new Error(`scripts/lab.sh up ${id} failed (${up.status ?? up.signal}):\n${up.stdout}${up.stderr}`);
-  }
-  const facts = parseFacts(up.stdout);
-  const execInScanner = (cmd: string, args: string[], opts?: ExecOptions) =>
-    run('ip', ['netns', 'exec', facts.scanNs, cmd, ...args], opts);
-  return {
-    facts,
-    execInScanner,
-    ferroscan: (args, opts) => execInScanner(process.execPath, [ferroscanBin, ...args], opts),
-    nmap: (args, opts) => execInScanner('nmap', args, opts),
-    down: () => labDown(id),
-  };
+  return bringUpLab(labScript, 't', { LAB_LOSS: options.loss === undefined ? '' : String(options.loss), LAB_ICMP: options.icmp ?? 'open' }, parseFacts);
 }
 
-/**
- * One lab for every test of a file: up in test.before, down in test.after.always. Returns
- * a getter for use inside tests. When not root, test.before fails, which fails every test of
- * the file with NEED_ROOT.
- */
+/** One lab for every test of a file (see useLabOf). */
 export function useLab(test: TestFn): () => Lab {
-  let lab: Lab | undefined;
-  test.before(() => {
-    lab = labUp();
-  });
-  test.after.always(() => {
-    lab?.down();
-  });
-  return () => {
-    if (!lab) throw new Error('the lab is not up (test.before failed)');
-    return lab;
-  };
+  return useLabOf(test, () => labUp());
 }
 
 /** A lab of the test's own, torn down when the test ends however it ends. */
