@@ -1,0 +1,416 @@
+//! The prober: runs service probes on tokio and feeds their transcripts to each port's
+//! session. Probes to one port run in parallel connections (each reads until a hard
+//! match, its `totalwaitms`, EOF or nmap's 4096-byte limit), but the answer is the one
+//! nmap's sequential order gives, because the session replays them in that order. Only
+//! the probe after a NULL probe that got data and timed out runs, as in nmap, on the
+//! NULL probe's connection after its data. Connections are bounded globally; probes that
+//! are needed now wait for a slot, probes run ahead only take a free one.
+
+use super::db::{Db, Proto};
+use super::fingerprint::Stamp;
+use super::session::{test_response, End, Need, ServiceResult, Session, Transcript};
+use openssl::ssl::{SslConnector, SslMethod, SslOptions, SslVerifyMode};
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// nmap's connect timeouts (plain, and connect + TLS handshake).
+const CONNECT_MS: u64 = 5000;
+const CONNECT_SSL_MS: u64 = 8000;
+/// nmap stops reading a probe's response once it holds this much.
+const READ_LIMIT: usize = 4096;
+const READ_CHUNK: usize = 8192;
+
+/// One port to identify.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub addr: IpAddr,
+    pub port: u16,
+    pub proto: Proto,
+}
+
+/// How to probe.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// --version-intensity, 0-9 (nmap's default 7).
+    pub intensity: u8,
+    /// --allports: probe ports the database's Exclude directive names.
+    pub all_ports: bool,
+    /// --version-trace: collect nmap's trace lines in each result.
+    pub trace: bool,
+    /// Connections (and UDP sockets) open at once, over all ports.
+    pub parallelism: usize,
+    /// Probes one port may have running at once.
+    pub per_port: usize,
+    /// How long a port's NULL probe (or first probe) runs alone before later probes are
+    /// run ahead: banner services answer within it and cost one connection.
+    pub ahead_after_ms: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { intensity: 7, all_ports: false, trace: false, parallelism: 512, per_port: 48, ahead_after_ms: 1000 }
+    }
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+type Conn = Box<dyn Io>;
+
+struct Ctx {
+    db: Arc<Db>,
+    opts: Options,
+    slots: Arc<Semaphore>,
+    tls: Option<SslConnector>,
+    stamp: Stamp,
+    abort: Arc<AtomicBool>,
+}
+
+fn tls_connector() -> Option<SslConnector> {
+    let mut b = SslConnector::builder(SslMethod::tls()).ok()?;
+    b.set_verify(SslVerifyMode::NONE);
+    // version detection does not care about security: accept what old servers offer
+    b.set_security_level(0);
+    let _ = b.set_min_proto_version(None);
+    let _ = b.set_cipher_list("ALL:@SECLEVEL=0");
+    b.set_options(SslOptions::IGNORE_UNEXPECTED_EOF);
+    Some(b.build())
+}
+
+/// Identifies every job's service; `emit` gets (job index, result) as each finishes.
+/// Runs its own tokio runtime on the calling thread. `abort` stops it early.
+pub fn detect(
+    db: Arc<Db>,
+    jobs: &[Job],
+    opts: &Options,
+    abort: Arc<AtomicBool>,
+    emit: &mut dyn FnMut(usize, ServiceResult),
+) -> io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let ctx = Arc::new(Ctx {
+        db,
+        opts: Options { parallelism: opts.parallelism.max(1), per_port: opts.per_port.max(1), ..opts.clone() },
+        slots: Arc::new(Semaphore::new(opts.parallelism.max(1))),
+        tls: tls_connector(),
+        stamp: Stamp::now(),
+        abort,
+    });
+    rt.block_on(async {
+        let mut tasks: JoinSet<(usize, ServiceResult)> = JoinSet::new();
+        let mut next = 0;
+        // at most `parallelism` ports in progress: each needs at least one connection
+        let max_ports = ctx.opts.parallelism;
+        loop {
+            while next < jobs.len() && tasks.len() < max_ports && !ctx.abort.load(Ordering::Relaxed) {
+                let c = ctx.clone();
+                let job = jobs[next];
+                let i = next;
+                tasks.spawn(async move { (i, run_port(c, job).await) });
+                next += 1;
+            }
+            match tasks.join_next().await {
+                Some(Ok((i, r))) => emit(i, r),
+                Some(Err(_)) => {}
+                None => break,
+            }
+            if ctx.abort.load(Ordering::Relaxed) {
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                break;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// What a probe task hands back: the transcript and, for a NULL probe that timed out,
+/// its connection (nmap sends the next probe on it).
+type ProbeOut = (Transcript, Option<Conn>);
+
+async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
+    let db = &*ctx.db;
+    if !ctx.opts.all_ports && db.is_excluded(job.port, job.proto) {
+        return Session::excluded();
+    }
+    let mut session = Session::new(db, job.proto, job.port, ctx.opts.intensity, job.addr.to_string(), ctx.opts.trace, ctx.stamp);
+    let mut running: JoinSet<((usize, bool), ProbeOut)> = JoinSet::new();
+    let mut handles: HashMap<(usize, bool), tokio::task::AbortHandle> = HashMap::new();
+    let mut done: HashMap<(usize, bool), ProbeOut> = HashMap::new();
+    let mut started_at: Option<(bool, Instant)> = None;
+    while let Need::Probe { probe, ssl, after_null } = session.need() {
+        let key = (probe, ssl);
+        if started_at.is_none_or(|(s, _)| s != ssl) {
+            started_at = Some((ssl, Instant::now()));
+        }
+        if after_null {
+            if let Some(null) = db.null {
+                let null_had_data = done.get(&(null, ssl)).is_some_and(|(t, _)| !t.data.is_empty());
+                if null_had_data {
+                    let (prefix, conn) = match done.get_mut(&(null, ssl)) {
+                        Some((t, c)) => (t.data.clone(), c.take()),
+                        None => (Vec::new(), None),
+                    };
+                    if let Some(conn) = conn {
+                        let permit = ctx.slots.clone().acquire_owned().await.ok();
+                        let t = probe_on(&ctx, conn, probe, prefix).await.0;
+                        drop(permit);
+                        session.feed(&t);
+                        continue;
+                    }
+                }
+            }
+        }
+        // the probe needed now: run it unless it is running or done
+        if !done.contains_key(&key) && !handles.contains_key(&key) {
+            let permit = ctx.slots.clone().acquire_owned().await.ok();
+            let c = ctx.clone();
+            let h = running.spawn(async move {
+                let out = run_probe(&c, job, probe, ssl).await;
+                drop(permit);
+                (key, out)
+            });
+            handles.insert(key, h);
+        }
+        // run ahead: later probes in nmap's order, once the first has had its moment, and
+        // never past one that already hard-matched (nothing after it can count)
+        let ahead_ok = started_at.is_some_and(|(_, t)| t.elapsed() >= Duration::from_millis(ctx.opts.ahead_after_ms));
+        let wanted: Vec<usize> = session.lookahead(ctx.opts.per_port);
+        if ahead_ok {
+            for &p in &wanted {
+                let k = (p, ssl);
+                if let Some((t, _)) = done.get(&k) {
+                    if t.end == End::HardMatch {
+                        break;
+                    }
+                    continue;
+                }
+                if handles.contains_key(&k) {
+                    continue;
+                }
+                if handles.len() >= ctx.opts.per_port {
+                    break;
+                }
+                let Ok(permit) = ctx.slots.clone().try_acquire_owned() else { break };
+                let c = ctx.clone();
+                let h = running.spawn(async move {
+                    let out = run_probe(&c, job, p, ssl).await;
+                    drop(permit);
+                    (k, out)
+                });
+                handles.insert(k, h);
+            }
+        }
+        // stop probes nothing can need any more (behind us, or filtered out by a softmatch)
+        let keep: HashSet<(usize, bool)> = wanted.iter().map(|&p| (p, ssl)).chain(std::iter::once(key)).collect();
+        handles.retain(|k, h| {
+            let live = keep.contains(k) || db.null.is_some_and(|n| *k == (n, ssl));
+            if !live {
+                h.abort();
+            }
+            live
+        });
+        if let Some(out) = done.get(&key) {
+            let t = out.0.clone();
+            session.feed(&t);
+            continue;
+        }
+        // wait for the needed probe; wake up to run ahead when the moment comes
+        let wake = started_at.map(|(_, t)| t + Duration::from_millis(ctx.opts.ahead_after_ms));
+        let timer = async {
+            match wake {
+                Some(w) if !ahead_ok => tokio::time::sleep_until(w.into()).await,
+                _ => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            r = running.join_next() => match r {
+                Some(Ok((k, out))) => {
+                    handles.remove(&k);
+                    done.insert(k, out);
+                }
+                Some(Err(_)) => {}
+                None => {
+                    // nothing running and the needed probe not done: cannot happen, but never spin
+                    break;
+                }
+            },
+            _ = timer => {}
+        }
+    }
+    running.abort_all();
+    session.into_result().unwrap_or_else(Session::excluded)
+}
+
+fn classify(e: &io::Error) -> End {
+    match e.raw_os_error() {
+        Some(libc::ECONNRESET) | Some(libc::ECONNREFUSED) | Some(libc::ECONNABORTED) => End::Reset { ms: 0 },
+        Some(libc::ENETUNREACH) | Some(libc::EHOSTUNREACH) | Some(libc::EHOSTDOWN) | Some(libc::ENONET) => End::Unreachable,
+        _ => End::Error,
+    }
+}
+
+async fn connect(ctx: &Ctx, job: Job, ssl: bool) -> Option<Conn> {
+    let addr = SocketAddr::new(job.addr, job.port);
+    if !ssl {
+        let s = tokio::time::timeout(Duration::from_millis(CONNECT_MS), TcpStream::connect(addr)).await.ok()?.ok()?;
+        let _ = s.set_nodelay(true);
+        return Some(Box::new(s));
+    }
+    let tls = ctx.tls.as_ref()?;
+    let fut = async {
+        let s = TcpStream::connect(addr).await.ok()?;
+        let _ = s.set_nodelay(true);
+        let mut cfg = tls.configure().ok()?;
+        cfg.set_verify_hostname(false);
+        cfg.set_use_server_name_indication(false);
+        let ssl = cfg.into_ssl("").ok()?;
+        let mut st = tokio_openssl::SslStream::new(ssl, s).ok()?;
+        Pin::new(&mut st).connect().await.ok()?;
+        Some(Box::new(st) as Conn)
+    };
+    tokio::time::timeout(Duration::from_millis(CONNECT_SSL_MS), fut).await.ok()?
+}
+
+/// Runs one probe on its own connection (or socket).
+async fn run_probe(ctx: &Ctx, job: Job, probe: usize, ssl: bool) -> ProbeOut {
+    let failed = || (Transcript { data: Vec::new(), reads: Vec::new(), end: End::ConnectFailed }, None);
+    if ctx.abort.load(Ordering::Relaxed) {
+        return failed();
+    }
+    match job.proto {
+        Proto::Tcp => match connect(ctx, job, ssl).await {
+            Some(conn) => probe_on(ctx, conn, probe, Vec::new()).await,
+            None => failed(),
+        },
+        Proto::Udp => (udp_probe(ctx, job, probe).await, None),
+    }
+}
+
+/// Sends the probe on `conn` and reads its response after `prefix` (the NULL probe's data
+/// when it shares the connection).
+async fn probe_on(ctx: &Ctx, mut conn: Conn, probe: usize, prefix: Vec<u8>) -> ProbeOut {
+    let db = &*ctx.db;
+    let p = &db.probes[probe];
+    let start = Instant::now();
+    let wait = Duration::from_millis(p.totalwaitms as u64);
+    let mut t = Transcript { data: prefix, reads: Vec::new(), end: End::Timeout };
+    if !p.payload.is_empty() {
+        let w = tokio::time::timeout(wait, async {
+            conn.write_all(&p.payload).await?;
+            conn.flush().await
+        })
+        .await;
+        if !matches!(w, Ok(Ok(()))) {
+            // nmap's write handler gives up on the port
+            t.end = End::ConnectFailed;
+            return (t, None);
+        }
+    }
+    let mut scratch = Vec::new();
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        let left = wait.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            t.end = End::Timeout;
+            break;
+        }
+        match tokio::time::timeout(left, conn.read(&mut buf)).await {
+            Err(_) => {
+                t.end = End::Timeout;
+                break;
+            }
+            Ok(Ok(0)) => {
+                t.end = End::Eof { ms: start.elapsed().as_millis() as u32 };
+                return (t, None);
+            }
+            Ok(Ok(n)) => {
+                t.data.extend_from_slice(&buf[..n]);
+                let hit = test_response(db, probe, &t.data, &mut scratch);
+                t.reads.push((t.data.len(), hit));
+                if hit.is_some_and(|h| !h.soft) {
+                    t.end = End::HardMatch;
+                    return (t, None);
+                }
+                if t.data.len() >= READ_LIMIT || start.elapsed() >= wait {
+                    t.end = End::Timeout;
+                    break;
+                }
+            }
+            Ok(Err(e)) => {
+                t.end = match classify(&e) {
+                    End::Reset { .. } => End::Reset { ms: start.elapsed().as_millis() as u32 },
+                    other => other,
+                };
+                return (t, None);
+            }
+        }
+    }
+    // a NULL probe's connection stays open for the probe nmap sends after it
+    let keep = p.is_null().then_some(conn);
+    (t, keep)
+}
+
+async fn udp_probe(ctx: &Ctx, job: Job, probe: usize) -> Transcript {
+    let db = &*ctx.db;
+    let p = &db.probes[probe];
+    let mut t = Transcript { data: Vec::new(), reads: Vec::new(), end: End::Timeout };
+    let any: IpAddr = if job.addr.is_ipv4() { std::net::Ipv4Addr::UNSPECIFIED.into() } else { std::net::Ipv6Addr::UNSPECIFIED.into() };
+    let bind = SocketAddr::new(any, 0);
+    let sock = match UdpSocket::bind(bind).await {
+        Ok(s) => s,
+        Err(_) => {
+            t.end = End::ConnectFailed;
+            return t;
+        }
+    };
+    if sock.connect(SocketAddr::new(job.addr, job.port)).await.is_err() {
+        t.end = End::ConnectFailed;
+        return t;
+    }
+    let start = Instant::now();
+    if let Err(e) = sock.send(&p.payload).await {
+        t.end = classify(&e);
+        return t;
+    }
+    let wait = Duration::from_millis(p.totalwaitms as u64);
+    let mut scratch = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let left = wait.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        match tokio::time::timeout(left, sock.recv(&mut buf)).await {
+            Err(_) => break,
+            Ok(Ok(n)) => {
+                t.data.extend_from_slice(&buf[..n]);
+                let hit = test_response(db, probe, &t.data, &mut scratch);
+                t.reads.push((t.data.len(), hit));
+                if hit.is_some_and(|h| !h.soft) {
+                    t.end = End::HardMatch;
+                    return t;
+                }
+                if t.data.len() >= READ_LIMIT {
+                    break;
+                }
+            }
+            Ok(Err(e)) => {
+                t.end = match classify(&e) {
+                    End::Reset { .. } => End::Reset { ms: start.elapsed().as_millis() as u32 },
+                    other => other,
+                };
+                return t;
+            }
+        }
+    }
+    t.end = End::Timeout;
+    t
+}
