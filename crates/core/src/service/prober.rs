@@ -145,6 +145,8 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
     let mut handles: HashMap<(usize, bool), tokio::task::AbortHandle> = HashMap::new();
     let mut done: HashMap<(usize, bool), ProbeOut> = HashMap::new();
     let mut started_at: Option<(bool, Instant)> = None;
+    let mut sequential = false;
+    let mut per_port = ctx.opts.per_port;
     while let Need::Probe { probe, ssl, after_null } = session.need() {
         let key = (probe, ssl);
         if started_at.is_none_or(|(s, _)| s != ssl) {
@@ -182,8 +184,8 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
         // run ahead: later probes in nmap's order, once the first has had its moment, and
         // never past one that already hard-matched (nothing after it can count)
         let ahead_ok = started_at.is_some_and(|(_, t)| t.elapsed() >= Duration::from_millis(ctx.opts.ahead_after_ms));
-        let wanted: Vec<usize> = session.lookahead(ctx.opts.per_port);
-        if ahead_ok {
+        let wanted: Vec<usize> = session.lookahead(per_port);
+        if ahead_ok && !sequential {
             for &p in &wanted {
                 let k = (p, ssl);
                 if let Some((t, _)) = done.get(&k) {
@@ -195,7 +197,7 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
                 if handles.contains_key(&k) {
                     continue;
                 }
-                if handles.len() >= ctx.opts.per_port {
+                if handles.len() >= per_port {
                     break;
                 }
                 let Ok(permit) = ctx.slots.clone().try_acquire_owned() else { break };
@@ -217,8 +219,24 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
             }
             live
         });
+        if done.get(&key).is_some_and(|o| o.0.end == End::ConnectFailed) && !sequential {
+            // a connection that failed while other probes of this port were open may have
+            // failed because of them (a small backlog, a server that accepts one at a
+            // time): from here on run this port's probes one at a time, as nmap does, and
+            // try this one again
+            sequential = true;
+            per_port = 1;
+            for (_, h) in handles.drain() {
+                h.abort();
+            }
+            done.retain(|k, _| db.null.is_some_and(|n| *k == (n, ssl)));
+            continue;
+        }
         if let Some(out) = done.get(&key) {
             let t = out.0.clone();
+            if std::env::var_os("FERROSCAN_SV_DEBUG").is_some() {
+                eprintln!("sv-debug {}:{} {} ssl={ssl}: {} bytes, {:?}", job.addr, job.port, db.probes[probe].name, t.data.len(), t.end);
+            }
             session.feed(&t);
             continue;
         }
