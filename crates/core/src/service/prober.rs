@@ -8,6 +8,7 @@
 
 use super::db::{Db, Proto};
 use super::fingerprint::Stamp;
+use super::plan::Plan;
 use super::session::{test_response, End, Need, ServiceResult, Session, Transcript};
 use openssl::ssl::{SslConnector, SslMethod, SslOptions, SslVerifyMode};
 use std::collections::{HashMap, HashSet};
@@ -57,7 +58,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { intensity: 7, all_ports: false, trace: false, parallelism: 512, per_port: 48, ahead_after_ms: 1000 }
+        Options { intensity: 7, all_ports: false, trace: false, parallelism: 1024, per_port: 48, ahead_after_ms: 300 }
     }
 }
 
@@ -95,6 +96,7 @@ pub fn detect(
     emit: &mut dyn FnMut(usize, ServiceResult),
 ) -> io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    raise_fd_limit(opts.parallelism + 256);
     let ctx = Arc::new(Ctx {
         db,
         opts: Options { parallelism: opts.parallelism.max(1), per_port: opts.per_port.max(1), ..opts.clone() },
@@ -131,6 +133,19 @@ pub fn detect(
     Ok(())
 }
 
+/// Lifts the soft limit on open files toward `want` (within the hard limit), so that
+/// `parallelism` connections fit; a limit that cannot be raised is left as it is.
+fn raise_fd_limit(want: usize) {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && (r.rlim_cur as usize) < want {
+            r.rlim_cur = (want as libc::rlim_t).min(r.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+        }
+    }
+}
+
 /// What a probe task hands back: the transcript and, for a NULL probe that timed out,
 /// its connection (nmap sends the next probe on it).
 type ProbeOut = (Transcript, Option<Conn>);
@@ -147,10 +162,11 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
     let mut started_at: Option<(bool, Instant)> = None;
     let mut sequential = false;
     let mut per_port = ctx.opts.per_port;
+    let mut tls_started: Option<Instant> = None;
     while let Need::Probe { probe, ssl, after_null } = session.need() {
         let key = (probe, ssl);
         if started_at.is_none_or(|(s, _)| s != ssl) {
-            started_at = Some((ssl, Instant::now()));
+            started_at = Some((ssl, if ssl { tls_started.unwrap_or_else(Instant::now) } else { Instant::now() }));
         }
         if after_null {
             if let Some(null) = db.null {
@@ -183,37 +199,27 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
         }
         // run ahead: later probes in nmap's order, once the first has had its moment, and
         // never past one that already hard-matched (nothing after it can count)
-        let ahead_ok = started_at.is_some_and(|(_, t)| t.elapsed() >= Duration::from_millis(ctx.opts.ahead_after_ms));
+        let ahead_after = Duration::from_millis(ctx.opts.ahead_after_ms.max(1));
+        let window = started_at.map_or(0, |(_, t)| ramp(t.elapsed(), ahead_after, per_port));
         let wanted: Vec<usize> = session.lookahead(per_port);
-        if ahead_ok && !sequential {
-            for &p in &wanted {
-                let k = (p, ssl);
-                if let Some((t, _)) = done.get(&k) {
-                    if t.end == End::HardMatch {
-                        break;
-                    }
-                    continue;
-                }
-                if handles.contains_key(&k) {
-                    continue;
-                }
-                if handles.len() >= per_port {
-                    break;
-                }
-                let Ok(permit) = ctx.slots.clone().try_acquire_owned() else { break };
-                let c = ctx.clone();
-                let h = running.spawn(async move {
-                    let out = run_probe(&c, job, p, ssl).await;
-                    drop(permit);
-                    (k, out)
-                });
-                handles.insert(k, h);
-            }
+        if window > 0 && !sequential {
+            launch(&ctx, job, &wanted, ssl, window, &done, &mut handles, &mut running);
+        }
+        // TLS found early: once a probe of the plain phase hard-matched "ssl", nmap restarts
+        // inside TLS unless a probe before it matches first; start that phase now too
+        if !ssl && !sequential && tls_started.is_none() && done.iter().any(|(k, (t, _))| !k.1 && ends_in_ssl(db, t)) {
+            tls_started = Some(Instant::now());
+        }
+        if let (false, Some(t0)) = (ssl, tls_started) {
+            let tls = Plan::new(job.proto, job.port, true, ctx.opts.intensity).lookahead(db, None, per_port);
+            let n = ramp(t0.elapsed(), ahead_after, per_port).max(1);
+            launch(&ctx, job, &tls[..n.min(tls.len())], true, per_port, &done, &mut handles, &mut running);
         }
         // stop probes nothing can need any more (behind us, or filtered out by a softmatch)
         let keep: HashSet<(usize, bool)> = wanted.iter().map(|&p| (p, ssl)).chain(std::iter::once(key)).collect();
         handles.retain(|k, h| {
-            let live = keep.contains(k) || db.null.is_some_and(|n| *k == (n, ssl));
+            // the TLS phase run ahead stays while the plain phase goes on
+            let live = keep.contains(k) || db.null.is_some_and(|n| *k == (n, ssl)) || (k.1 && !ssl);
             if !live {
                 h.abort();
             }
@@ -241,11 +247,16 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
             continue;
         }
         // wait for the needed probe; wake up to run ahead when the moment comes
-        let wake = started_at.map(|(_, t)| t + Duration::from_millis(ctx.opts.ahead_after_ms));
+        let now = Instant::now();
+        let wake = [started_at.map(|(_, t)| t), tls_started.filter(|_| !ssl)]
+            .into_iter()
+            .flatten()
+            .filter_map(|t| next_step(t, now, ahead_after, per_port))
+            .min();
         let timer = async {
             match wake {
-                Some(w) if !ahead_ok => tokio::time::sleep_until(w.into()).await,
-                _ => std::future::pending::<()>().await,
+                Some(w) => tokio::time::sleep_until(w.into()).await,
+                None => std::future::pending::<()>().await,
             }
         };
         tokio::select! {
@@ -265,6 +276,71 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
     }
     running.abort_all();
     session.into_result().unwrap_or_else(Session::excluded)
+}
+
+/// How many probes of a phase may run ahead `elapsed` after it began: none during the
+/// first `step` (a banner usually settles the port by then), then 4, doubling every step
+/// up to `max`, so a port that answers early costs few connections and one that answers
+/// nothing has all its probes running within a few steps.
+fn ramp(elapsed: Duration, step: Duration, max: usize) -> usize {
+    let steps = (elapsed.as_micros() / step.as_micros().max(1)) as u32;
+    if steps == 0 {
+        return 0;
+    }
+    (4usize << (steps - 1).min(16)).min(max)
+}
+
+/// When the window of a phase that began at `start` next grows, if it still does.
+fn next_step(start: Instant, now: Instant, step: Duration, max: usize) -> Option<Instant> {
+    let elapsed = now.saturating_duration_since(start);
+    if ramp(elapsed, step, max) >= max {
+        return None;
+    }
+    let steps = (elapsed.as_micros() / step.as_micros().max(1)) as u32 + 1;
+    Some(start + step * steps)
+}
+
+/// Whether a transcript ended in a hard match of the service "ssl" (nmap then goes into TLS).
+fn ends_in_ssl(db: &Db, t: &Transcript) -> bool {
+    t.end == End::HardMatch && t.reads.last().and_then(|r| r.1).is_some_and(|h| db.probes[h.probe].matches[h.index].service == "ssl")
+}
+
+/// Starts the probes of `list` (in order) that are neither running nor done, on free
+/// connection slots only, stopping at one that already hard-matched.
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    ctx: &Arc<Ctx>,
+    job: Job,
+    list: &[usize],
+    ssl: bool,
+    per_port: usize,
+    done: &HashMap<(usize, bool), ProbeOut>,
+    handles: &mut HashMap<(usize, bool), tokio::task::AbortHandle>,
+    running: &mut JoinSet<((usize, bool), ProbeOut)>,
+) {
+    for &p in list {
+        let k = (p, ssl);
+        if let Some((t, _)) = done.get(&k) {
+            if t.end == End::HardMatch {
+                break;
+            }
+            continue;
+        }
+        if handles.contains_key(&k) {
+            continue;
+        }
+        if handles.len() >= per_port {
+            break;
+        }
+        let Ok(permit) = ctx.slots.clone().try_acquire_owned() else { break };
+        let c = ctx.clone();
+        let h = running.spawn(async move {
+            let out = run_probe(&c, job, p, ssl).await;
+            drop(permit);
+            (k, out)
+        });
+        handles.insert(k, h);
+    }
 }
 
 fn classify(e: &io::Error) -> End {
