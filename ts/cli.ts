@@ -1,6 +1,7 @@
 // The ferroscan command line: nmap-style flags in, normal output out. Every failure ends
 // as one "ferroscan: ..." line on stderr and exit status 1, never a stack trace. Help,
 // version and input errors never load the native engine.
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import yargs from 'yargs';
 import { FerroscanError, ScanError, UsageError } from './errors.js';
@@ -25,6 +26,8 @@ import { discover, parseDiscoveryFlags, upRanges, type DiscoveredHost } from './
 import { MacBook, withFacts, type HostFacts } from './host-facts.js';
 import { answeredCount, answeredOnly, CombinedModel, ScanModel, type HostsModel } from './model.js';
 import { parseDnsServers, reverseLookup } from './rdns.js';
+import { ServiceBook, serviceTargets } from './service/attach.js';
+import { DEFAULT_VERSION_DB, detectServices, missingDbMessage, type DetectOptions } from './service/detect.js';
 
 const HELP = `${PRODUCT} ${VERSION} ( ${URL} )
 Usage: ${PRODUCT} [Scan Type(s)] [Options] [targets...]
@@ -54,6 +57,18 @@ SCAN TECHNIQUES:
   -sN/sF/sX: TCP Null, FIN, and Xmas scans
   --scanflags <flags>: Customize TCP scan flags (e.g. SYNFIN, URGPSH, or a number)
   -sL: List Scan - simply list targets to scan (sends nothing)
+SERVICE/VERSION DETECTION:
+  -sV: Probe open ports to determine service/version info (nmap's probes, read at run time
+    from /usr/share/nmap/nmap-service-probes: Debian's nmap-common package)
+  --version-intensity <level>: Set from 0 (light) to 9 (try all probes) (default: 7)
+  --version-light: Limit to most likely probes (intensity 2)
+  --version-all: Try every single probe (intensity 9)
+  --version-trace: Show detailed version scan activity (for debugging)
+  --versiondb <file>: Read the service probes from <file> instead
+  --allports: Also probe the ports the probe file excludes (9100-9107, printers)
+  --version-parallelism <number>: Connections open at once for -sV (default: 1024);
+    a port's probes run in parallel connections, resolved in nmap's order
+  -A: Enable service/version detection (-sV; OS detection and scripts are not there yet)
 PORT SPECIFICATION AND SCAN ORDER:
   -p <port ranges>: Only scan specified ports
     Ex: -p22; -p1-65535; -p-; -p 22,80,1024-; -p http,ssh; -p U:53,T:21-25,80
@@ -187,6 +202,7 @@ export function preprocessArgv(argv: readonly string[]): string[] {
       chosen = technique;
       chosenFlag = arg;
     } else if (arg === '-sn') out.push('--ping-scan');
+    else if (arg === '-sV' || arg === '-A') out.push('--service-version');
     else if (/^-s[A-Za-z]+$/.test(arg)) throw new UsageError(`scan type "${arg}" is not supported yet`);
     else if (arg === '-T') {
       if (i + 1 >= argv.length) throw new UsageError('option -T needs a timing template (0-5 or a name such as aggressive)');
@@ -227,6 +243,14 @@ interface CliArgs {
   r: boolean;
   'exclude-ports'?: string;
   'list-scan': boolean;
+  'service-version': boolean;
+  'version-intensity'?: string;
+  'version-light': boolean;
+  'version-all': boolean;
+  'version-trace': boolean;
+  versiondb?: string;
+  allports: boolean;
+  'version-parallelism'?: string;
   iL?: string;
   exclude?: string;
   excludefile?: string;
@@ -303,6 +327,14 @@ function parseArgs(argv: readonly string[]): CliArgs {
     .option('r', { type: 'boolean', default: false })
     .option('exclude-ports', { type: 'string', requiresArg: true })
     .option('list-scan', { type: 'boolean', default: false })
+    .option('service-version', { type: 'boolean', default: false, hidden: true })
+    .option('version-intensity', { type: 'string', requiresArg: true })
+    .option('version-light', { type: 'boolean', default: false })
+    .option('version-all', { type: 'boolean', default: false })
+    .option('version-trace', { type: 'boolean', default: false })
+    .option('versiondb', { type: 'string', requiresArg: true })
+    .option('allports', { type: 'boolean', default: false })
+    .option('version-parallelism', { type: 'string', requiresArg: true })
     .option('iL', { type: 'string', requiresArg: true })
     .option('exclude', { type: 'string', requiresArg: true })
     .option('excludefile', { type: 'string', requiresArg: true })
@@ -428,6 +460,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   // -sn scans no ports; prepareScan wants one, which is dropped below.
   const ports = selected ? selected[protocol] : [0];
   const statsEvery = args['stats-every'] === undefined ? undefined : parseTimeSpec(args['stats-every']);
+  const versionScan = versionOptions(args, pingScan);
 
   const scanSeed = seed(args.seed) ?? randomSeed();
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
@@ -483,7 +516,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   // Output files are opened before any packet is sent; a format on stdout replaces the report.
   const outputs = Outputs.open(outputTargets, out);
   const screen = outputs.toStdout ? (): void => {} : out;
-  const writer = new NormalWriter(screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan });
+  const writer = new NormalWriter(screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan, versionScan: versionScan !== undefined });
   let title = TECHNIQUES[technique].title;
   // The technique running now and its port count (-sS -sU runs two, one after the other).
   let phase: Technique = technique;
@@ -501,7 +534,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     writer.start(at);
     const notice = blocklistNotice(prepared.targets.blocklist ?? []);
     if (notice) screen(`${notice}\n`);
-    outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan });
+    outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan, versionScan: versionScan !== undefined });
   };
   let discovered: Map<number, DiscoveredHost> | undefined;
   // The first SIGINT or SIGTERM stops the engine; what was found is reported and every
@@ -636,6 +669,12 @@ export async function main(argv: readonly string[], out = (s: string): void => v
         summary = undefined;
       }
     }
+    // -sV: the open ports of the hosts up go through the service probes (ts/service/).
+    let services: ServiceBook | undefined;
+    if (versionScan && !interrupted && !timedOut) {
+      const found = await detectServices(serviceTargets(model.upReports()), { ...versionScan, signal: controller.signal, onTrace: (lines) => traceOut(lines.map((l) => `${l}\n`).join('')) });
+      services = new ServiceBook(found);
+    }
     const finishedAt = new Date();
     outputs.scanEnded(finishedAt);
     facts.names = await names;
@@ -648,7 +687,8 @@ export async function main(argv: readonly string[], out = (s: string): void => v
         writer.hostTimedOut(withFacts(host, facts));
         continue;
       }
-      const h = withFacts(interrupted ? answeredOnly(host) : host, facts);
+      const reported = withFacts(interrupted ? answeredOnly(host) : host, facts);
+      const h = services ? services.apply(reported) : reported;
       if (interrupted && answeredCount(h) === 0 && h.status.reason === 'user-set') continue;
       writer.host(h);
       outputs.host(h);
@@ -710,6 +750,18 @@ export function errorLine(e: unknown): string {
   if (e instanceof FerroscanError) return e.message;
   const message = e instanceof Error ? e.message : String(e);
   return message.split('\n')[0];
+}
+
+/** The -sV options, or undefined without -sV; a missing probe database is a one-line error now, before any packet. */
+function versionOptions(args: CliArgs, pingScan: boolean): DetectOptions | undefined {
+  if (!args['service-version'] || pingScan) return undefined;
+  let intensity = number('--version-intensity', args['version-intensity'], (n) => Number.isInteger(n) && n >= 0 && n <= 9) ?? 7;
+  if (args['version-light']) intensity = 2;
+  if (args['version-all']) intensity = 9;
+  const versionDb = args.versiondb ?? DEFAULT_VERSION_DB;
+  if (!existsSync(versionDb)) throw new UsageError(missingDbMessage(versionDb));
+  const parallelism = number('--version-parallelism', args['version-parallelism'], (n) => Number.isInteger(n) && n >= 1 && n <= 65536);
+  return { versionDb, intensity, allPorts: args.allports, trace: args['version-trace'], ...(parallelism !== undefined && { parallelism }) };
 }
 
 function rstPolicy(value: string | undefined): RstPolicy | undefined {

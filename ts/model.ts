@@ -5,6 +5,7 @@ import { AddressMap } from './address-map.js';
 import { ownIPv4Addresses } from './routes.js';
 import { classify, mergeVerdict, noResponse, type PortState, type Technique, type Verdict } from './classify.js';
 import type { EngineRecord } from './records.js';
+import type { ServiceInfo } from './service/format.js';
 import { containsAddress, formatIPv4, parseIPv4, targetEntries, type TargetEntry, type TargetSet } from './targets.js';
 
 export type Protocol = 'tcp' | 'udp';
@@ -65,6 +66,8 @@ export interface HostReport {
    * nmap's order (TCP, then UDP). The fields above then repeat the first section.
    */
   sections?: readonly PortSection[];
+  /** -sV: what the service scan found, by "port/protocol" (ts/service/attach.ts). */
+  services?: ReadonlyMap<string, ServiceInfo>;
 }
 
 export interface ModelOptions {

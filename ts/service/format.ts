@@ -3,6 +3,8 @@
 // XML <service> attributes and the grepable fields, as nmap 7.93's output.cc and
 // portlist.cc write them. Pure functions over ServiceInfo; the writers call them.
 
+import type { HostReport } from '../model.js';
+
 /** One port's service answer, as nmap stores it for output. */
 export interface ServiceInfo {
   /** The service name: probed, or the port table's when method is "table"; absent when neither has one. */
@@ -152,4 +154,33 @@ export function xmlServiceAttributes(sd: ServiceInfo): [string, string][] | unde
   a.push(['method', sd.method]);
   a.push(['conf', String(sd.conf)]);
   return a;
+}
+
+/** The line nmap prints before its closing line after a -sV run. */
+export const SERVICE_DETECTION_NOTE = 'Service detection performed. Please report any incorrect results at https://nmap.org/submit/ .';
+
+/** A host's ports with services, TCP then UDP, ascending: nmap's walk for both blocks. */
+function servicePorts(host: HostReport): { state: string; sd: ServiceInfo }[] {
+  const out: { protocol: string; port: number; state: string; sd: ServiceInfo }[] = [];
+  if (!host.services) return [];
+  const sections = host.sections ?? [{ protocol: host.protocol, ports: host.ports }];
+  for (const s of sections) {
+    for (const [port, v] of s.ports) {
+      const sd = host.services.get(`${port}/${s.protocol}`);
+      if (sd) out.push({ protocol: s.protocol, port, state: v.state, sd });
+    }
+  }
+  out.sort((a, b) => (a.protocol === b.protocol ? a.port - b.port : a.protocol === 'tcp' ? -1 : 1));
+  return out;
+}
+
+/** A host's -sV lines in normal output: the fingerprint block and the Service Info line. */
+export function hostServiceLines(host: HostReport, _ports?: readonly number[]): { block?: string; info?: string } {
+  const ports = servicePorts(host);
+  const block = unrecognizedBlock(ports.filter((p) => p.state !== 'closed' && p.sd.servicefp).map((p) => p.sd.servicefp as string));
+  const info = serviceInfoLine(
+    ports.filter((p) => p.state === 'open').map((p) => p.sd),
+    host.ptr,
+  );
+  return { ...(block && { block }), ...(info && { info }) };
 }
