@@ -22,6 +22,7 @@ pub mod pattern;
 pub mod plan;
 pub mod prefilter;
 pub mod prober;
+pub mod scripts;
 pub mod session;
 pub mod template;
 

@@ -9,7 +9,8 @@
 use super::db::{Db, Proto};
 use super::fingerprint::Stamp;
 use super::plan::Plan;
-use super::session::{test_response, End, Need, ServiceResult, Session, Transcript};
+use super::scripts::{self, Enterprises};
+use super::session::{test_response, End, Need, ProbeState, ServiceResult, Session, Transcript};
 use openssl::ssl::{SslConnector, SslMethod, SslOptions, SslVerifyMode};
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -23,6 +24,8 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+/// nmap's IANA enterprise names, read by its snmp-info script.
+const ENTERPRISE_NUMBERS: &str = "/usr/share/nmap/nselib/data/enterprise_numbers.txt";
 /// nmap's connect timeouts (plain, and connect + TLS handshake).
 const CONNECT_MS: u64 = 5000;
 const CONNECT_SSL_MS: u64 = 8000;
@@ -73,6 +76,7 @@ struct Ctx {
     tls: Option<SslConnector>,
     stamp: Stamp,
     abort: Arc<AtomicBool>,
+    enterprises: Enterprises,
 }
 
 fn tls_connector() -> Option<SslConnector> {
@@ -104,6 +108,7 @@ pub fn detect(
         tls: tls_connector(),
         stamp: Stamp::now(),
         abort,
+        enterprises: Enterprises::load(std::path::Path::new(ENTERPRISE_NUMBERS)),
     });
     rt.block_on(async {
         let mut tasks: JoinSet<(usize, ServiceResult)> = JoinSet::new();
@@ -275,7 +280,37 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
         }
     }
     running.abort_all();
-    session.into_result().unwrap_or_else(Session::excluded)
+    let mut result = session.into_result().unwrap_or_else(Session::excluded);
+    let v3 =
+        db.probe_named("SNMPv3GetRequest", Proto::Udp).and_then(|p| done.get(&(p, false))).map(|o| o.0.data.clone()).unwrap_or_default();
+    drop(done);
+    snmp_info(&ctx, job, v3, &mut result).await;
+    result
+}
+
+/// nmap's snmp-info script (version category, so part of -sV): on UDP 161 or a service
+/// named snmp, at intensity 7 or more, the SNMPv3 engine ID names the agent's vendor in
+/// the product. It reuses the SNMPv3GetRequest probe's reply, or sends that probe itself.
+async fn snmp_info(ctx: &Ctx, job: Job, mut resp: Vec<u8>, r: &mut ServiceResult) {
+    let db = &*ctx.db;
+    if job.proto != Proto::Udp || ctx.opts.intensity < 7 || r.state == ProbeState::Excluded {
+        return;
+    }
+    if job.port != 161 && r.name.as_deref() != Some("snmp") {
+        return;
+    }
+    let Some(p) = db.probe_named("SNMPv3GetRequest", Proto::Udp) else { return };
+    if resp.is_empty() {
+        resp = udp_probe(ctx, job, p).await.data;
+    }
+    let Some(enterprise) = scripts::snmp_enterprise(&resp, &ctx.enterprises) else { return };
+    r.name = Some("snmp".into());
+    r.product = Some(scripts::snmp_product(r.product.as_deref(), &enterprise));
+    r.state = ProbeState::HardMatched;
+    r.method = "probed";
+    r.conf = 10;
+    r.responded = true;
+    r.fingerprint = None;
 }
 
 /// How many probes of a phase may run ahead `elapsed` after it began: none during the
