@@ -1,3 +1,9 @@
+// ts/targets/ — what to scan. Takes target and port specifications as typed (command line,
+// -iL files, library options); gives a TargetSet (merged u32 ranges for the engine, pieces in
+// order for output) and sorted port lists (ports.ts), with the service table (services.ts),
+// UDP payloads (udp-payloads.ts), the default blocklist and the list scan (list-scan.ts).
+// This file is the target grammar.
+//
 // Target specifications → addresses, with nmap's grammar: addresses, CIDR blocks, octet
 // ranges and lists ("198.18.0-255.1-254", "198.18.0,2.1-3", "198.18.*.1", open ends
 // "1-" and "-9"), masscan's full ranges ("198.18.0.1-198.18.1.9"), host names, -iL lists,
@@ -21,14 +27,9 @@
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
+import { TargetError } from '../errors.js';
+import { formatIPv4, parseIPv4, type AddressRange } from './address.js';
 import { DEFAULT_BLOCKLIST, DEFAULT_BLOCKLIST_THRESHOLD, type BlocklistEntry } from './blocklist.js';
-import { TargetError } from './errors.js';
-
-/** An inclusive run of addresses, as unsigned 32-bit integers in host order. */
-export interface AddressRange {
-  start: number;
-  end: number;
-}
 
 /** A run of addresses in output order; `hostname` is set when the spec was a name. */
 export interface TargetPiece extends AddressRange {
@@ -80,38 +81,6 @@ export const resolveAllIPv4: Resolver = async (hostname) => (await lookup(hostna
 
 // Letters, digits and hyphens in dot-separated labels (RFC 1123), optional trailing dot.
 const HOSTNAME = /^(?=.{1,253}\.?$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-
-/** Parses a dotted quad strictly; leading zeros are refused (inet_aton would read them as octal). */
-export function parseIPv4(text: string): number | undefined {
-  // By hand rather than split + regex: decoding a sweep's records and reports calls this per host.
-  // Four octets of 1-3 digits, no leading zeros, each at most 255.
-  let value = 0;
-  let octets = 0;
-  let i = 0;
-  const n = text.length;
-  while (i <= n) {
-    const start = i;
-    let octet = 0;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      octet = octet * 10 + (c - 48);
-      i++;
-    }
-    const digits = i - start;
-    if (digits === 0 || digits > 3 || (digits > 1 && text.charCodeAt(start) === 48) || octet > 255) return undefined;
-    value = value * 256 + octet;
-    octets++;
-    if (i === n) break;
-    if (text.charCodeAt(i) !== 46 || octets === 4) return undefined;
-    i++;
-  }
-  return octets === 4 ? value : undefined;
-}
-
-export function formatIPv4(value: number): string {
-  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
-}
 
 function invalid(token: string, why?: string): TargetError {
   return new TargetError(`invalid target "${token}"${why ? `: ${why}` : ''}`, token);

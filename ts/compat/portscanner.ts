@@ -1,3 +1,6 @@
+// ts/compat/ — beside the pipeline. Takes the npm package portscanner's calls; gives its
+// answers, each from one engine scan.
+//
 // Drop-in replacements for the npm package `portscanner` 2.x: checkPortStatus,
 // findAPortInUse and findAPortNotInUse with its names, argument shuffles, defaults, callback
 // and promise forms, plus typed checkPort/checkPorts that give ferroscan's full verdict.
@@ -9,14 +12,14 @@
 // checkPortStatus, "not in use" for findAPortNotInUse), never a rejection; checkPort tells
 // them apart (state 'filtered', reason 'host-unreach', 'no-response', ...).
 import net from 'node:net';
-import { classify, mergeVerdict, noResponse, type PortState, type Verdict } from './classify.js';
-import { AbortError, PortError, ScanError, TargetError } from './errors.js';
-import { isLocalAddress } from './model.js';
-import type { NativeScan } from './native.js';
-import { MAX_PORT } from './ports.js';
-import { RECORD_SIZE, RecordKind, type EngineRecord } from './records.js';
-import { prepareScan, startEngine } from './scan.js';
-import { formatIPv4 } from './targets.js';
+import { classify, mergeVerdict, noResponse, type PortState, type Verdict } from '../verdicts/classify.js';
+import { AbortError, PortError, ScanError, TargetError } from '../errors.js';
+import { isLocalAddress } from '../hosts/model.js';
+import type { NativeScan } from '../engine/native.js';
+import { MAX_PORT } from '../targets/ports.js';
+import { RECORD_SIZE, RecordKind, type EngineRecord } from '../engine/records.js';
+import { prepareScan, startEngine } from '../engine/prepare.js';
+import { formatIPv4 } from '../targets/address.js';
 
 /** portscanner's answer for one port: 'open' when something accepts connections, else 'closed'. */
 export type PortStatus = 'open' | 'closed';

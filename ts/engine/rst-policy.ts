@@ -17,7 +17,7 @@
 // ends, fails or is interrupted, and at process exit; rules left by a killed process are
 // removed by the next run in the same namespace.
 import { execFileSync } from 'node:child_process';
-import { ScanError } from './errors.js';
+import { ScanError } from '../errors.js';
 
 export type RstPolicy = 'kernel' | 'suppress';
 export const RST_POLICIES: readonly RstPolicy[] = ['kernel', 'suppress'];

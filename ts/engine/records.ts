@@ -1,7 +1,7 @@
 // Decodes the fixed-size records that the engine packs into each batch Buffer.
 // The layout is defined in crates/core/src/record.rs; the two must change together.
 
-import { formatIPv4 } from './targets.js';
+import { formatIPv4 } from '../targets/address.js';
 
 /** Bytes per record. */
 export const RECORD_SIZE = 48;

@@ -3,7 +3,7 @@
 // --host-timeout), resolved into the engine's options. Explicit options always override the
 // template, as in nmap. Values come from nmap's own templates (nmap.cc, "Timing Templates"
 // in the reference guide).
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 /** Values one template sets; absent fields keep the defaults. Times in milliseconds. */
 export interface TimingTemplate {

@@ -1,8 +1,11 @@
+// ts/verdicts/ — what a reply means. Takes one engine record and the scan's technique; gives
+// nmap's verdict for the port: state, reason and the reply's TTL.
+//
 // Engine records → nmap port states and reasons. Each technique is a table (TCP flag rules,
 // ICMP type/code map, the verdict for silence, which states are final), so ACK, FIN,
 // Window and UDP scans are new tables, not new code. Reason names are nmap's, verified
 // against `nmap --reason` output.
-import { RecordKind, TCP, type EngineRecord } from './records.js';
+import { RecordKind, TCP, type EngineRecord } from '../engine/records.js';
 
 export type PortState = 'open' | 'closed' | 'filtered' | 'unfiltered' | 'open|filtered' | 'closed|filtered';
 

@@ -4,7 +4,7 @@
 // a slow or silent server costs one timeout, not one per host.
 import { Resolver as DnsResolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 /** The part of node:dns's Resolver that reverse lookups use (tests pass a fake). */
 export interface PtrResolver {

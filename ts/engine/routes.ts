@@ -3,7 +3,7 @@
 // can ARP them as nmap does and show their hardware address. Reads a file, sends nothing.
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { AddressRange } from './targets.js';
+import type { AddressRange } from '../targets/address.js';
 
 export interface Route {
   iface: string;

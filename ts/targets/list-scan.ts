@@ -2,9 +2,9 @@
 // per address in target order, and sends nothing: the engine is never loaded. Output is
 // produced in chunks and waits for the sink to drain, so 0.0.0.0/0 streams in constant memory.
 import { blocklistNotice } from './blocklist.js';
-import { formatTimestamp } from './output/normal.js';
+import { formatTimestamp } from '../output/normal.js';
 import type { TargetSet } from './targets.js';
-import { PRODUCT, URL, VERSION } from './version.js';
+import { PRODUCT, URL, VERSION } from '../version.js';
 
 /** Writes a chunk; may return a promise that settles when the sink can take more. */
 export type ChunkSink = (chunk: string) => void | Promise<void>;

@@ -5,9 +5,10 @@
 import type { DiscoveredHost } from './discovery.js';
 import type { HostReport } from './model.js';
 import { formatMac, macVendor } from './oui.js';
-import type { EngineRecord } from './records.js';
-import { splitOnLink, systemRoutes, type Route } from './routes.js';
-import { parseIPv4, type AddressRange, type TargetSet } from './targets.js';
+import type { EngineRecord } from '../engine/records.js';
+import { splitOnLink, systemRoutes, type Route } from '../engine/routes.js';
+import type { TargetSet } from '../targets/targets.js';
+import { parseIPv4, type AddressRange } from '../targets/address.js';
 
 const NO_MAC = '00:00:00:00:00:00';
 

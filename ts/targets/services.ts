@@ -7,7 +7,7 @@ export type Protocol = 'tcp' | 'udp';
 
 /** Where nmap keeps its table on Debian and most Linux distributions. */
 export const NMAP_SERVICES = '/usr/share/nmap/nmap-services';
-const SHIPPED = new URL('../data/ports-tcp.tsv', import.meta.url);
+const SHIPPED = new URL('../../data/ports-tcp.tsv', import.meta.url);
 
 export interface ServiceTable {
   /** File the table was read from (for -v's "Read data files from"). */

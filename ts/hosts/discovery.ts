@@ -6,16 +6,17 @@
 // address ranges (the engine's permutation, cookies and rate limit), all running at once
 // with the rate split between them, so a ping sweep of a /16 runs at sweep speed. A host is
 // up with the first reply that came from it; its reason is nmap's name for that reply.
-import { classify } from './classify.js';
-import { ScanError, UsageError } from './errors.js';
+import { classify } from '../verdicts/classify.js';
+import { ScanError, UsageError } from '../errors.js';
 import type { HostStatus } from './model.js';
-import type { NativeScan, NativeScanOptions } from './native.js';
-import { parsePorts } from './ports.js';
-import { decodeBatch, RecordKind, type EngineRecord } from './records.js';
-import { groupByRoute, ownIPv4Addresses, systemRoutes, type Route } from './routes.js';
-import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, startEngine } from './scan.js';
-import { containsAddress, mergeRanges, parseIPv4, type AddressRange, type TargetSet } from './targets.js';
-import { udpPayloads } from './udp-payloads.js';
+import type { NativeScan, NativeScanOptions } from '../engine/native.js';
+import { parsePorts } from '../targets/ports.js';
+import { decodeBatch, RecordKind, type EngineRecord } from '../engine/records.js';
+import { groupByRoute, ownIPv4Addresses, systemRoutes, type Route } from '../engine/routes.js';
+import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, startEngine } from '../engine/prepare.js';
+import { containsAddress, mergeRanges, type TargetSet } from '../targets/targets.js';
+import { parseIPv4, type AddressRange } from '../targets/address.js';
+import { udpPayloads } from '../targets/udp-payloads.js';
 
 /** The engine's discovery techniques beside its port-scan ones (types before the addon is rebuilt). */
 type EngineTechnique = NativeScanOptions['technique'];

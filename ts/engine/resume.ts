@@ -5,7 +5,7 @@
 // [(i-1)·n/N, i·n/N), so N shards with one seed cover the scan exactly once.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export const RESUME_VERSION = 1;
 /** Where an interrupted scan leaves its resume file unless --resume-file says otherwise. */

@@ -1,11 +1,16 @@
+// ts/hosts/ — who answered. Takes verdicts, host discovery's hosts up (discovery.ts) and what
+// else is learnt of a host (MAC and vendor: oui.ts; reverse DNS: rdns.ts; host-facts.ts); gives
+// a HostReport per host: its status and every port. This file is the model.
+//
 // The hosts/ports model: folds classified replies into per-host port verdicts, and decides
 // which hosts are up. Memory follows replies, not addresses × ports: only hosts and ports
 // that answered are stored; the silent rest are counted and synthesised when written.
 import { AddressMap } from './address-map.js';
-import { ownIPv4Addresses } from './routes.js';
-import { classify, mergeVerdict, noResponse, type PortState, type Technique, type Verdict } from './classify.js';
-import type { EngineRecord } from './records.js';
-import { containsAddress, formatIPv4, parseIPv4, targetEntries, type TargetEntry, type TargetSet } from './targets.js';
+import { ownIPv4Addresses } from '../engine/routes.js';
+import { classify, mergeVerdict, noResponse, type PortState, type Technique, type Verdict } from '../verdicts/classify.js';
+import type { EngineRecord } from '../engine/records.js';
+import { containsAddress, targetEntries, type TargetEntry, type TargetSet } from '../targets/targets.js';
+import { formatIPv4, parseIPv4 } from '../targets/address.js';
 
 export type Protocol = 'tcp' | 'udp';
 
@@ -74,7 +79,7 @@ export interface ModelOptions {
   technique?: Technique;
   /** -Pn: treat every target as up without evidence. */
   assumeUp?: boolean;
-  /** Host discovery's verdicts: exactly these hosts are up, with these statuses (ts/discovery.ts). */
+  /** Host discovery's verdicts: exactly these hosts are up, with these statuses (ts/hosts/discovery.ts). */
   discovered?: ReadonlyMap<number, HostStatus>;
   /** Whether an address belongs to this machine (nmap reports those as localhost-response). */
   isLocal?: (address: string) => boolean;

@@ -10,7 +10,7 @@
 // (in 192.0.0.0/24). Left out on purpose because the registry marks them globally
 // reachable (real anycast services): 192.31.196.0/24 (AS112-v4), 192.52.193.0/24 (AMT),
 // 192.175.48.0/24 (AS112 direct delegation).
-import type { AddressRange } from './targets.js';
+import type { AddressRange } from './address.js';
 
 export interface BlocklistEntry extends AddressRange {
   cidr: string;

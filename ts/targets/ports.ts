@@ -3,9 +3,9 @@
 // exact service names ("http,ssh"), and protocol prefixes "T:" and "U:" that hold until
 // the next prefix ("U:53,111,T:21-25,80"). Items before any prefix go to every protocol
 // being scanned (the technique's protocol). Port 0 is scanned only when named explicitly.
-// Also --top-ports/-F (ranked by ts/services.ts, restricted to -p's ports when both are
+// Also --top-ports/-F (ranked by ts/targets/services.ts, restricted to -p's ports when both are
 // given, as nmap), and --exclude-ports.
-import { PortError } from './errors.js';
+import { PortError } from '../errors.js';
 import { portsByName, topPorts, type Protocol } from './services.js';
 
 export type { Protocol };

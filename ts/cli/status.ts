@@ -3,8 +3,9 @@
 // seconds; and, when stdin is a terminal, the Stats lines on any keypress, as nmap does.
 // Every timer is unref'd and stop() undoes everything, so a finished scan exits by itself.
 import type { createLogUpdate } from 'log-update';
-import { UsageError } from './errors.js';
-import { formatProgressLine, formatStats, styleFor, type ScanProgress, type StatsContext } from './progress.js';
+import { UsageError } from '../errors.js';
+import { formatProgressLine, formatStats, styleFor, type StatsContext } from './progress.js';
+import type { ScanProgress } from '../engine/progress.js';
 
 /** Stats lines every this many seconds when stderr is not a terminal and --stats-every is not given. */
 export const DEFAULT_STATS_EVERY_S = 10;
