@@ -1,8 +1,9 @@
 // The service lab itself (scripts/lab-services.sh), before any scanner is judged on it: every
 // daemon answers on its port as itself to a plain client run inside the scanner namespace, nmap
-// -sV names each service as the lab says it is, the AnyIP range is served by the same daemons,
-// and `down` leaves no namespace and no process behind. Versions are not pinned here (they are
-// whatever Debian installed); the golden test (lab-services.test.ts) compares scanners instead.
+// -sV names each service as the lab says it is, two nmap runs agree under the golden test's
+// rules, the AnyIP range is served by the same daemons, and `down` leaves no namespace and no
+// process behind. Versions are not pinned here (they are whatever Debian installed); the golden
+// test (lab-services.test.ts) compares scanners instead.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe } from './helpers/lab.js';
-import { serviceScan, servicesLabUp, useServicesLab, type ServicesLab } from './helpers/lab-services.js';
+import { serviceScan, servicesLabUp, useServicesLab, type ServiceScan, type ServicesLab } from './helpers/lab-services.js';
+import { compareServices, ndiffServices } from './helpers/service-compare.js';
+import { serviceInfoLines } from './helpers/service-xml.js';
 import type { Check, Outcome } from './helpers/service-clients-child.js';
 
 const lab = useServicesLab(test);
@@ -134,11 +137,16 @@ const expected: Record<string, { name: string; product?: RegExp; tunnel?: string
   snmpd: { name: 'snmp', product: /net-snmp/ },
 };
 
+const dir = mkdtempSync(join(tmpdir(), 'ferroscan-svclab-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+/** The first TCP run of nmap -sV, for the next test to compare a second run with. */
+let firstTcp: ServiceScan | undefined;
+const tcpArgs = (): string[] => ['-sV', '-n', '-Pn', '-p', lab().facts.tcpPorts.join(','), lab().facts.targetAddr];
+
 test.serial('nmap -sV (TCP) and -sU -sV (UDP) name every service of the lab as the lab describes it', async (t) => {
   const f = lab().facts;
-  const dir = mkdtempSync(join(tmpdir(), 'ferroscan-svclab-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const tcp = await serviceScan(lab(), 'nmap', ['-sV', '-n', '-Pn', '-p', f.tcpPorts.join(','), f.targetAddr], dir, 'tcp');
+  const tcp = await serviceScan(lab(), 'nmap', tcpArgs(), dir, 'tcp');
+  firstTcp = tcp;
   const udp = await serviceScan(lab(), 'nmap', ['-sU', '-sV', '-n', '-Pn', '-p', f.udpPorts.join(','), f.targetAddr], dir, 'udp');
   for (const s of f.services) {
     const key = `${f.targetAddr} ${s.port}/${s.proto}`;
@@ -158,6 +166,21 @@ test.serial('nmap -sV (TCP) and -sU -sV (UDP) name every service of the lab as t
     t.is(svc?.tunnel, want.tunnel, key);
     t.is(svc?.method, 'probed', key);
   }
+});
+
+// The golden test's rules (service-compare.ts) hold nmap to itself: what differs between two
+// nmap runs on this lab is only what VOLATILE compares by shape, so a scanner that does what nmap
+// does can pass the golden test, and the rules are no looser than the lab needs.
+test.serial('two nmap -sV runs on the lab agree under the golden rules, and ndiff sees no difference', async (t) => {
+  if (!firstTcp) {
+    t.fail('the first nmap run (previous test) did not complete');
+    return;
+  }
+  const again = await serviceScan(lab(), 'nmap', tcpArgs(), dir, 'tcp-again');
+  t.deepEqual(compareServices(firstTcp.ports, again.ports, { names: ['first', 'second'] }), []);
+  t.like(ndiffServices(firstTcp.xmlPath, again.xmlPath, join(dir, 'again')), { code: 0 });
+  t.deepEqual(serviceInfoLines(again.run.stdout), serviceInfoLines(firstTcp.run.stdout));
+  t.is(serviceInfoLines(again.run.stdout).length, 1, 'nmap printed a Service Info line');
 });
 
 test.serial('the AnyIP range: any of its 256 addresses is served by the same daemons on the bench ports', async (t) => {
