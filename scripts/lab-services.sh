@@ -91,11 +91,12 @@ lab_down() {
 }
 
 # start NAME CMD...: runs CMD in the target namespace in the background, output to NAME.log,
-# its pid in NAME.pid (ip netns exec execs CMD, so the pid is the daemon's own).
+# its pid in NAME.pid. A plain command, not a shell function: bash then execs `ip`, and ip netns
+# exec execs CMD, so the pid recorded is the daemon's own (a function would leave a subshell's).
 start() {
   local name=$1
   shift
-  in_tgt "$@" </dev/null >"$state/$name.log" 2>&1 &
+  ip netns exec "$tgt_ns" "$@" </dev/null >"$state/$name.log" 2>&1 &
   echo $! >"$state/$name.pid"
 }
 
