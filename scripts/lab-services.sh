@@ -100,10 +100,11 @@ start() {
   echo $! >"$state/$name.pid"
 }
 
-# Waits until every service's port is bound in the target namespace; names the ones that are not.
+# Waits (15 s at most: a loaded machine starts daemons slowly) until every service's port is
+# bound in the target namespace; names the ones that are not, with their logs.
 wait_ports() {
-  local s name port proto missing pidf
-  for _ in $(seq 200); do
+  local s name port proto missing pidf deadline=$((SECONDS + 15))
+  while ((SECONDS < deadline)); do
     missing=()
     local tcp udp
     tcp=$(in_tgt ss -Hltn 2>/dev/null | awk '{print $4}')
@@ -123,9 +124,18 @@ wait_ports() {
     done
     sleep 0.05
   done
-  local logs="" m
-  for m in "${missing[@]}"; do logs+=$'\n'"--- ${m%%:*}: $(tail -n 10 "$state/${m%%:*}.log" 2>/dev/null)"; done
-  die "not listening after 10s: ${missing[*]}$logs"
+  local logs="" m log
+  for m in "${missing[@]}"; do
+    # The process behind a service name (its .log and .pid names).
+    case ${m%%:*} in
+      ssh) log=sshd ;;
+      nginx-tls) log=nginx ;;
+      wrapped | unknown) log=odd ;;
+      *) log=${m%%:*} ;;
+    esac
+    logs+=$'\n'"--- $log: $(tail -n 10 "$state/$log.log" 2>/dev/null)"
+  done
+  die "not listening after 15 s: ${missing[*]}$logs"
 }
 
 write_configs() {
