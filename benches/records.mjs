@@ -47,7 +47,10 @@ if (process.argv[2] === '--child') {
     console.error('records.mjs --child: refusing to run where a default route exists (not a lab scanner namespace)');
     process.exit(2);
   }
-  const lib = await import(pathToFileURL(join(repo, 'dist/index.js')).href);
+  // internals by path: the public entry (dist/index.js) exports only the documented API
+  const dist = (path) => import(pathToFileURL(join(repo, 'dist', path)).href);
+  const [{ prepareScan }, { runPrepared }, { RECORD_SIZE, decodeBatch }, { PacketTracer }] = await Promise.all([dist('engine/prepare.js'), dist('engine/scan.js'), dist('engine/records.js'), dist('engine/trace.js')]);
+  const lib = { prepareScan, runPrepared, RECORD_SIZE, decodeBatch, PacketTracer };
   const native = createRequire(import.meta.url)('../native/index.cjs');
   const n = mode === 'packet' ? PACKET_PORTS : ports;
   const prepared = await lib.prepareScan({ targets: TARGETS, ports: `1-${n}`, maxRetries: 0, trace: true, defaultBlocklist: false });
@@ -157,7 +160,7 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
 };
-const recordsJs = join(repo, 'dist/records.js');
+const recordsJs = join(repo, 'dist/engine/records.js');
 const recordsId = `${createHash('sha256').update(readFileSync(recordsJs)).digest('hex').slice(0, 12)}, built ${statSync(recordsJs).mtime.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const ns = lab?.LAB_SCAN_NS ?? `fs${labId}-scan`;
 const what = {
@@ -167,7 +170,7 @@ const what = {
   packet: 'as library, onRecords = `tracer.batch(records)` (`PacketTracer`: what `scan().on(\'packet\')` runs per batch)',
 };
 let md = `## ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC — benches/records.mjs (issue 9): records into JS\n\n`;
-md += `${cpus().length} cores, kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}, node ${process.version}, inside ${ns} (dry run: no socket, nothing sent), load average at the start ${loadBefore}; dist/records.js ${recordsId}\n`;
+md += `${cpus().length} cores, kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}, node ${process.version}, inside ${ns} (dry run: no socket, nothing sent), load average at the start ${loadBefore}; dist/engine/records.js ${recordsId}\n`;
 md += `Command: \`npm run bench:records\` (\`node benches/records.mjs\`${process.env.PORTS ? `, PORTS=${ports}` : ''}${process.env.RUNS ? `, RUNS=${runs}` : ''}${process.env.LAB_ID ? `, LAB_ID=${labId}` : ''}); each run \`ip netns exec ${ns} node benches/records.mjs --child <path>\`, `;
 md += `a dry run with trace over ${TARGETS.join(', ')} × ports 1-${ports} (${fmt(2 ** 17 * ports)} probe-sent records; packet: 1-${PACKET_PORTS}, ${fmt(2 ** 17 * PACKET_PORTS)}), ${runs} runs per path, interleaved.\n\n`;
 md += '| path | what runs | records | batches | records/s (median) | min – max | engine: built/s (raw run, its clock) | max RSS MiB |\n|---|---|---|---|---|---|---|---|\n';

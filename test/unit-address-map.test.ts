@@ -1,5 +1,5 @@
 import test from 'ava';
-import { AddressMap } from '../ts/address-map.js';
+import { AddressMap } from '../ts/hosts/address-map.js';
 import { rng } from './helpers/rng.js';
 
 /** Random 32-bit addresses. */

@@ -1,8 +1,8 @@
 // SYN scan classification: every record kind/flag/ICMP code → nmap state and reason, and
 // the merge rule for several replies to one port.
 import test from 'ava';
-import { classify, mergeVerdict, noResponse, type Verdict } from '../ts/classify.js';
-import { RecordKind, TCP, type EngineRecord } from '../ts/records.js';
+import { classify, mergeVerdict, noResponse, type Verdict } from '../ts/verdicts/classify.js';
+import { RecordKind, TCP, type EngineRecord } from '../ts/engine/records.js';
 
 function rec(over: Partial<EngineRecord>): EngineRecord {
   return { kind: RecordKind.Tcp, flags: 0, ttl: 64, icmpType: 0, icmpCode: 0, address: '198.18.0.2', port: 80, window: 0, attempt: 0, rttUs: 100, responder: '198.18.0.2', ...over };

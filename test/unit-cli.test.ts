@@ -3,7 +3,7 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { preprocessArgv } from '../ts/cli.js';
+import { preprocessArgv } from '../ts/cli/flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/ferroscan.js', import.meta.url));

@@ -2,13 +2,13 @@
 // says about its host, on-link detection from a routing table, MAC vendor tables, and reverse
 // DNS against a fake resolver (bounded concurrency, timeouts, failures).
 import test from 'ava';
-import { preprocessArgv } from '../ts/cli.js';
-import { DEFAULT_PROBES, hostEvidence, parseDiscoveryFlags } from '../ts/discovery.js';
-import { macVendor, parseIeeeRegistry, parseNmapMacPrefixes } from '../ts/oui.js';
-import { parseDnsServers, reverseLookup, type PtrResolver } from '../ts/rdns.js';
-import { RecordKind, type EngineRecord } from '../ts/records.js';
-import { groupByRoute, parseProcRoutes, splitOnLink } from '../ts/routes.js';
-import { parseIPv4 } from '../ts/targets.js';
+import { preprocessArgv } from '../ts/cli/flags.js';
+import { DEFAULT_PROBES, hostEvidence, parseDiscoveryFlags } from '../ts/hosts/discovery.js';
+import { macVendor, parseIeeeRegistry, parseNmapMacPrefixes } from '../ts/hosts/oui.js';
+import { parseDnsServers, reverseLookup, type PtrResolver } from '../ts/hosts/rdns.js';
+import { RecordKind, type EngineRecord } from '../ts/engine/records.js';
+import { groupByRoute, parseProcRoutes, splitOnLink } from '../ts/engine/routes.js';
+import { parseIPv4 } from '../ts/targets/address.js';
 
 test('-P options: nmap defaults, attached port lists, merging', (t) => {
   t.deepEqual(parseDiscoveryFlags([]).probes, [...DEFAULT_PROBES]);

@@ -4,8 +4,8 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { listScan } from '../ts/listscan.js';
-import { parseTargets } from '../ts/targets.js';
+import { listScan } from '../ts/targets/list-scan.js';
+import { parseTargets } from '../ts/targets/targets.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/ferroscan.js', import.meta.url));

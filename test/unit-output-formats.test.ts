@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import type { Verdict } from '../ts/classify.js';
-import type { HostReport } from '../ts/model.js';
+import type { Verdict } from '../ts/verdicts/classify.js';
+import type { HostReport } from '../ts/hosts/model.js';
 import { CsvWriter } from '../ts/output/csv.js';
 import { ctime, csvField, portRanges, xmlArgs } from '../ts/output/format.js';
 import { GrepableWriter } from '../ts/output/grepable.js';
@@ -18,7 +18,7 @@ import { extractOutputOptions, Outputs } from '../ts/output/outputs.js';
 import type { Sink } from '../ts/output/sink.js';
 import type { OutputWriter, RunEnd, RunInfo } from '../ts/output/writer.js';
 import { XmlWriter } from '../ts/output/xml.js';
-import { parseNmapServices, setServiceTable } from '../ts/services.js';
+import { parseNmapServices, setServiceTable } from '../ts/targets/services.js';
 
 const NMAP_DTD = '/usr/share/nmap/nmap.dtd';
 

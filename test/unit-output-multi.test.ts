@@ -3,8 +3,8 @@
 // CombinedModel that folds a TCP and a UDP model into such hosts. No scan runs here.
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
-import type { Verdict } from '../ts/classify.js';
-import { answeredCount, answeredOnly, CombinedModel, ScanModel, type HostReport, type PortSection } from '../ts/model.js';
+import type { Verdict } from '../ts/verdicts/classify.js';
+import { answeredCount, answeredOnly, CombinedModel, ScanModel, type HostReport, type PortSection } from '../ts/hosts/model.js';
 import { CsvWriter } from '../ts/output/csv.js';
 import { GrepableWriter } from '../ts/output/grepable.js';
 import { JsonWriter } from '../ts/output/json.js';
@@ -12,9 +12,9 @@ import { NormalWriter } from '../ts/output/normal.js';
 import type { Sink } from '../ts/output/sink.js';
 import type { OutputWriter, RunEnd, RunInfo } from '../ts/output/writer.js';
 import { XmlWriter } from '../ts/output/xml.js';
-import { RecordKind, TCP, type EngineRecord } from '../ts/records.js';
-import { parseNmapServices, setServiceTable } from '../ts/services.js';
-import { parseTargets } from '../ts/targets.js';
+import { RecordKind, TCP, type EngineRecord } from '../ts/engine/records.js';
+import { parseNmapServices, setServiceTable } from '../ts/targets/services.js';
+import { parseTargets } from '../ts/targets/targets.js';
 
 test.before(() => {
   const tcp: [string, number][] = [['ftp-data', 20], ['ftp', 21], ['ssh', 22], ['telnet', 23], ['priv-mail', 24], ['smtp', 25]];

@@ -1,12 +1,12 @@
 // Normal output against literal nmap 7.93 layouts (captured on loopback), models built by
 // hand so no scan runs.
 import test from 'ava';
-import type { Verdict } from '../ts/classify.js';
-import { ScanModel, type HostReport } from '../ts/model.js';
+import type { Verdict } from '../ts/verdicts/classify.js';
+import { ScanModel, type HostReport } from '../ts/hosts/model.js';
 import { formatLatency, NormalWriter, type NormalOptions } from '../ts/output/normal.js';
-import { RecordKind, TCP, type EngineRecord } from '../ts/records.js';
-import { parseNmapServices, setServiceTable } from '../ts/services.js';
-import { parseTargets } from '../ts/targets.js';
+import { RecordKind, TCP, type EngineRecord } from '../ts/engine/records.js';
+import { parseNmapServices, setServiceTable } from '../ts/targets/services.js';
+import { parseTargets } from '../ts/targets/targets.js';
 
 test.before(() => {
   const names: [string, number][] = [['ssh', 22], ['telnet', 23], ['smtp', 25], ['http', 80], ['pop3', 110], ['rpcbind', 111], ['https', 443]];

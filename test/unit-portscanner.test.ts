@@ -1,4 +1,4 @@
-// The portscanner drop-ins (ts/portscanner.ts) against the npm package portscanner itself,
+// The portscanner drop-ins (ts/compat/portscanner.ts) against the npm package portscanner itself,
 // on 127.0.0.1 only (the one address these tests may probe from the host namespace): the
 // same answers for open and closed ports in every argument form portscanner accepts, the
 // callback form, the "nothing found" rejection, a free port a server can then bind, and the

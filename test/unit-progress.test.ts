@@ -2,8 +2,9 @@
 // live line, colour rules, --stats-every values, and the status reporter driven by fake
 // terminal streams (live line, keypress status, Ctrl-C, nothing left behind).
 import test from 'ava';
-import { formatDuration, formatProgressLine, formatRate, formatStats, ProgressMeter, styleFor, type ScanProgress } from '../ts/progress.js';
-import { loadLiveLine, parseTimeSpec, StatusReporter, type KeyInput } from '../ts/status.js';
+import { formatDuration, formatProgressLine, formatRate, formatStats, styleFor } from '../ts/cli/progress.js';
+import { ProgressMeter, type ScanProgress } from '../ts/engine/progress.js';
+import { loadLiveLine, parseTimeSpec, StatusReporter, type KeyInput } from '../ts/cli/status.js';
 
 test.before(async () => {
   await loadLiveLine();

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { main } from '../ts/cli.js';
+import { main } from '../ts/cli/main.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const specsFile = new URL('fixtures/target-specs.txt', import.meta.url);

@@ -4,22 +4,9 @@
 import test from 'ava';
 import { rng } from './helpers/rng.js';
 import { TargetError } from '../ts/errors.js';
-import { blocklistNotice, DEFAULT_BLOCKLIST } from '../ts/blocklist.js';
-import {
-  containsAddress,
-  engineRanges,
-  formatIPv4,
-  MAX_RANGES,
-  mergeRanges,
-  parseIPv4,
-  parseTargetList,
-  parseTargets,
-  parseTargetSpec,
-  splitExcludeList,
-  targetEntries,
-  type AddressRange,
-  type Resolver,
-} from '../ts/targets.js';
+import { blocklistNotice, DEFAULT_BLOCKLIST } from '../ts/targets/blocklist.js';
+import { containsAddress, engineRanges, MAX_RANGES, mergeRanges, parseTargetList, parseTargets, parseTargetSpec, splitExcludeList, targetEntries, type Resolver } from '../ts/targets/targets.js';
+import { formatIPv4, parseIPv4, type AddressRange } from '../ts/targets/address.js';
 
 const ip = (s: string): number => parseIPv4(s)!;
 const noDns: Resolver = async (name) => {

@@ -1,8 +1,8 @@
 // Timing options: nmap's <time> syntax, the -T templates with nmap's values, explicit options
 // over the template, and the CLI's rewriting of -T forms. No packets.
 import test from 'ava';
-import { preprocessArgv } from '../ts/cli.js';
-import { engineRate, parseTemplate, parseTime, resolveTiming } from '../ts/timing.js';
+import { preprocessArgv } from '../ts/cli/flags.js';
+import { engineRate, parseTemplate, parseTime, resolveTiming } from '../ts/engine/timing.js';
 
 test('nmap time syntax: bare seconds, ms, s, m, h', (t) => {
   t.is(parseTime('500ms', '--x'), 500);

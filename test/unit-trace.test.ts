@@ -1,7 +1,7 @@
 // --packet-trace formatting: nmap's flag letters and SENT/RCVD lines from engine records.
 import test from 'ava';
-import { RecordKind, TCP, type EngineRecord } from '../ts/records.js';
-import { PacketTracer, tcpFlagString } from '../ts/trace.js';
+import { RecordKind, TCP, type EngineRecord } from '../ts/engine/records.js';
+import { PacketTracer, tcpFlagString } from '../ts/engine/trace.js';
 
 const rec = (over: Partial<EngineRecord>): EngineRecord => ({
   kind: RecordKind.Tcp,

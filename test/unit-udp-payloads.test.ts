@@ -1,6 +1,6 @@
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
-import { NMAP_PAYLOADS, parseNmapPayloads, shippedPayloads } from '../ts/udp-payloads.js';
+import { NMAP_PAYLOADS, parseNmapPayloads, shippedPayloads } from '../ts/targets/udp-payloads.js';
 
 test('nmap-payloads syntax: ports, ranges, continued strings, escapes, source, first wins', (t) => {
   const text = `# comment "ignored"

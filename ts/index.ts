@@ -1,51 +1,50 @@
-// ferroscan's public library entry: scanning, the parsers, classification, the model,
-// the writers and the typed errors. Everything a user imports comes from here.
+// ferroscan's public library entry: exactly the API the README's "Library" and "Replacing
+// portscanner" sections document — scan(), the portscanner drop-ins, the parsers, classify,
+// the model, the output writers and the typed errors — with the types their signatures use.
+// Everything else in ts/ is internal: tests and benches import it by path.
 
-// Scanning
-export { scan, Scan, runScan, runPrepared, prepareScan, withTechnique, DEFAULT_RATE, DEFAULT_MAX_RETRIES } from './scan.js';
-export type { ScanOptions, ScanSummary, ScanEvents, PreparedScan, ScanReport, RunHooks } from './scan.js';
-export { ProgressMeter, formatStats, formatProgressLine, formatDuration, formatRate } from './progress.js';
-export type { ScanProgress, ProgressCounters, StatsContext } from './progress.js';
-export { PacketTracer, tcpFlagString } from './trace.js';
-export type { TraceLine, TracerOptions } from './trace.js';
+// Scanning (ts/engine/)
+export { scan, Scan } from './engine/scan.js';
+export type { ScanOptions, ScanSummary, ScanEvents } from './engine/scan.js';
+export type { ScanProgress } from './engine/progress.js';
+export { PacketTracer } from './engine/trace.js';
+export type { TraceLine, TracerOptions } from './engine/trace.js';
+export { formatStats } from './cli/progress.js';
+export type { StatsContext } from './cli/progress.js';
 
 // Drop-in replacements for the npm package portscanner (checkPortStatus, findAPortInUse,
-// findAPortNotInUse), and checkPort/checkPorts with ferroscan's full verdict
-export { checkPortStatus, findAPortInUse, findAPortNotInUse, checkPort, checkPorts, DEFAULT_CHECK_RATE } from './portscanner.js';
-export type { PortStatus, PortCheck, PortscannerOptions, CheckTechnique, CheckPortCallback, FindPortCallback } from './portscanner.js';
+// findAPortNotInUse), and checkPort/checkPorts with ferroscan's full verdict (ts/compat/)
+export { checkPortStatus, findAPortInUse, findAPortNotInUse, checkPort, checkPorts } from './compat/portscanner.js';
+export type { PortStatus, PortCheck, PortscannerOptions, CheckTechnique, CheckPortCallback, FindPortCallback } from './compat/portscanner.js';
 
-// Targets and ports
-export { parseTargets, targetEntries, containsAddress, mergeRanges, parseIPv4, formatIPv4, resolveIPv4 } from './targets.js';
-export type { TargetSet, TargetEntry, TargetPiece, AddressRange, Resolver } from './targets.js';
-export { parsePorts, parseTopPorts, DEFAULT_TOP_PORTS, MAX_PORT } from './ports.js';
-export { serviceName, topPorts, portsByName } from './services.js';
+// Targets and ports (ts/targets/)
+export { parseTargets } from './targets/targets.js';
+export type { TargetSet, TargetEntry, TargetPiece, Resolver } from './targets/targets.js';
+export type { AddressRange } from './targets/address.js';
+export { parsePorts } from './targets/ports.js';
 
-// Classification and the hosts/ports model
-export { classify, mergeVerdict, noResponse, TECHNIQUES } from './classify.js';
-export type { PortState, Technique, Verdict } from './classify.js';
-export { decodeBatch, RECORD_SIZE, TCP } from './records.js';
-export type { EngineRecord } from './records.js';
-export { ScanModel, CombinedModel, isLocalAddress } from './model.js';
-export type { PortResult, HostReport, HostStatus, HostsModel, ModelOptions, PortSection, Protocol } from './model.js';
+// Classification (ts/verdicts/) and the hosts/ports model (ts/hosts/)
+export { classify } from './verdicts/classify.js';
+export type { PortState, Technique, Verdict } from './verdicts/classify.js';
+export type { EngineRecord } from './engine/records.js';
+export { ScanModel } from './hosts/model.js';
+export type { PortResult, HostReport, HostStatus, HostsModel, ModelOptions, PortSection, Protocol } from './hosts/model.js';
 
-// Host discovery, reverse DNS, MAC vendors
-export { discover, parseDiscoveryFlags, hostEvidence, DEFAULT_PROBES, DEFAULT_PING_PORTS } from './discovery.js';
-export type { DiscoveryPlan, DiscoveryOptions, DiscoveryResult, DiscoveredHost, PingProbe } from './discovery.js';
-export { reverseLookup, parseDnsServers } from './rdns.js';
-export type { PtrResolver, ReverseOptions } from './rdns.js';
-export { macVendor, loadVendorTable } from './oui.js';
+// Service and version detection, -sV (ts/service/): run it on a scan's open ports; its
+// answers are what the writers print when a HostReport carries `services`.
+export { detectServices, DEFAULT_VERSION_DB } from './service/detect.js';
+export type { DetectOptions, DetectedService, ServiceTarget } from './service/detect.js';
+export { ServiceBook, serviceTargets } from './service/attach.js';
+export type { ServiceInfo } from './service/format.js';
 
-// Output writers: feed them begin(), result()/host(), end() to write nmap's formats of any results.
-export { NormalWriter, formatLatency, formatTimestamp } from './output/normal.js';
+// Output writers (ts/output/): feed them begin(), result()/host(), end() to write nmap's formats of any results.
+export { NormalWriter } from './output/normal.js';
 export type { NormalOptions } from './output/normal.js';
-export { Outputs, extractOutputOptions } from './output/outputs.js';
-export type { OutputFormat, OutputTarget } from './output/outputs.js';
 export { NormalFileWriter } from './output/normal-file.js';
 export { XmlWriter } from './output/xml.js';
 export { GrepableWriter } from './output/grepable.js';
-export { JsonWriter, NdjsonWriter, JSON_SCHEMA_VERSION } from './output/json.js';
-export type { JsonHost, JsonPort } from './output/json.js';
-export { CsvWriter, CSV_HEADER } from './output/csv.js';
+export { JsonWriter, NdjsonWriter } from './output/json.js';
+export { CsvWriter } from './output/csv.js';
 export { ListWriter } from './output/list.js';
 export { FileSink, StdoutSink } from './output/sink.js';
 export type { Sink } from './output/sink.js';
@@ -53,4 +52,4 @@ export type { OutputWriter, RunInfo, RunEnd, ScanPhase, PhaseEvent } from './out
 
 // Errors and version
 export { FerroscanError, TargetError, PortError, UsageError, ScanError, AbortError } from './errors.js';
-export { PRODUCT, VERSION } from './version.js';
+export { VERSION } from './version.js';

@@ -1,8 +1,8 @@
 // --csv: one row per listed port (the ports nmap's XML lists as <port>; folded states are
 // left out as nmap leaves them to <extraports>), under a header row, RFC 4180 quoting.
 // Rows are written host by host at the end of the scan.
-import type { HostReport } from '../model.js';
-import { serviceName } from '../services.js';
+import type { HostReport } from '../hosts/model.js';
+import { serviceName } from '../targets/services.js';
 import { serviceKey } from '../service/attach.js';
 import { csvField } from './format.js';
 import { viewHost } from './host-view.js';

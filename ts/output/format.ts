@@ -1,6 +1,6 @@
 // Formatting shared by the writers: nmap's timestamps, port range lists, the command line,
 // and escaping for XML, JSON and CSV.
-import type { Technique } from '../classify.js';
+import type { Technique } from '../verdicts/classify.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -1,8 +1,8 @@
 // nmap's grepable output (-oG): one "Host: ADDR (NAME)\tStatus: Up" line and one
 // "Host: ADDR (NAME)\tPorts: 22/open/tcp//ssh///, ...\tIgnored State: closed (989)" line per
 // host, between "#" comment lines, field for field as nmap 7.93 writes them.
-import type { HostReport } from '../model.js';
-import { serviceName } from '../services.js';
+import type { HostReport } from '../hosts/model.js';
+import { serviceName } from '../targets/services.js';
 import { serviceKey } from '../service/attach.js';
 import { grepableVersion, serviceColumn } from '../service/format.js';
 import { PRODUCT, VERSION } from '../version.js';

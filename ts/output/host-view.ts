@@ -2,8 +2,8 @@
 // states folded into extraports (count, reasons, and the port ranges of each reason),
 // by the same rules as the normal output's "Not shown" line. XML, grepable, JSON and CSV
 // all read hosts through here, so they agree with each other and with normal output.
-import type { PortState, Verdict } from '../classify.js';
-import type { HostReport, Protocol } from '../model.js';
+import type { PortState, Verdict } from '../verdicts/classify.js';
+import type { HostReport, Protocol } from '../hosts/model.js';
 import { foldedTallies, hiddenByOpen, orderedReasons, portSections, tally, type StateTally } from './normal.js';
 
 export interface ExtraReason {

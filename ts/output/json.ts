@@ -3,9 +3,9 @@
 // interrupted; --ndjson writes one object per line: "begin", a "port" line for every
 // verdict as it arrives, a "host" line per host at the end, and "end". Field names follow
 // nmap's XML (reason_ttl, extraports) so that the two read alike.
-import type { Verdict } from '../classify.js';
-import type { HostReport, PortResult } from '../model.js';
-import { serviceName } from '../services.js';
+import type { Verdict } from '../verdicts/classify.js';
+import type { HostReport, PortResult } from '../hosts/model.js';
+import { serviceName } from '../targets/services.js';
 import type { ServiceInfo } from '../service/format.js';
 import { VERSION } from '../version.js';
 import { commandLine, portRanges, scanInfoType } from './format.js';

@@ -1,7 +1,7 @@
 // -oL: masscan's list format, "open tcp 80 198.18.0.2 1700000000" (status, protocol, port,
 // address, Unix time of the reply), one line per open port as it is found, between
 // masscan's "#masscan" and "# end" lines, so tools that read masscan's lists read ours.
-import type { PortResult } from '../model.js';
+import type { PortResult } from '../hosts/model.js';
 import { unixTime } from './format.js';
 import type { Sink } from './sink.js';
 import type { OutputWriter } from './writer.js';

@@ -1,7 +1,7 @@
 // nmap's normal output as a file (-oN): what nmap's log file holds, which is the terminal's
 // report without the progress lines, between "# ... scan initiated" and "# ... done at"
 // comment lines. Host blocks come from the terminal writer, so both stay identical.
-import type { HostReport } from '../model.js';
+import type { HostReport } from '../hosts/model.js';
 import { PRODUCT, VERSION } from '../version.js';
 import { commandLine, ctime } from './format.js';
 import { NormalWriter } from './normal.js';

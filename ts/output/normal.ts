@@ -1,9 +1,9 @@
 // nmap's "normal" output (-oN and the terminal), line for line as nmap 7.93 prints it,
 // with ferroscan's name. Hosts are written one at a time, so a caller can stream them as
 // they complete. Layout rules checked against nmap 7.93 on loopback; see the tests.
-import type { PortState, Verdict } from '../classify.js';
-import type { HostReport, PortResult, PortSection, Protocol } from '../model.js';
-import { serviceName } from '../services.js';
+import type { PortState, Verdict } from '../verdicts/classify.js';
+import type { HostReport, PortResult, PortSection, Protocol } from '../hosts/model.js';
+import { serviceName } from '../targets/services.js';
 import { serviceKey } from '../service/attach.js';
 import { fullVersion, hostServiceLines, serviceColumn, SERVICE_DETECTION_NOTE } from '../service/format.js';
 import { PRODUCT, URL, VERSION } from '../version.js';

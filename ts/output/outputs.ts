@@ -1,10 +1,14 @@
+// ts/output/ — the report. Takes the run's events (begin, result, host, phase, end) and
+// HostReports; gives nmap's formats: normal (normal.ts, normal-file.ts), XML, grepable, JSON and
+// NDJSON, CSV, and masscan's list. This file opens the writers the options ask for.
+//
 // The output options (-oN -oX -oG -oJ -oL -oA --ndjson --csv, "-" for stdout) and the set
 // of writers they open. The CLI pulls these options out of argv before yargs sees them
 // (nmap's two-letter single-dash flags would otherwise split into letters), opens every
 // file before the scan starts, and feeds the set one event stream. `end` is idempotent and
 // synchronous, so a signal handler can close every document at any point.
 import { UsageError } from '../errors.js';
-import type { HostReport, PortResult } from '../model.js';
+import type { HostReport, PortResult } from '../hosts/model.js';
 import { CsvWriter } from './csv.js';
 import { GrepableWriter } from './grepable.js';
 import { JsonWriter, NdjsonWriter } from './json.js';

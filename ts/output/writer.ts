@@ -3,8 +3,8 @@
 // for each finished host, end once (with an error message when the scan was interrupted).
 // Writers decide for themselves what to write when: streaming formats write on result,
 // nmap's formats on host. Everything here is plain data, so writers are tested without scans.
-import type { Technique } from '../classify.js';
-import type { HostReport, PortResult } from '../model.js';
+import type { Technique } from '../verdicts/classify.js';
+import type { HostReport, PortResult } from '../hosts/model.js';
 
 export interface RunInfo {
   startedAt: Date;

@@ -4,9 +4,9 @@
 // needs every port of the host); an interrupted scan still gets runstats (exit="error",
 // errormsg) and closing tags, which nmap's own fatal() path writes the same way.
 import { existsSync } from 'node:fs';
-import { TECHNIQUES } from '../classify.js';
-import type { HostReport } from '../model.js';
-import { serviceName } from '../services.js';
+import { TECHNIQUES } from '../verdicts/classify.js';
+import type { HostReport } from '../hosts/model.js';
+import { serviceName } from '../targets/services.js';
 import { serviceKey } from '../service/attach.js';
 import { xmlServiceAttributes } from '../service/format.js';
 import { PRODUCT, VERSION } from '../version.js';

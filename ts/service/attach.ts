@@ -2,8 +2,8 @@
 // open|filtered), and a host report carrying its services, with an open|filtered port that
 // answered a probe turned open (reason udp-response or syn-ack, ttl 0), as nmap's
 // adjustPortStateIfNecessary does.
-import type { Verdict } from '../classify.js';
-import type { HostReport } from '../model.js';
+import type { Verdict } from '../verdicts/classify.js';
+import type { HostReport } from '../hosts/model.js';
 import type { DetectedService, ServiceTarget } from './detect.js';
 import type { ServiceInfo } from './format.js';
 

@@ -3,8 +3,8 @@
 // answers into ServiceInfo, filling in the port table's name where nmap would (method
 // "table"). Everything nmap decides — probes, order, matching — happens in the engine.
 import { existsSync } from 'node:fs';
-import { native, type NativeServiceResult } from '../native.js';
-import { serviceName, type Protocol } from '../services.js';
+import { native, type NativeServiceResult } from '../engine/native.js';
+import { serviceName, type Protocol } from '../targets/services.js';
 import type { ServiceInfo } from './format.js';
 
 /** Where Debian's nmap-common puts the probe database. */

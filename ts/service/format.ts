@@ -3,7 +3,7 @@
 // XML <service> attributes and the grepable fields, as nmap 7.93's output.cc and
 // portlist.cc write them. Pure functions over ServiceInfo; the writers call them.
 
-import type { HostReport } from '../model.js';
+import type { HostReport } from '../hosts/model.js';
 
 /** One port's service answer, as nmap stores it for output. */
 export interface ServiceInfo {

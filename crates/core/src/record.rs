@@ -1,5 +1,5 @@
 //! The fixed-size record that carries one reply from the engine to its consumer
-//! (the N-API binding packs them into Buffers; ts/records.ts decodes them).
+//! (the N-API binding packs them into Buffers; ts/engine/records.ts decodes them).
 //!
 //! Layout, little-endian, `RECORD_SIZE` bytes:
 //! ```text

@@ -1,0 +1,127 @@
+//! What a scan is asked to do and what it tells: its configuration, the events its sink
+//! receives, the facts fixed at start and the counters read while it runs. Plain data, the
+//! crate's public scan API (re-exported by `scan`).
+
+use crate::error::Result;
+use crate::technique::Technique;
+use crate::timing::RttBounds;
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+/// Largest number of retransmissions accepted (attempt numbers must fit the window slot).
+pub const MAX_RETRIES_LIMIT: u8 = 50;
+
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// Inclusive address ranges (host order), disjoint.
+    pub ranges: Vec<(u32, u32)>,
+    pub ports: Vec<u16>,
+    pub technique: Technique,
+    /// Packets per second.
+    pub rate: f64,
+    pub seed: u64,
+    pub max_retries: u8,
+    pub interface: Option<String>,
+    pub source: Option<Ipv4Addr>,
+    pub source_port: Option<u16>,
+    /// UDP payloads by destination port (UDP scans only); other ports get empty datagrams.
+    pub udp_payloads: HashMap<u16, Vec<u8>>,
+    /// `-r`: probes in address and port order instead of the seeded permutation.
+    pub sequential: bool,
+    /// `--shard i/N` as (i, N), i counted from 0: this run sends positions
+    /// [i·n/N, (i+1)·n/N) of the permutation, so N shards with one seed cover it exactly.
+    pub shard: Option<(u64, u64)>,
+    /// `--resume`: the first position to send (positions before it were done).
+    pub start_position: u64,
+    /// Build every packet, send none: no sockets, no routes, no replies.
+    pub dry_run: bool,
+    /// Write every frame sent (or built, in a dry run) to this pcap file.
+    pub pcap: Option<std::path::PathBuf>,
+    /// Also emit a ProbeSent record for every probe (`--packet-trace`).
+    pub trace: bool,
+    /// Retransmission timeout bounds (`--initial-rtt-timeout`, `--min-/--max-rtt-timeout`).
+    pub rtt: RttBounds,
+    /// The adaptive rate never goes below this (`--min-rate`); 0 for no floor.
+    pub min_rate: f64,
+    /// Adapt the rate to loss (see congestion.rs); off, the rate stays at `rate`.
+    pub adaptive: bool,
+}
+
+impl ScanConfig {
+    /// A SYN scan of `ranges` × `ports` with every other option at its default.
+    pub fn new(ranges: Vec<(u32, u32)>, ports: Vec<u16>) -> Self {
+        Self {
+            ranges,
+            ports,
+            technique: Technique::Syn,
+            rate: 10_000.0,
+            seed: 0,
+            max_retries: 10,
+            interface: None,
+            source: None,
+            source_port: None,
+            udp_payloads: HashMap::new(),
+            sequential: false,
+            shard: None,
+            start_position: 0,
+            dry_run: false,
+            pcap: None,
+            trace: false,
+            rtt: RttBounds::default(),
+            min_rate: 0.0,
+            adaptive: true,
+        }
+    }
+}
+
+/// What the sink receives, always from the receive thread.
+#[derive(Debug)]
+pub enum ScanEvent {
+    /// Packed records, a multiple of RECORD_SIZE bytes.
+    Batch(Vec<u8>),
+    /// The last event of every scan.
+    Done(Result<()>),
+}
+
+pub type Sink = Box<dyn FnMut(ScanEvent) + Send>;
+
+#[derive(Debug, Clone)]
+pub struct ScanInfo {
+    pub interface: String,
+    pub source: Ipv4Addr,
+    pub source_port: u16,
+    pub total: u64,
+    /// The positions this run covers: [first, end).
+    pub first_position: u64,
+    pub end_position: u64,
+    /// On-link targets that did not answer ARP, so got no probe.
+    pub unresolved: Vec<Ipv4Addr>,
+    pub receive_path: ReceivePath,
+}
+
+/// How the receive thread reads replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceivePath {
+    /// A TPACKET_V3 ring, a block of frames at a time (net/ring.rs): the default.
+    Ring,
+    /// recvfrom, a frame per call: where the ring cannot be set up, or with the
+    /// environment variable FERROSCAN_RX_RING=0.
+    Recvfrom,
+    /// Nothing to read: a dry run, or a connect scan.
+    None,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanStats {
+    pub sent: u64,
+    pub retransmits: u64,
+    pub received: u64,
+    pub records: u64,
+    pub discarded: u64,
+    pub elapsed: Duration,
+    pub srtt_us: u64,
+    pub finished: bool,
+    /// Every position before this one has been sent and resolved: where `--resume` starts.
+    pub resume_position: u64,
+}

@@ -1,0 +1,306 @@
+//! The send path: the seeded permutation walked position by position, each probe's frame
+//! written from the template, batches paced by the rate limiter, retransmissions of probes
+//! whose RTT-derived timeout has passed (retransmit.rs), and the rate adapted to loss
+//! (congestion.rs). Takes the scan's shared state and the open sockets; gives frames on the
+//! wire, the counters, and the resume position.
+//!
+//! One turn of the loop: adapt the rate (once per epoch) → move timed-out probes on → if
+//! nothing may leave, wait for the earliest deadline → else send one batch, resends first.
+
+use super::plan::NextHop;
+use super::probe::{trace_probe, write_probe, Builder};
+use super::retransmit::Flight;
+use super::Shared;
+use crate::congestion::{self, Congestion};
+use crate::error::Result;
+use crate::net::socket::Sender;
+use crate::packet::icmp::{self, IcmpTemplate};
+use crate::packet::template::TcpTemplate;
+use crate::packet::udp::{UdpTemplate, MAX_FRAME};
+use crate::pcap::PcapWriter;
+use crate::rate::RateLimiter;
+use crate::technique::Technique;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Frames handed to the socket per send call.
+const SEND_BATCH: usize = 64;
+
+/// The send thread's body: sends every probe of the scan's positions, and resends, until
+/// all are resolved or the scan is aborted.
+pub(super) fn send_loop(
+    s: &Shared,
+    sock: &Sender,
+    next_hop: &NextHop,
+    rate: f64,
+    control: Option<Congestion>,
+    pcap: Option<PcapWriter>,
+) -> Result<()> {
+    SendLoop::new(s, sock, next_hop, rate, control, pcap).run()
+}
+
+/// The send thread's state between turns of its loop.
+struct SendLoop<'a> {
+    s: &'a Shared,
+    sock: &'a Sender,
+    next_hop: &'a NextHop,
+    control: Option<Congestion>,
+    pcap: Option<PcapWriter>,
+    limiter: Option<RateLimiter>,
+    flight: Flight,
+    template: Builder,
+    frames: Vec<[u8; MAX_FRAME]>,
+    lens: [usize; SEND_BATCH],
+    traced: Vec<u8>,
+    /// The next position to send for the first time, and one past the last.
+    next_pos: u64,
+    end: u64,
+    /// Window slots: a probe may not leave this far ahead of the oldest unresolved one.
+    cap: u64,
+    /// Epoch start, answers and packets sent until then, drops seen in it.
+    epoch: (Instant, u64, u64),
+    drops: u64,
+    /// The send position at the last back-off: probes before it belong to that loss episode.
+    recovery_from: u64,
+}
+
+impl<'a> SendLoop<'a> {
+    fn new(
+        s: &'a Shared,
+        sock: &'a Sender,
+        next_hop: &'a NextHop,
+        rate: f64,
+        control: Option<Congestion>,
+        pcap: Option<PcapWriter>,
+    ) -> Self {
+        Self {
+            s,
+            sock,
+            next_hop,
+            control,
+            pcap,
+            limiter: rate.is_finite().then(|| RateLimiter::new(rate)),
+            // UDP probes keep the timeout they left with: Linux answers closed UDP ports at about
+            // one ICMP error per second per host after a burst, and a resend that waits out the
+            // (long) early timeout meets a refilled bucket. TCP probes are judged against the
+            // timeout now (nmap's rule), so a scan's early probes do not hold it open for the
+            // initial 1 s.
+            flight: Flight::new(s.max_retries, s.technique == Technique::Udp),
+            template: template_for(s),
+            frames: vec![[0u8; MAX_FRAME]; SEND_BATCH],
+            lens: [0usize; SEND_BATCH],
+            traced: Vec::new(),
+            next_pos: s.first_position,
+            end: s.end_position,
+            cap: s.window.capacity(),
+            epoch: (Instant::now(), 0u64, 0u64),
+            drops: 0,
+            recovery_from: 0,
+        }
+    }
+
+    fn run(&mut self) -> Result<()> {
+        let s = self.s;
+        while !s.abort.load(Ordering::Acquire) {
+            let now = s.now_us();
+            self.adapt_rate();
+            let timeout = s.rtt.timeout_us();
+            self.expire(now, timeout);
+            let oldest = self.flight.oldest();
+            s.resume_position.store(oldest.unwrap_or(self.next_pos).min(self.next_pos), Ordering::Release);
+            let window = self.control.as_ref().and_then(|c| c.window()).unwrap_or(u64::MAX);
+            let room = self.flight.in_flight < window;
+            let can_start = room && self.next_pos < self.end && oldest.is_none_or(|o| self.next_pos - o < self.cap);
+            let can_resend = room && !self.flight.ready.is_empty();
+            if can_start || can_resend {
+                self.send_batch(window)?;
+            } else if self.wait(now, timeout) {
+                break;
+            }
+        }
+        s.resume_position.store(self.flight.oldest().unwrap_or(self.next_pos).min(self.next_pos), Ordering::Release);
+        if let Some(p) = self.pcap.as_mut() {
+            p.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Once per congestion epoch: the controller's verdict on it, applied to the limiter.
+    fn adapt_rate(&mut self) {
+        let s = self.s;
+        let Some(c) = self.control.as_mut() else {
+            return;
+        };
+        let dt = self.epoch.0.elapsed();
+        if dt < congestion::EPOCH {
+            return;
+        }
+        let (answers, sent) = (s.records.load(Ordering::Relaxed), s.sent.load(Ordering::Relaxed));
+        let decision = c.epoch(congestion::Epoch {
+            max_successful: s.max_successful.load(Ordering::Relaxed),
+            answers: answers - self.epoch.1,
+            drops: self.drops,
+            achieved_rate: (sent - self.epoch.2) as f64 / dt.as_secs_f64(),
+            in_recovery: self.flight.oldest().is_some_and(|o| o < self.recovery_from),
+        });
+        if decision.backed_off {
+            self.recovery_from = self.next_pos;
+        }
+        if decision.rose {
+            self.flight.release_bench();
+        }
+        if let Some(l) = self.limiter.as_mut() {
+            l.set_rate(c.rate(), l.elapsed());
+        }
+        self.epoch = (Instant::now(), answers, sent);
+        self.drops = 0;
+    }
+
+    /// Probes whose time is up leave the flight: for a resend, the bench, or for good.
+    fn expire(&mut self, now: u64, timeout: u64) {
+        let s = self.s;
+        while let Some((attempt, pos)) = self.flight.pop_expired(now, timeout, s) {
+            if s.is_responsive(s.space.probe(s.perm.at(pos)).0) {
+                self.drops += 1;
+            }
+            // as nmap: no more resends than the path has shown to be worth (congestion.rs)
+            let allowed = self.control.as_ref().map_or(s.max_retries, |c| c.allowed_retries(s.max_retries));
+            if attempt < allowed {
+                self.flight.ready.push_back((pos, attempt + 1));
+            } else if self.control.as_ref().is_some_and(|c| c.may_allow_more(s.max_retries)) {
+                self.flight.bench.push((pos, attempt));
+            } else if s.window.give_up(pos) {
+                s.outstanding.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    /// Nothing may leave now: true when the scan is over, else sleeps until the earliest
+    /// deadline (or until an answer may have emptied the queues).
+    fn wait(&mut self, now: u64, timeout: u64) -> bool {
+        let s = self.s;
+        let flight = &mut self.flight;
+        if self.next_pos >= self.end && flight.is_empty() && flight.ready.is_empty() && !flight.bench.is_empty() {
+            // nothing left that could raise the retry allowance: the bench gives up
+            for (pos, _) in flight.bench.drain(..) {
+                if s.window.give_up(pos) {
+                    s.outstanding.fetch_sub(1, Ordering::AcqRel);
+                }
+            }
+        }
+        if self.next_pos >= self.end && s.outstanding.load(Ordering::Acquire) <= 0 {
+            return true;
+        }
+        // the rate limiter owes no packets for this time
+        if let Some(l) = self.limiter.as_mut() {
+            l.idle(l.elapsed());
+        }
+        let earliest = self.flight.earliest(timeout).unwrap_or(now + 1000);
+        std::thread::sleep(Duration::from_micros(earliest.saturating_sub(now).clamp(50, 5000)));
+        false
+    }
+
+    /// One batch, as many frames as the rate limiter grants: resends first (they are the
+    /// oldest debts), then first sends.
+    fn send_batch(&mut self, window: u64) -> Result<()> {
+        let budget = self.limiter.as_mut().map_or(SEND_BATCH, |l| l.acquire(SEND_BATCH as u64) as usize);
+        let now = self.s.now_us();
+        let timeout = self.s.rtt.timeout_us();
+        let k = self.resends(budget, window, now, timeout);
+        let k = self.first_sends(k, budget, window, now, timeout);
+        if k < budget {
+            // granted but not sent (answered meanwhile, no ARP answer, window full): the
+            // schedule keeps them
+            if let Some(l) = self.limiter.as_mut() {
+                l.refund((budget - k) as u64);
+            }
+        }
+        if k > 0 {
+            self.transmit(k)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the due resends into the batch from its start; returns the frames written.
+    fn resends(&mut self, budget: usize, window: u64, now: u64, timeout: u64) -> usize {
+        let s = self.s;
+        let mut k = 0usize;
+        while k < budget && self.flight.in_flight < window {
+            let Some((pos, next)) = self.flight.ready.pop_front() else {
+                break;
+            };
+            if !s.window.retry(pos, next, now as u32) {
+                continue; // answered meanwhile
+            }
+            let (addr, port) = s.space.probe(s.perm.at(pos));
+            let Some(mac) = self.next_hop.mac(addr) else {
+                continue;
+            };
+            self.lens[k] = write_probe(s, &self.template, mac, addr, port, next, &mut self.frames[k]);
+            trace_probe(s, &mut self.traced, addr, port, next, now);
+            k += 1;
+            s.retransmits.fetch_add(1, Ordering::Relaxed);
+            self.flight.push(next as usize, pos, now, timeout);
+        }
+        k
+    }
+
+    /// Adds first sends to the batch after its `k` frames; returns the frames written in all.
+    fn first_sends(&mut self, mut k: usize, budget: usize, window: u64, now: u64, timeout: u64) -> usize {
+        let s = self.s;
+        while k < budget && self.next_pos < self.end && self.flight.in_flight < window {
+            if self.flight.oldest().is_some_and(|o| self.next_pos - o >= self.cap) {
+                break;
+            }
+            let pos = self.next_pos;
+            self.next_pos += 1;
+            let (addr, port) = s.space.probe(s.perm.at(pos));
+            // an on-link target that did not answer ARP gets no probe
+            let Some(mac) = self.next_hop.mac(addr) else {
+                continue;
+            };
+            self.lens[k] = write_probe(s, &self.template, mac, addr, port, 0, &mut self.frames[k]);
+            trace_probe(s, &mut self.traced, addr, port, 0, now);
+            k += 1;
+            if !s.dry_run {
+                s.window.start(pos, now as u32);
+                s.outstanding.fetch_add(1, Ordering::AcqRel);
+                self.flight.push(0, pos, now, timeout);
+            }
+        }
+        k
+    }
+
+    /// The batch's first `k` frames to the pcap file and the socket; their trace records on.
+    fn transmit(&mut self, k: usize) -> Result<()> {
+        let s = self.s;
+        if let Some(p) = self.pcap.as_mut() {
+            for (f, len) in self.frames[..k].iter().zip(&self.lens[..k]) {
+                p.write(&f[..*len])?;
+            }
+        }
+        // published before the frames leave: a reply may beat the send call's return
+        s.sent_upto.store(self.next_pos, Ordering::Release);
+        let refs: Vec<&[u8]> = self.frames[..k].iter().zip(&self.lens[..k]).map(|(f, n)| &f[..*n]).collect();
+        self.sock.send(&refs)?;
+        s.sent.fetch_add(k as u64, Ordering::Relaxed);
+        if let (Some(t), false) = (&s.trace, self.traced.is_empty()) {
+            if let Ok(mut g) = t.lock() {
+                g.append(&mut self.traced);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The frame template of the scan's technique.
+fn template_for(s: &Shared) -> Builder {
+    match s.technique {
+        Technique::Udp => Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone())),
+        Technique::Echo => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::ECHO_REQUEST)),
+        Technique::Timestamp => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::TIMESTAMP_REQUEST)),
+        Technique::Mask => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::MASK_REQUEST)),
+        Technique::Arp => Builder::Arp,
+        _ => Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, 64, 1024, s.technique.flags())),
+    }
+}

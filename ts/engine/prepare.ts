@@ -1,0 +1,218 @@
+// The native boundary's way in: the library's scan options checked and resolved into the
+// engine's (targets parsed, ranges built, timing and technique set), the same scan with
+// another technique (-sS -sU), the split of a scan by route, and starting the engine, whose
+// "CODE: text" errors become ScanErrors. Takes ScanOptions; gives a PreparedScan and a
+// running NativeScan. Nothing here folds results: that is ts/engine/scan.ts.
+import { ScanError } from '../errors.js';
+import { parseIPv4, type AddressRange } from '../targets/address.js';
+import { parsePorts } from '../targets/ports.js';
+import { engineRanges, parseTargets, type Resolver, type TargetSet } from '../targets/targets.js';
+import { udpPayloads } from '../targets/udp-payloads.js';
+import type { Technique } from '../verdicts/classify.js';
+import { native, type NativeScan, type NativeScanOptions } from './native.js';
+import { groupByRoute, ownIPv4Addresses, systemRoutes } from './routes.js';
+import { drawsSynAck, RST_POLICIES, suppressRsts, type RstGuard, type RstPolicy } from './rst-policy.js';
+
+/** Packets per second when no rate is given: fast on a LAN, gentle on most links (~440 KB/s of SYNs). */
+export const DEFAULT_RATE = 10_000;
+/** Retransmissions of an unanswered probe, as nmap's default. */
+export const DEFAULT_MAX_RETRIES = 10;
+
+/** What to scan and how. Only `targets` is required. */
+export interface ScanOptions {
+  /** Target specs: addresses, CIDR blocks, ranges, hostnames ('198.18.0.0/24', '198.18.0.1-20'). */
+  targets: readonly string[];
+  /** A -p style string ('22,80,1000-2000', '-', 'http,ssh') or a list of ports; the 1000 most common TCP ports when absent. */
+  ports?: string | readonly number[];
+  /** Probe technique, as nmap's -sS/-sA/...; 'syn' when absent. */
+  technique?: Technique;
+  /** The probe's TCP flags for technique 'flags' (nmap's --scanflags), as a byte. */
+  tcpFlags?: number;
+  /** Packets per second, retransmissions included; DEFAULT_RATE when absent; Infinity for no limit. */
+  rate?: number;
+  /** Seed of the probe order; the same seed gives the same order. */
+  seed?: bigint | number;
+  /** Retransmissions of an unanswered probe; DEFAULT_MAX_RETRIES (10, as nmap) when absent. */
+  maxRetries?: number;
+  /** Network interface to send on; chosen from the routing table when absent. */
+  interface?: string;
+  /** Source IPv4 address; chosen from the routing table when absent. */
+  sourceAddress?: string;
+  /** -Pn: report every target as up, unanswered ports filtered. */
+  assumeUp?: boolean;
+  /**
+   * Stops the scan: the engine's threads stop and `scan()`'s iterator ends by throwing an
+   * AbortError (its summary still resolves, with `aborted: true`).
+   */
+  signal?: AbortSignal;
+  /** Name resolution (defaults to the system resolver; a name's first IPv4 address is scanned). */
+  resolve?: Resolver;
+  /** Scan every IPv4 address of a name, not only the first (nmap's --resolve-all). */
+  resolveAll?: boolean;
+  /** Target specs never to probe (nmap's --exclude / --excludefile entries). */
+  exclude?: readonly string[];
+  /** Leave IANA special-purpose ranges out of target sets larger than a /8 (ts/targets/blocklist.ts); true when absent. */
+  defaultBlocklist?: boolean;
+  /** Probe in address and port order instead of the seeded permutation (nmap's -r). */
+  sequential?: boolean;
+  /** Have the engine report every probe it sends (`packet` events; the CLI's --packet-trace). */
+  trace?: boolean;
+  /** Milliseconds between `progress` events; 1000 when absent. */
+  progressInterval?: number;
+  /**
+   * Retransmission timeout bounds in milliseconds (nmap's --initial-rtt-timeout,
+   * --min-rtt-timeout, --max-rtt-timeout); nmap's 1000, 100 and 10000 when absent.
+   */
+  initialRttTimeoutMs?: number;
+  minRttTimeoutMs?: number;
+  maxRttTimeoutMs?: number;
+  /** The adaptive rate never drops below this many packets per second (nmap's --min-rate); at most `rate`. */
+  minRate?: number;
+  /** Adapt the rate to loss as nmap's congestion control does; true when absent. */
+  adaptive?: boolean;
+  /**
+   * What happens to the RSTs this host's kernel sends to the SYN/ACKs a SYN scan draws
+   * (ts/engine/rst-policy.ts): 'kernel' leaves them (the default); 'suppress' drops those SYN/ACKs
+   * in this namespace's raw table for the scan's duration (needs iptables and root).
+   */
+  rstPolicy?: RstPolicy;
+}
+
+/** Options checked and targets resolved: everything needed before packets flow. */
+export interface PreparedScan {
+  targets: TargetSet;
+  ports: number[];
+  /** 'suppress' when the scan drops the SYN/ACKs it draws before this host's kernel answers them. */
+  rstPolicy?: RstPolicy;
+  native: NativeScanOptions;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < min) throw new ScanError(`invalid ${name} "${value}"`, 'EINVAL');
+  return value;
+}
+
+/** Parses ports and resolves targets; throws TargetError/PortError/ScanError naming bad input. */
+export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
+  const ports = parsePorts(options.ports, options.technique === 'udp' ? 'udp' : 'tcp');
+  const targets = await parseTargets(options.targets, options.resolve, {
+    resolveAll: options.resolveAll,
+    exclude: options.exclude,
+    defaultBlocklist: options.defaultBlocklist,
+  });
+  const maxRetries = positive('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES, 0);
+  if (!Number.isInteger(maxRetries)) throw new ScanError(`invalid maxRetries "${maxRetries}"`, 'EINVAL');
+  const opts: NativeScanOptions = {
+    ranges: engineRanges(targets),
+    ports,
+    technique: options.technique ?? 'syn',
+    // Infinity: no limit (the engine then sends as fast as the link takes packets)
+    rate: options.rate === Infinity ? Infinity : positive('rate', options.rate, DEFAULT_RATE, Number.MIN_VALUE),
+    maxRetries,
+  };
+  if (options.seed !== undefined) opts.seed = BigInt(options.seed);
+  if (options.sequential) opts.sequential = true;
+  if (opts.technique === 'flags') {
+    if (options.tcpFlags === undefined) throw new ScanError('technique "flags" needs tcpFlags', 'EINVAL');
+    opts.tcpFlags = options.tcpFlags;
+  }
+  if (opts.technique === 'udp') opts.udpPayloads = [...udpPayloads()].map(([port, payload]) => ({ port, payload }));
+  if (options.interface !== undefined) opts.interface = options.interface;
+  if (options.sourceAddress !== undefined) opts.sourceAddress = options.sourceAddress;
+  if (options.trace) opts.trace = true;
+  if (options.initialRttTimeoutMs !== undefined) opts.initialRttTimeoutMs = positive('initialRttTimeoutMs', options.initialRttTimeoutMs, 0, 0);
+  if (options.minRttTimeoutMs !== undefined) opts.minRttTimeoutMs = positive('minRttTimeoutMs', options.minRttTimeoutMs, 0, 0);
+  if (options.maxRttTimeoutMs !== undefined) opts.maxRttTimeoutMs = positive('maxRttTimeoutMs', options.maxRttTimeoutMs, 0, 0);
+  if (options.minRate !== undefined) {
+    opts.minRate = positive('minRate', options.minRate, 0, 0);
+    if (opts.minRate > opts.rate) throw new ScanError(`invalid minRate "${opts.minRate}" (above the rate, ${opts.rate})`, 'EINVAL');
+  }
+  if (options.adaptive !== undefined) opts.adaptive = options.adaptive;
+  const rstPolicy = options.rstPolicy ?? 'kernel';
+  if (!RST_POLICIES.includes(rstPolicy)) throw new ScanError(`invalid rstPolicy "${rstPolicy}" (one of ${RST_POLICIES.join(', ')})`, 'EINVAL');
+  if (rstPolicy === 'suppress') {
+    // The rule names the source ports: fix them now (retransmissions leave from port + attempt).
+    opts.sourcePort = 32768 + Math.floor(Math.random() * (61000 - 32768 - maxRetries));
+    return { targets, ports, native: opts, rstPolicy };
+  }
+  return { targets, ports, native: opts };
+}
+
+/**
+ * The same scan (targets already resolved, same rate, seed, interface, ...) with another
+ * technique and port list: the second scan of a -sS -sU run.
+ */
+export function withTechnique(prepared: PreparedScan, technique: Technique, ports: readonly number[], tcpFlags?: number): PreparedScan {
+  const opts: NativeScanOptions = { ...prepared.native, ports: [...ports], technique };
+  delete opts.tcpFlags;
+  delete opts.udpPayloads;
+  if (technique === 'flags') {
+    if (tcpFlags === undefined) throw new ScanError('technique "flags" needs tcpFlags', 'EINVAL');
+    opts.tcpFlags = tcpFlags;
+  }
+  if (technique === 'udp') opts.udpPayloads = [...udpPayloads()].map(([port, payload]) => ({ port, payload }));
+  return { ...prepared, ports: [...ports], native: opts };
+}
+
+/** Suppression rules held for running engines (--rst-policy suppress), released by releaseEngine(). */
+const rstGuards = new WeakMap<NativeScan, RstGuard>();
+
+/** Starts the engine; its "CODE: text" errors become ScanError with that code. */
+export function startEngine(prepared: PreparedScan): NativeScan {
+  const n = prepared.native;
+  const guard =
+    prepared.rstPolicy === 'suppress' && !n.dryRun && n.sourcePort !== undefined && drawsSynAck(n.technique, n.tcpFlags ?? undefined)
+      ? suppressRsts(n.sourcePort, Math.min(65535, n.sourcePort + n.maxRetries))
+      : undefined;
+  try {
+    const engine = native().startScan(n);
+    if (guard) rstGuards.set(engine, guard);
+    return engine;
+  } catch (e) {
+    guard?.release();
+    const message = (e as Error).message ?? String(e);
+    const m = /^([A-Z]+):\s*(.*)$/s.exec(message);
+    throw new ScanError(message.split('\n')[0], m ? m[1] : 'ENGINE');
+  }
+}
+
+/**
+ * The engine options split into one scan per route: loopback and this host's own addresses,
+ * then each route of the routing table, in order of first use. One part when everything
+ * leaves the same way (the common case); sharding and resuming need that, since their
+ * positions belong to one permutation.
+ */
+export function splitByRoute(opts: NativeScanOptions): NativeScanOptions[] {
+  const ranges: AddressRange[] = [];
+  for (let i = 0; i + 1 < opts.ranges.length; i += 2) ranges.push({ start: opts.ranges[i], end: opts.ranges[i + 1] });
+  if (opts.dryRun || opts.technique === 'connect' || opts.interface !== undefined || ranges.length === 0) return [opts];
+  // this host's addresses and 127/8 leave through lo: cut them out first
+  const local: AddressRange[] = [{ start: 0x7f000000, end: 0x7fffffff }, ...ownIPv4Addresses().flatMap((s) => parseIPv4(s) ?? []).map((a) => ({ start: a, end: a }))];
+  const own: AddressRange[] = [];
+  let rest: AddressRange[] = ranges;
+  for (const l of local) {
+    const next: AddressRange[] = [];
+    for (const r of rest) {
+      if (r.end < l.start || r.start > l.end) {
+        next.push(r);
+        continue;
+      }
+      own.push({ start: Math.max(r.start, l.start), end: Math.min(r.end, l.end) });
+      if (r.start < l.start) next.push({ start: r.start, end: l.start - 1 });
+      if (r.end > l.end) next.push({ start: l.end + 1, end: r.end });
+    }
+    rest = next;
+  }
+  const groups = [own.sort((a, b) => a.start - b.start), ...groupByRoute(rest.sort((a, b) => a.start - b.start), systemRoutes()).map((g) => g.ranges)].filter((g) => g.length > 0);
+  if (groups.length <= 1) return [opts];
+  if (opts.shardCount !== undefined || opts.startPosition !== undefined) {
+    throw new ScanError('--shard and --resume need targets that leave by one route; these need several', 'EINVAL');
+  }
+  return groups.map((g) => ({ ...opts, ranges: g.flatMap((r) => [r.start, r.end]) }));
+}
+
+/** Releases what startEngine() holds for a finished or abandoned engine (its RST rule). */
+export function releaseEngine(engine: NativeScan): void {
+  rstGuards.get(engine)?.release();
+}

@@ -1,0 +1,73 @@
+// What is known of a host beside its ports, gathered while the scan runs and added to its
+// report before it is written: the hardware address of on-link hosts (from the Ethernet
+// source of their reply frames), its vendor, the reverse DNS name, and the round-trip time
+// host discovery measured.
+import type { DiscoveredHost } from './discovery.js';
+import type { HostReport } from './model.js';
+import { formatMac, macVendor } from './oui.js';
+import type { EngineRecord } from '../engine/records.js';
+import { splitOnLink, systemRoutes, type Route } from '../engine/routes.js';
+import type { TargetSet } from '../targets/targets.js';
+import { parseIPv4, type AddressRange } from '../targets/address.js';
+
+const NO_MAC = '00:00:00:00:00:00';
+
+/** Hardware addresses of on-link targets, from the records of any scan. */
+export class MacBook {
+  private readonly onLink: AddressRange[];
+  private readonly macs = new Map<number, string>();
+
+  constructor(targets: TargetSet, options: { routes?: readonly Route[]; interface?: string } = {}) {
+    this.onLink = splitOnLink(targets.ranges, options.routes ?? systemRoutes(), options.interface).onLink;
+  }
+
+  /** Whether an address is reached directly on a link (its frames carry its own MAC). */
+  isOnLink(value: number): boolean {
+    return this.onLink.some((r) => value >= r.start && value <= r.end);
+  }
+
+  /** Notes the MAC of every reply from an on-link target; the first one seen stays. */
+  note(records: readonly EngineRecord[]): void {
+    if (this.onLink.length === 0) return;
+    for (const r of records) {
+      if (r.mac === undefined || r.mac === NO_MAC || r.kind === 5) continue;
+      // An ICMP error from a router carries the router's MAC, not the target's.
+      if (r.responder !== r.address && r.kind === 2) continue;
+      const v = r.target ?? parseIPv4(r.address);
+      if (v !== undefined && !this.macs.has(v) && this.isOnLink(v)) this.macs.set(v, r.mac);
+    }
+  }
+
+  set(value: number, mac: string): void {
+    if (!this.macs.has(value)) this.macs.set(value, mac);
+  }
+
+  get(value: number): string | undefined {
+    return this.macs.get(value);
+  }
+}
+
+export interface HostFacts {
+  macs?: MacBook;
+  /** Address → reverse DNS name. */
+  names?: ReadonlyMap<string, string>;
+  discovered?: ReadonlyMap<number, DiscoveredHost>;
+}
+
+/** The host's report with its MAC address and vendor, PTR name and discovery latency added. */
+export function withFacts(host: HostReport, facts: HostFacts): HostReport {
+  const value = parseIPv4(host.address);
+  if (value === undefined) return host;
+  const out: HostReport = { ...host };
+  const ptr = facts.names?.get(host.address);
+  if (ptr !== undefined) out.ptr = ptr;
+  const found = facts.discovered?.get(value);
+  if (out.latency === undefined && found && found.rttUs > 0) out.latency = found.rttUs / 1e6;
+  const mac = facts.macs?.get(value) ?? found?.mac;
+  if (mac !== undefined && host.status.state === 'up') {
+    out.mac = formatMac(mac);
+    const vendor = macVendor(mac);
+    if (vendor !== undefined) out.vendor = vendor;
+  }
+  return out;
+}
