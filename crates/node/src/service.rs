@@ -166,7 +166,8 @@ pub fn start_service_scan(options: NativeServiceOptions) -> Result<NativeService
     }
     let mut jobs = Vec::with_capacity(options.targets.len());
     for t in &options.targets {
-        let addr: IpAddr = t.address.parse().map_err(|_| Error::new(Status::InvalidArg, format!("EINVAL: not an IP address: {}", t.address)))?;
+        let addr: IpAddr =
+            t.address.parse().map_err(|_| Error::new(Status::InvalidArg, format!("EINVAL: not an IP address: {}", t.address)))?;
         let port = u16::try_from(t.port).map_err(|_| Error::new(Status::InvalidArg, format!("EINVAL: port out of range: {}", t.port)))?;
         let proto = match t.protocol.as_str() {
             "tcp" => Proto::Tcp,

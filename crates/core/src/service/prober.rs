@@ -76,7 +76,8 @@ struct Ctx {
     tls: Option<SslConnector>,
     stamp: Stamp,
     abort: Arc<AtomicBool>,
-    enterprises: Enterprises,
+    /// Read the first time snmp-info needs them.
+    enterprises: std::sync::OnceLock<Enterprises>,
 }
 
 fn tls_connector() -> Option<SslConnector> {
@@ -108,7 +109,7 @@ pub fn detect(
         tls: tls_connector(),
         stamp: Stamp::now(),
         abort,
-        enterprises: Enterprises::load(std::path::Path::new(ENTERPRISE_NUMBERS)),
+        enterprises: std::sync::OnceLock::new(),
     });
     rt.block_on(async {
         let mut tasks: JoinSet<(usize, ServiceResult)> = JoinSet::new();
@@ -303,7 +304,8 @@ async fn snmp_info(ctx: &Ctx, job: Job, mut resp: Vec<u8>, r: &mut ServiceResult
     if resp.is_empty() {
         resp = udp_probe(ctx, job, p).await.data;
     }
-    let Some(enterprise) = scripts::snmp_enterprise(&resp, &ctx.enterprises) else { return };
+    let ents = ctx.enterprises.get_or_init(|| Enterprises::load(std::path::Path::new(ENTERPRISE_NUMBERS)));
+    let Some(enterprise) = scripts::snmp_enterprise(&resp, ents) else { return };
     r.name = Some("snmp".into());
     r.product = Some(scripts::snmp_product(r.product.as_deref(), &enterprise));
     r.state = ProbeState::HardMatched;
