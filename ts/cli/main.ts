@@ -23,7 +23,7 @@ import { HELP } from './help.js';
 import { gatherTargets, planScan, prepare, scanKind, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
 import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
-import { scanServices } from './service-scan.js';
+import { preloadServices, scanServices } from './service-scan.js';
 import { ScanSession } from './session.js';
 
 /** Runs the CLI; resolves with the exit status. */
@@ -72,6 +72,7 @@ function noTargets(prepared: PreparedScan, out: (s: string) => void): number {
 async function scanRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) => void): Promise<number> {
   const session = await ScanSession.open(plan, prepared, out);
   try {
+    preloadServices(session);
     await discoverHosts(session);
     const names = lookUpNames(session);
     const outcome = await scanPorts(session);

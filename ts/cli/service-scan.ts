@@ -3,9 +3,15 @@
 // --version-trace lines are printed as each port finishes. Nothing runs after an interrupt or
 // a --host-timeout, as nmap skips the service scan of a timed-out host.
 import { ServiceBook, serviceTargets } from '../service/attach.js';
-import { detectServices } from '../service/detect.js';
+import { detectServices, preloadVersionDb } from '../service/detect.js';
 import type { ScanOutcome } from './port-scan.js';
 import type { ScanSession } from './session.js';
+
+/** With -sV, parses nmap's probe database while discovery and the port scan run. */
+export function preloadServices(session: ScanSession): void {
+  const options = session.plan.versionScan;
+  if (options) preloadVersionDb(options.versionDb);
+}
 
 /** The services found, or undefined without -sV (or when the run was cut short). */
 export async function scanServices(session: ScanSession, outcome: ScanOutcome): Promise<ServiceBook | undefined> {

@@ -44,6 +44,12 @@ export function missingDbMessage(path: string): string {
   return `-sV needs nmap's service probe database, which is not at ${path}: install it (Debian/Ubuntu: apt-get install nmap-common) or name a copy with --versiondb FILE`;
 }
 
+/** Starts parsing the probe database in the background (the engine keeps it for the
+ *  process), so that detectServices finds it ready; errors surface there. */
+export function preloadVersionDb(path = DEFAULT_VERSION_DB): void {
+  if (existsSync(path)) native().preloadServiceDb(path);
+}
+
 /** Converts one engine answer; `table` is the port table's name for the port, if any. */
 export function toServiceInfo(r: NativeServiceResult, table: string | undefined): ServiceInfo {
   const s: ServiceInfo = { method: r.method, conf: r.conf, cpe: r.cpe, state: r.state };

@@ -7,7 +7,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
 
 /// One port to identify.
@@ -94,6 +95,32 @@ fn to_js(index: usize, r: ServiceResult) -> NativeServiceResult {
         responded: r.responded,
         trace: r.trace,
     }
+}
+
+/// Parsed databases by path, shared by every scan of the process: parsing and compiling
+/// nmap's ~12,000 patterns takes about half a second, which `preloadServiceDb` lets the CLI
+/// spend while the port scan runs.
+type DbCell = Arc<OnceLock<std::result::Result<Arc<Db>, String>>>;
+static DBS: Mutex<Option<HashMap<String, DbCell>>> = Mutex::new(None);
+
+fn db_cell(path: &str) -> DbCell {
+    let mut g = DBS.lock().unwrap_or_else(|p| p.into_inner());
+    g.get_or_insert_with(HashMap::new).entry(path.to_string()).or_default().clone()
+}
+
+/// The database at `path`, parsed once (a second caller waits for the first).
+fn load_db(path: &str) -> std::result::Result<Arc<Db>, String> {
+    db_cell(path).get_or_init(|| Db::load(std::path::Path::new(path)).map(Arc::new).map_err(|e| format!("EINVAL: {e}"))).clone()
+}
+
+/// Starts parsing the probe database in the background, so that a later
+/// `startServiceScan` with the same path finds it ready. Errors surface there.
+#[napi(catch_unwind)]
+pub fn preload_service_db(db_path: Option<String>) {
+    let path = db_path.unwrap_or_else(|| service::DEFAULT_DB.to_string());
+    let _ = std::thread::Builder::new().name("ferroscan-sv-db".into()).spawn(move || {
+        let _ = std::panic::catch_unwind(|| load_db(&path));
+    });
 }
 
 enum Event {
@@ -196,9 +223,9 @@ pub fn start_service_scan(options: NativeServiceOptions) -> Result<NativeService
         .name("ferroscan-sv".into())
         .spawn(move || {
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let db = Db::load(std::path::Path::new(&path)).map_err(|e| format!("EINVAL: {e}"))?;
+                let db = load_db(&path)?;
                 let tx2 = tx.clone();
-                service::detect(Arc::new(db), &jobs, &opts, flag, &mut |i, r| {
+                service::detect(db, &jobs, &opts, flag, &mut |i, r| {
                     let _ = tx2.send(Event::Result(i, Box::new(r)));
                 })
                 .map_err(|e| format!("EIO: service scan: {e}"))
