@@ -111,3 +111,47 @@ fn corpus_matches_nmap() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The prefilter only ever drops lines that cannot match: for real responses (the corpus's,
+/// every probe's own bytes, banners and replies of common services), the first matching line
+/// of every probe is the same with the prefilter as with every pattern run.
+#[test]
+fn prefilter_keeps_every_match() {
+    let dbp = std::path::Path::new("/usr/share/nmap/nmap-service-probes");
+    if !dbp.exists() {
+        eprintln!("skipping: nmap-service-probes not installed");
+        return;
+    }
+    let db = Db::load(dbp).unwrap();
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../test/fixtures/sv-corpus.json")).unwrap()).unwrap();
+    let mut subjects: Vec<Vec<u8>> = fixture["entries"].as_array().unwrap().iter().map(|e| hex(e["send"].as_str().unwrap())).filter(|s| !s.is_empty()).collect();
+    subjects.extend(db.probes.iter().map(|p| p.payload.clone()).filter(|p| !p.is_empty()).take(40));
+    for s in [
+        &b"HTTP/1.1 400 Bad Request\r\nServer: Apache/2.4.57 (Debian)\r\nContent-Length: 0\r\n\r\n"[..],
+        b"HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.2\r\n\r\n",
+        b"220 ProFTPD Server (Debian) [::ffff:198.18.16.2]\r\n",
+        b"+OK Dovecot (Debian) ready.\r\n",
+        b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN] Dovecot (Debian) ready.\r\n",
+        b"J\0\0\0\n8.0.35-0ubuntu0.22.04.1\0\x08\0\0\0",
+        b"-ERR unknown command 'GET', with args beginning with: '/' \r\n",
+        b"SSH-2.0-dropbear_2022.83\r\n",
+        b"\x16\x03\x03\x00\x31\x02\x00\x00\x2d\x03\x03",
+        b"RFB 003.008\n",
+    ] {
+        subjects.push(s.to_vec());
+    }
+    let mut scratch = Vec::new();
+    let mut compared = 0;
+    for s in &subjects {
+        for p in &db.probes {
+            p.prefilter.candidates(s, &mut scratch);
+            let fast = scratch.iter().map(|&c| c as usize).find(|&c| p.matches[c].pattern.is_match(s));
+            let slow = p.matches.iter().position(|m| m.pattern.is_match(s));
+            assert_eq!(fast, slow, "probe {} on {:?}", p.name, String::from_utf8_lossy(s));
+            compared += slow.is_some() as usize;
+        }
+    }
+    // the subjects do match something: the test compares matches, not only misses
+    assert!(compared >= 15, "only {compared} matches compared");
+}

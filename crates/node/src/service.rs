@@ -35,7 +35,7 @@ pub struct NativeServiceOptions {
     pub trace: Option<bool>,
     /// --version-parallelism: connections open at once over all ports (default 512).
     pub parallelism: Option<u32>,
-    /// Probes one port may have running at once (default 48).
+    /// Probes one port may have running at once (default 64: every TCP probe of intensity 7 at once).
     pub per_port: Option<u32>,
 }
 

@@ -61,7 +61,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { intensity: 7, all_ports: false, trace: false, parallelism: 1024, per_port: 48, ahead_after_ms: 300 }
+        Options { intensity: 7, all_ports: false, trace: false, parallelism: 1024, per_port: 64, ahead_after_ms: 300 }
     }
 }
 
