@@ -281,7 +281,7 @@ async fn run_port(ctx: Arc<Ctx>, job: Job) -> ServiceResult {
         }
     }
     running.abort_all();
-    let mut result = session.into_result().unwrap_or_else(Session::excluded);
+    let mut result = session.into_result().unwrap_or_else(Session::incomplete);
     let v3 =
         db.probe_named("SNMPv3GetRequest", Proto::Udp).and_then(|p| done.get(&(p, false))).map(|o| o.0.data.clone()).unwrap_or_default();
     drop(done);

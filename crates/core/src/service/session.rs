@@ -159,6 +159,11 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The answer for a port whose probing was cut short before nmap's sequence ended.
+    pub fn incomplete() -> ServiceResult {
+        ServiceResult { state: ProbeState::Incomplete, product: None, ..Session::excluded() }
+    }
+
     pub fn need(&self) -> Need {
         match (self.result.is_some(), self.current) {
             (false, Some(p)) => Need::Probe { probe: p, ssl: self.plan.ssl, after_null: self.after_null },
