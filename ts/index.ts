@@ -30,6 +30,13 @@ export type { EngineRecord } from './engine/records.js';
 export { ScanModel } from './hosts/model.js';
 export type { PortResult, HostReport, HostStatus, HostsModel, ModelOptions, PortSection, Protocol } from './hosts/model.js';
 
+// Service and version detection, -sV (ts/service/): run it on a scan's open ports; its
+// answers are what the writers print when a HostReport carries `services`.
+export { detectServices, DEFAULT_VERSION_DB } from './service/detect.js';
+export type { DetectOptions, DetectedService, ServiceTarget } from './service/detect.js';
+export { ServiceBook, serviceTargets } from './service/attach.js';
+export type { ServiceInfo } from './service/format.js';
+
 // Output writers (ts/output/): feed them begin(), result()/host(), end() to write nmap's formats of any results.
 export { NormalWriter } from './output/normal.js';
 export type { NormalOptions } from './output/normal.js';

@@ -4,6 +4,7 @@
 //   prepare  plan.ts      options checked in nmap's order → the engine's prepared scan
 //   discover discover.ts  hosts up (unless -Pn), reverse DNS beside the scan
 //   scan     port-scan.ts the port scans (SYN → connect fallback, then -sU's UDP scan)
+//   services service-scan.ts  -sV: nmap's service probes on the open ports
 //   report   report.ts    every host's report, the last lines, the resume file
 // The list scan (-sL) and the dry run (dry-run.ts) end early. Every failure ends as one
 // "ferroscan: ..." line on stderr and exit status 1 (run.ts), never a stack trace. Help,
@@ -22,6 +23,7 @@ import { HELP } from './help.js';
 import { gatherTargets, planScan, prepare, scanKind, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
 import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
+import { preloadServices, scanServices } from './service-scan.js';
 import { ScanSession } from './session.js';
 
 /** Runs the CLI; resolves with the exit status. */
@@ -70,10 +72,12 @@ function noTargets(prepared: PreparedScan, out: (s: string) => void): number {
 async function scanRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) => void): Promise<number> {
   const session = await ScanSession.open(plan, prepared, out);
   try {
+    preloadServices(session);
     await discoverHosts(session);
     const names = lookUpNames(session);
     const outcome = await scanPorts(session);
-    await report(session, outcome, names);
+    const services = await scanServices(session, outcome);
+    await report(session, outcome, names, services);
   } catch (e) {
     session.failed(e);
     throw e;

@@ -2,7 +2,9 @@
 // timing first, then the targets' inputs, then discovery, ports and the sweep options, and
 // last the engine's options (targets resolved, ranges built). Each step throws the one-line
 // error of the first bad value it meets, before any packet is sent.
+import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
 import type { NativeSummary } from '../engine/native.js';
 import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile } from '../engine/resume.js';
 import { DEFAULT_RATE, prepareScan, type PreparedScan } from '../engine/prepare.js';
@@ -53,6 +55,8 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   seed: bigint;
   shard: { index: number; count: number } | undefined;
   startPosition: number | undefined;
+  /** -sV's options, undefined without -sV. */
+  versionScan: DetectOptions | undefined;
 }
 
 /** The scan type, timing template and rate options (checked before any target is read). */
@@ -114,7 +118,20 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const seed = parseSeed(args.seed) ?? randomSeed();
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
   const startPosition = parseNumber('--start-position', args['start-position'], (n) => Number.isSafeInteger(n) && n >= 0);
-  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition };
+  const versionScan = versionOptions(args, pingScan);
+  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan };
+}
+
+/** The -sV options, or undefined without -sV; a missing probe database is a one-line error now, before any packet. */
+export function versionOptions(args: CliArgs, pingScan: boolean): DetectOptions | undefined {
+  if (!args['service-version'] || pingScan) return undefined;
+  let intensity = parseNumber('--version-intensity', args['version-intensity'], (n) => Number.isInteger(n) && n >= 0 && n <= 9) ?? 7;
+  if (args['version-light']) intensity = 2;
+  if (args['version-all']) intensity = 9;
+  const versionDb = args.versiondb ?? DEFAULT_VERSION_DB;
+  if (!existsSync(versionDb)) throw new UsageError(missingDbMessage(versionDb));
+  const parallelism = parseNumber('--version-parallelism', args['version-parallelism'], (n) => Number.isInteger(n) && n >= 1 && n <= 65536);
+  return { versionDb, intensity, allPorts: args.allports, trace: args['version-trace'], ...(parallelism !== undefined && { parallelism }) };
 }
 
 /** Step 2 of main(): the plan as the engine's options, targets resolved (nothing is sent yet). */

@@ -4,6 +4,8 @@
 import type { PortState, Verdict } from '../verdicts/classify.js';
 import type { HostReport, PortResult, PortSection, Protocol } from '../hosts/model.js';
 import { serviceName } from '../targets/services.js';
+import { serviceKey } from '../service/attach.js';
+import { fullVersion, hostServiceLines, serviceColumn, SERVICE_DETECTION_NOTE } from '../service/format.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 import { zoneAbbreviation } from './timezone.js';
 
@@ -16,6 +18,8 @@ export interface NormalOptions {
   verbose?: number;
   /** -sn: hosts only, no port table (nmap's ping scan report). */
   pingScan?: boolean;
+  /** -sV: the VERSION column, the fingerprint block and the "Service Info" line. */
+  versionScan?: boolean;
 }
 
 // nmap's state numbers; ties in the "Not shown" line go to the lower number.
@@ -163,6 +167,7 @@ export class NormalWriter {
   private readonly open: boolean;
   private readonly verbose: number;
   private readonly pingScan: boolean;
+  private readonly versionScan: boolean;
   /** portLines() of one-port hosts by verdict, port and port count (memoKey); the rest of a host's report is its own. */
   private readonly memo = new WeakMap<Verdict, Map<number, string[] | null>>();
 
@@ -173,6 +178,7 @@ export class NormalWriter {
     options: NormalOptions = {},
   ) {
     this.reason = options.reason ?? false;
+    this.versionScan = options.versionScan ?? false;
     this.open = options.open ?? false;
     this.verbose = options.verbose ?? 0;
     this.pingScan = options.pingScan ?? false;
@@ -214,8 +220,12 @@ export class NormalWriter {
     const body = this.portLines(host);
     if (body === null) return;
     const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host), ...body];
+    // -sV: nmap's fingerprint block follows the table, the Service Info line the MAC line
+    const services = this.versionScan ? hostServiceLines(host, this.ports) : undefined;
+    if (services?.block) lines.push(services.block.replace(/\n$/, ''));
     const mac = macLine(host);
     if (mac) lines.push(mac);
+    if (services?.info) lines.push(services.info);
     this.write(lines.join('\n') + '\n\n');
   }
 
@@ -286,6 +296,7 @@ export class NormalWriter {
 
   private table(host: HostReport, folded: ReadonlySet<PortState>): string[] {
     const rows: string[][] = [this.reason ? ['PORT', 'STATE', 'SERVICE', 'REASON'] : ['PORT', 'STATE', 'SERVICE']];
+    if (this.versionScan) rows[0].push('VERSION');
     // TCP rows, then UDP rows, as nmap walks them.
     for (const section of portSections(host, this.ports)) {
       // A host may carry no silent ports at all (an interrupted scan reports only what answered).
@@ -295,20 +306,26 @@ export class NormalWriter {
       for (const port of shown) {
         const v = section.ports.get(port) ?? section.unanswered;
         if (folded.has(v.state)) continue;
-        const row = [`${port}/${section.protocol}`, v.state, serviceName(port, section.protocol)];
+        const sd = host.services?.get(serviceKey(port, section.protocol));
+        const name = this.versionScan ? serviceColumn(sd, serviceName(port, section.protocol), v.state, true) : serviceName(port, section.protocol);
+        const row = [`${port}/${section.protocol}`, v.state, name];
         if (this.reason) row.push(reasonText(v));
+        if (this.versionScan) row.push(sd ? fullVersion(sd) : '');
         rows.push(row);
       }
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     // Columns are one space apart; the last one is not padded (no trailing blanks).
-    return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join(' '));
+    const lines = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join(' '));
+    // an empty VERSION cell leaves no blanks behind the SERVICE column either
+    return this.versionScan ? lines.map((l) => l.trimEnd()) : lines;
   }
 
   /** The closing lines: the single-host hint when nothing answered, and the summary. */
   end(stats: { addresses: number; up: number; elapsedSeconds: number; dataSource?: string }): void {
     if (this.verbose && stats.dataSource) this.write(`Read data files from: ${stats.dataSource}\n`);
     if (stats.addresses === 1 && stats.up === 0) this.write('Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n');
+    if (this.versionScan && stats.up > 0) this.write(`${SERVICE_DETECTION_NOTE}\n`);
     const addrs = `${stats.addresses} IP ${stats.addresses === 1 ? 'address' : 'addresses'}`;
     const up = `${stats.up} ${stats.up === 1 ? 'host' : 'hosts'} up`;
     this.write(`${PRODUCT} done: ${addrs} (${up}) scanned in ${stats.elapsedSeconds.toFixed(2)} seconds\n`);

@@ -27,6 +27,8 @@ export interface RunInfo {
   reason: boolean;
   /** -sn: host discovery only; hosts carry no ports. */
   pingScan?: boolean;
+  /** -sV: hosts carry services (HostReport.services). */
+  versionScan?: boolean;
 }
 
 /** One technique of a run and the ports it scans. */
