@@ -211,11 +211,16 @@ impl Block<'_> {
 
     /// The frames in the block, in the order they arrived.
     pub fn frames(&self) -> Frames<'_> {
-        let b = self.bytes();
-        let left = read_u32(b, BLOCK_NUM_PKTS_AT).unwrap_or(0);
-        let at = read_u32(b, BLOCK_FIRST_AT).unwrap_or(0) as usize;
-        Frames { block: b, at, left }
+        frames_in(self.bytes())
     }
+}
+
+/// The frames of a block given as bytes (a tpacket_block_desc, then its tpacket3_hdr
+/// chain): what `Block::frames` walks, open to the fuzz target of a malformed block.
+pub fn frames_in(b: &[u8]) -> Frames<'_> {
+    let left = read_u32(b, BLOCK_NUM_PKTS_AT).unwrap_or(0);
+    let at = read_u32(b, BLOCK_FIRST_AT).unwrap_or(0) as usize;
+    Frames { block: b, at, left }
 }
 
 impl Drop for Block<'_> {
