@@ -1,0 +1,60 @@
+// Fuzz target: port specifications (ts/ports.ts): -p, --exclude-ports, --top-ports/-F,
+// names from the service table, T:/U: prefixes. The input's first byte picks the
+// protocols scanned and the top-ports option; the rest is the -p value, then after the
+// first "|" an --exclude-ports value. Documented error: PortError. Invariants: every list
+// ascending, unique, 0-65535; no excluded port left; an explicit list (no top-ports) has
+// exactly the ports named.
+import { PortError } from '../../ts/errors.js';
+import { parsePortSpec, parsePorts, selectPorts, type Protocol } from '../../ts/ports.js';
+import { allow, check, type FuzzTarget } from './index.js';
+
+const PROTOCOLS: Protocol[][] = [['tcp'], ['udp'], ['tcp', 'udp']];
+
+function wellFormed(list: readonly number[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    if (!Number.isInteger(list[i]) || list[i] < 0 || list[i] > 65535 || (i > 0 && list[i] <= list[i - 1])) return false;
+  }
+  return true;
+}
+
+export const target: FuzzTarget = {
+  maxLen: 256,
+  dictionary: [',', '-', 'T:', 'U:', 'S:', 'P:', 't:', 'u:', '|', ' ', '0', '1-', '-1024', '-', '1-65535', 'http', 'ssh', 'domain', 'snmp', 'https', 'ftp-data', 'unknown', 'X:'],
+  run(input) {
+    const flags = input.length > 0 ? input[0] : 0;
+    const text = input.subarray(1).toString('utf8');
+    const bar = text.indexOf('|');
+    const ports = bar < 0 ? text : text.slice(0, bar);
+    const excludePorts = bar < 0 ? undefined : text.slice(bar + 1);
+    const protocols = PROTOCOLS[flags % 3];
+    const topPorts = (flags >> 2) & 3 ? [undefined, 1, 7, 1000][(flags >> 2) & 3] : undefined;
+    try {
+      const one = parsePorts(ports, protocols[0]);
+      check(wellFormed(one) && one.length > 0, 'parsePorts: ascending unique ports');
+    } catch (e) {
+      allow(e, PortError);
+    }
+    let named;
+    try {
+      named = parsePortSpec(ports, protocols);
+      check(wellFormed(named.tcp) && wellFormed(named.udp), 'parsePortSpec: ascending unique ports');
+    } catch (e) {
+      allow(e, PortError);
+    }
+    try {
+      const sel = selectPorts({ ports, excludePorts, protocols, topPorts, fast: (flags & 16) !== 0 });
+      check(wellFormed(sel.tcp) && wellFormed(sel.udp), 'selectPorts: ascending unique ports');
+      const dropped = excludePorts === undefined ? undefined : parsePortSpec(excludePorts, ['tcp', 'udp']);
+      for (const proto of ['tcp', 'udp'] as const) {
+        const drop = new Set(dropped?.[proto] ?? []);
+        check(!sel[proto].some((p) => drop.has(p)), 'no excluded port left');
+        if (named && topPorts === undefined && (flags & 16) === 0) {
+          const want = named[proto].filter((p) => !drop.has(p));
+          check(want.length === sel[proto].length && want.every((p, i) => sel[proto][i] === p), '-p list kept exactly');
+        }
+      }
+    } catch (e) {
+      allow(e, PortError);
+    }
+  },
+};
