@@ -88,15 +88,21 @@ export function parseNmapPayloads(text: string): Map<number, Buffer> {
   }
   for (let i = 0; i < tokens.length; i++) {
     if (tokens[i] !== 'udp') continue;
-    const ports = (tokens[++i] ?? '').split(',').flatMap((p) => {
-      const [a, b] = p.split('-').map(Number);
-      return b === undefined ? [a] : Array.from({ length: b - a + 1 }, (_, k) => a + k);
-    });
+    // "N" or "N-M" items of ports 0-65535; a malformed item is skipped, never expanded
+    // (an unchecked "1-65535113" meant a 65-million-entry array)
+    const ports: number[] = [];
+    for (const item of (tokens[++i] ?? '').split(',')) {
+      const r = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item);
+      const a = r ? Number(r[1]) : NaN;
+      const b = r?.[2] !== undefined ? Number(r[2]) : a;
+      if (!(a <= b && b <= 65535)) continue;
+      for (let p = a; p <= b; p++) ports.push(p);
+    }
     const parts: Buffer[] = [];
     while (tokens[i + 1]?.startsWith('"')) parts.push(unquote(tokens[++i].slice(1)));
     if (tokens[i + 1] === 'source') i += 2;
     const payload = Buffer.concat(parts);
-    for (const p of ports) if (Number.isInteger(p) && p >= 0 && p <= 65535 && !m.has(p)) m.set(p, payload);
+    for (const p of ports) if (!m.has(p)) m.set(p, payload);
   }
   return m;
 }
