@@ -85,6 +85,7 @@ function fuzzOne(t: string, args: Args, extra: Partial<WorkerOptions> = {}): Pro
   return new Promise((resolve) => {
     const worker = new Worker(join(here, 'worker-shim.mjs'), { workerData: opts, resourceLimits: { maxOldGenerationSizeMb: 2048 } });
     let last: Extract<WorkerMessage, { type: 'stats' }> | undefined;
+    let lastLine = Date.now();
     let settled = false;
     const finish = (o: Outcome): void => {
       if (settled) return;
@@ -112,7 +113,13 @@ function fuzzOne(t: string, args: Args, extra: Partial<WorkerOptions> = {}): Pro
         finish({ ok: false, why: `crash: ${path}\n${m.error}` });
       } else {
         last = m;
-        if (!m.done && process.stderr.isTTY) process.stderr.write(`\r${t}: ${m.execs} runs, ${m.corpus} inputs, ${m.features} blocks, ${Math.round(m.execs / ((Date.now() - started) / 1000))}/s   `);
+        const line = `${t}: ${m.execs} runs, ${m.corpus} inputs, ${m.features} blocks, ${Math.round(m.execs / ((Date.now() - started) / 1000))}/s`;
+        if (!m.done && process.stderr.isTTY) process.stderr.write(`\r${line}   `);
+        else if (!m.done && Date.now() - lastLine > 60_000) {
+          // a log (CI, a file): a line a minute
+          lastLine = Date.now();
+          console.log(line);
+        }
         if (m.done) finish({ ok: true, stats: m });
       }
     });

@@ -69,8 +69,18 @@ async function exec(input: Buffer): Promise<boolean> {
   try {
     const r = target.run(input);
     if (r instanceof Promise) await r;
-  } catch (e) {
+  } catch (first) {
     crashed = true;
+    // the loop runs without stack traces (the parsers' documented errors are thrown by the
+    // million, and capturing a stack costs more than the parse); the crash runs again with them
+    Error.stackTraceLimit = 20;
+    let e = first;
+    try {
+      const r = target.run(input);
+      if (r instanceof Promise) await r;
+    } catch (again) {
+      e = again;
+    }
     post({ type: 'crash', input: new Uint8Array(input), error: e instanceof Error ? (e.stack ?? String(e)) : `thrown non-error: ${String(e)}` });
     return false;
   } finally {
@@ -97,6 +107,7 @@ const hasNew = (got: readonly number[]): boolean => got.some((f) => !features.ha
 const stats = (done: boolean): WorkerMessage => ({ type: 'stats', execs, replays, corpus: corpus.length, features: features.size, blocks: coverage.blocks, done });
 
 async function main(): Promise<void> {
+  Error.stackTraceLimit = 0;
   if (opts.out) mkdirSync(opts.out, { recursive: true });
   // the committed corpus first, input by input (an empty input if there is none)
   const seeds: Buffer[] = [];
