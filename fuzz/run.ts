@@ -189,6 +189,8 @@ async function main(): Promise<number> {
       failed++;
     }
   }
+  // the plain closing line CI reads
+  console.log(`fuzz: ${targets.length - failed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
 }
 

@@ -47,7 +47,8 @@ for t in "${targets[@]}"; do
   start=$(date +%s)
   "${fuzz[@]}" run -O "$t" "$scratch/$t" "corpus/$t" -- "${limit[@]}" -timeout=5 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="artifacts/$t/" 2>"$scratch/$t.log" ||
-    { tail -40 "$scratch/$t.log"; echo "fuzz $t: FAILED" >&2; exit 1; }
+    { tail -40 "$scratch/$t.log"; echo "fuzz $t: FAILED" >&2; echo "fuzz-rust: 0 passed, 1 failed"; exit 1; }
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/$t.log")
   echo "fuzz $t: $runs executions in $(($(date +%s) - start)) s, no crash; $(ls "$scratch/$t" | wc -l) new inputs"
 done
+echo "fuzz-rust: ${#targets[@]} passed, 0 failed"
