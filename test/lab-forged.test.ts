@@ -45,6 +45,7 @@ test.serial('≥ 100,000 forged SYN/ACKs, RSTs and ICMP unreachables with wrong 
   t.true((report.sent as number) >= 100_000, `forged ${report.sent}`);
   t.true((report.firstSentAt as number) >= start && (report.lastSentAt as number) <= end, 'every forged frame went out while the scan ran');
   t.true((report.cookiesLearnt as number) > 1000, 'near misses were made from the probes seen');
+  t.true((report.nearMissesOnUnanswered as number) > 1000, 'near misses went to ports whose verdict they could have decided');
   // every forged frame that reached the engine failed validation
   t.true((summary.discarded as number) >= 100_000, `discarded ${summary.discarded}`);
 

@@ -6,7 +6,9 @@
 # random sequence numbers it sends near misses of each probe's real cookie c (see
 # crates/core/src/cookie.rs: a reply is valid when it echoes c + attempt, attempt 0-50, on
 # source port base + attempt): c-1, c-2, c-3, c+51, c+52, c+2^31, c with one bit flipped,
-# and c + k on source port base + j with j != k (a valid attempt on the wrong port).
+# and c + k on source port base + j with j != k (a valid attempt on the wrong port). Half
+# of the near misses go to ports probed but not (yet) answered by the target's kernel,
+# which it also watches: there, an accepted forgery would be the port's verdict.
 # Every frame goes to the scanner's lab address only. Prints one JSON line at the end:
 # what was sent, when the first and last frames went out, what was learnt.
 import argparse
@@ -22,6 +24,9 @@ import time
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 LAB = ipaddress.ip_network('198.18.0.0/15')
+# The TOS byte of forged datagrams (CS1): tells them apart from the target kernel's own
+# answers on the wire; the engine never reads it.
+MARK = 0x20
 
 
 def checksum(data):
@@ -33,8 +38,8 @@ def checksum(data):
     return ~s & 0xffff
 
 
-def ipv4(src, dst, proto, payload, ident):
-    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), ident, 0, 64, proto, 0, src, dst)
+def ipv4(src, dst, proto, payload, ident, tos=0):
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, tos, 20 + len(payload), ident, 0, 64, proto, 0, src, dst)
     return h[:10] + struct.pack('!H', checksum(h)) + h[12:] + payload
 
 
@@ -68,8 +73,10 @@ def main():
     s.bind((a.iface, 0))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
 
-    cookies = {}  # port -> the cookie of its probe (seq - attempt)
-    base = None   # the scan's first source port (attempt 0)
+    cookies = {}     # port -> the cookie of its probe (seq - attempt)
+    answered = set() # ports the target has answered (its RSTs, SYN/ACKs, ICMP errors)
+    pending = set()  # ports probed and not answered yet: where a forgery could decide
+    base = None      # the scan's first source port (attempt 0)
     probes = 0
 
     def read_probes(timeout):
@@ -80,15 +87,31 @@ def main():
                 f, addr = s.recvfrom(2048, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 break
-            if addr[2] != PACKET_OUTGOING and len(f) >= 54 and f[12:14] == b'\x08\x00' and f[23] == 6 and f[26:30] == dst and f[30:34] == src:
-                ihl = (f[14] & 0x0f) * 4
-                t = 14 + ihl
-                if len(f) >= t + 20 and f[t + 13] == 0x02:
-                    sport, dport, seq = struct.unpack('!HHI', f[t:t + 8])
-                    if base is None:
-                        base = sport
-                    probes += 1
-                    cookies[dport] = (seq - (sport - base)) & 0xffffffff
+            if len(f) < 42 or f[12:14] != b'\x08\x00':
+                continue
+            t = 14 + (f[14] & 0x0f) * 4
+            if addr[2] == PACKET_OUTGOING:
+                # the target kernel's own answers (not ours: those carry MARK in the TOS
+                # byte, which the engine never reads): the port they answer for is decided
+                if f[15] != MARK and f[26:30] == src and f[30:34] == dst:
+                    port = None
+                    if f[23] == 6 and len(f) >= t + 4:
+                        port = struct.unpack('!H', f[t:t + 2])[0]
+                    elif f[23] == 1 and len(f) >= t + 8 + 24 and f[t] == 3:
+                        q = t + 8 + (f[t + 8] & 0x0f) * 4
+                        port = struct.unpack('!H', f[q + 2:q + 4])[0] if len(f) >= q + 4 else None
+                    if port is not None:
+                        answered.add(port)
+                        pending.discard(port)
+                continue
+            if f[23] == 6 and f[26:30] == dst and f[30:34] == src and len(f) >= t + 20 and f[t + 13] == 0x02:
+                sport, dport, seq = struct.unpack('!HHI', f[t:t + 8])
+                if base is None:
+                    base = sport
+                probes += 1
+                cookies[dport] = (seq - (sport - base)) & 0xffffffff
+                if dport not in answered:
+                    pending.add(dport)
             r, _, _ = select.select([s], [], [], 0)
 
     until = time.time() + a.wait
@@ -99,6 +122,8 @@ def main():
         return
 
     sent = 0
+    on_unanswered = 0  # near misses for a port the target had not answered
+    known = []
     kinds = {'synack': 0, 'rst': 0, 'icmp': 0}
     modes = {'random': 0, 'near': 0, 'wrong-attempt-port': 0}
     first = time.time()
@@ -107,11 +132,17 @@ def main():
     while sent < a.count and time.time() < stop:
         if sent % 64 == 0:
             read_probes(0)
-        known = list(cookies) if cookies else []
+        known = list(cookies) if sent % 4096 == 0 or not known else known
+        # unanswered probes first: there a forgery accepted would decide the verdict
+        open_now = tuple(pending)
         frames = []
         for _ in range(64):
             if known and rnd.random() < 0.5:
-                port = rnd.choice(known)
+                if open_now and rnd.random() < 0.5:
+                    port = rnd.choice(open_now)
+                    on_unanswered += 1
+                else:
+                    port = rnd.choice(known)
                 c = cookies[port]
                 if rnd.random() < 0.75:
                     echoed = (c + rnd.choice([-1, -2, -3, 51, 52, 1 << 31, 1 << rnd.randrange(32)])) & 0xffffffff
@@ -130,11 +161,11 @@ def main():
                 quoted = ipv4(dst, src, 6, struct.pack('!HHI', sport, port, echoed), ident)
                 body = struct.pack('!BBHI', 3, rnd.choice(icmp_codes), 0, 0) + quoted
                 body = body[:2] + struct.pack('!H', checksum(body)) + body[4:]
-                frame = eth + ipv4(src, dst, 1, body, ident)
+                frame = eth + ipv4(src, dst, 1, body, ident, MARK)
             else:
                 # a reply to a SYN acknowledges seq + 1: the echoed value is ack - 1
                 flags, window = (0x12, 64240) if kind == 'synack' else (0x14, 0)
-                frame = eth + ipv4(src, dst, 6, tcp(src, dst, port, sport, rnd.getrandbits(32), (echoed + 1) & 0xffffffff, flags, window), ident)
+                frame = eth + ipv4(src, dst, 6, tcp(src, dst, port, sport, rnd.getrandbits(32), (echoed + 1) & 0xffffffff, flags, window), ident, MARK)
             frames.append(frame)
             kinds[kind] += 1
             modes[mode] += 1
@@ -150,7 +181,8 @@ def main():
     last = time.time()
     read_probes(0)
     print(json.dumps({'sent': sent, 'kinds': kinds, 'modes': modes, 'firstSentAt': first * 1000, 'lastSentAt': last * 1000,
-                      'sourcePort': base, 'probesSeen': probes, 'cookiesLearnt': len(cookies)}))
+                      'sourcePort': base, 'probesSeen': probes, 'cookiesLearnt': len(cookies), 'answered': len(answered), 'nearMissesOnUnanswered': on_unanswered,
+                      'unanswered': sorted(pending)[:20]}))
 
 
 main()
