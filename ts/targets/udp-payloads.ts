@@ -58,9 +58,12 @@ function unquote(body: string): Buffer {
       continue;
     }
     const n = body[++i];
-    if (n === 'x') {
-      out.push(parseInt(body.slice(i + 1, i + 3), 16));
-      i += 2;
+    if (n === undefined) out.push(0x5c);
+    else if (n === 'x') {
+      // one or two hex digits; "\x1\\" is 0x01 then a backslash, not 0x01 eating it
+      const hex = /^[0-9A-Fa-f]{1,2}/.exec(body.slice(i + 1, i + 3))?.[0] ?? '';
+      out.push(hex === '' ? 0x78 : parseInt(hex, 16));
+      i += hex.length;
     } else if (n === '0') out.push(0);
     else if (n === 'n') out.push(10);
     else if (n === 'r') out.push(13);
