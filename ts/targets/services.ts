@@ -50,8 +50,9 @@ export function parseNmapServices(text: string, source = NMAP_SERVICES): Service
     // five digits can spell more than the largest port: such a line is malformed
     if (!digits || port > 65535 || (protoText !== 'tcp' && protoText !== 'udp')) continue;
     const proto = protoText as Protocol;
-    const name = text.slice(lineStart, tab1);
-    if (!table.names[proto].has(port)) table.names[proto].set(port, name);
+    // a port listed again (a damaged or hand-edited file) keeps its first line, name and rank
+    if (table.names[proto].has(port)) continue;
+    table.names[proto].set(port, text.slice(lineStart, tab1));
     let fEnd = text.indexOf('\t', tab2 + 1);
     if (fEnd < 0 || fEnd > end) fEnd = end;
     const f = tab2 < end ? Number(text.slice(tab2 + 1, fEnd)) : 0;
