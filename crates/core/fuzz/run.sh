@@ -2,6 +2,7 @@
 # Runs the engine's fuzz targets (cargo fuzz / libFuzzer), one after another.
 #   crates/core/fuzz/run.sh --seconds S [TARGET...]   each target for S seconds (CI: short)
 #   crates/core/fuzz/run.sh --runs N [TARGET...]      each target for N executions
+#   --max-len N: longest input tried (libFuzzer's default: 4096, or the corpus's longest)
 #   --keep DIR: keep the new inputs in DIR/<target> (to minimise into the corpus with
 #   `cargo fuzz cmin`); by default they go to a scratch directory that is removed, so the
 #   committed corpus in corpus/<target> is only read. A crash, panic, leak
@@ -12,12 +13,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 limit=(-max_total_time=30)
+maxlen=()
 keep=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --seconds) limit=(-max_total_time="$2"); shift 2 ;;
     --runs) limit=(-runs="$2"); shift 2 ;;
     --keep) keep=$2; shift 2 ;;
+    --max-len) maxlen=(-max_len="$2"); shift 2 ;;
     --) shift; break ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
@@ -45,7 +48,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$scratch/$t" "artifacts/$t" "corpus/$t"
   echo "--- fuzz $t (${limit[*]})"
   start=$(date +%s)
-  "${fuzz[@]}" run -O "$t" "$scratch/$t" "corpus/$t" -- "${limit[@]}" -timeout=5 -rss_limit_mb=2048 \
+  "${fuzz[@]}" run -O "$t" "$scratch/$t" "corpus/$t" -- "${limit[@]}" "${maxlen[@]}" -timeout=5 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="artifacts/$t/" 2>"$scratch/$t.log" ||
     { tail -40 "$scratch/$t.log"; echo "fuzz $t: FAILED" >&2; echo "fuzz-rust: 0 passed, 1 failed"; exit 1; }
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/$t.log")
