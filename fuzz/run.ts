@@ -170,11 +170,16 @@ async function main(): Promise<number> {
         continue;
       }
       const before = readdirSync(corpusDir(t)).length;
+      // inputs that once crashed or hung a target stay, whatever they cover now
+      const regressions = readdirSync(corpusDir(t))
+        .filter((f) => f.startsWith('regression-'))
+        .map((f) => [f, readFileSync(join(corpusDir(t), f))] as const);
       rmSync(corpusDir(t), { recursive: true, force: true });
       mkdirSync(corpusDir(t), { recursive: true });
       for (const f of readdirSync(keptDir)) writeFileSync(join(corpusDir(t), f), readFileSync(join(keptDir, f)));
+      for (const [f, data] of regressions) writeFileSync(join(corpusDir(t), f), data);
       rmSync(keptDir, { recursive: true, force: true });
-      console.log(`minimize ${t}: ${before} inputs -> ${o.stats.corpus}, ${o.stats.features} blocks covered`);
+      console.log(`minimize ${t}: ${before} inputs -> ${readdirSync(corpusDir(t)).length} (${regressions.length} regression inputs kept as they are), ${o.stats.features} blocks covered`);
       continue;
     }
     const started = Date.now();
