@@ -5,7 +5,7 @@
 # scanner's probes on the target's interface, as anyone on the path could, so besides
 # random sequence numbers it sends near misses of each probe's real cookie c (see
 # crates/core/src/cookie.rs: a reply is valid when it echoes c + attempt, attempt 0-50, on
-# source port base + attempt): c-1, c-2, c-3, c+51, c+52, c+2^31, c with one bit flipped,
+# source port base + attempt): c-1, c-2, c-3, c+51, c+52, c+2^k (k 0-31) on port base,
 # and c + k on source port base + j with j != k (a valid attempt on the wrong port). Half
 # of the near misses go to ports probed but not (yet) answered by the target's kernel,
 # which it also watches: there, an accepted forgery would be the port's verdict.
