@@ -65,7 +65,8 @@ function saveArtifact(t: string, kind: string, input: Uint8Array): string {
 
 type Outcome = { ok: true; stats: Extract<WorkerMessage, { type: 'stats' }> } | { ok: false; why: string };
 
-function fuzzOne(t: string, args: Args, extra: Partial<WorkerOptions> = {}): Promise<Outcome> {
+async function fuzzOne(t: string, args: Args, extra: Partial<WorkerOptions> = {}): Promise<Outcome> {
+  const timeoutMs = Math.max(args.timeoutMs, (await loadTarget(t)).timeoutMs ?? 0);
   const control = new SharedArrayBuffer(8);
   const current = new SharedArrayBuffer(4 + MAX_INPUT);
   const opts: WorkerOptions = {
@@ -102,9 +103,9 @@ function fuzzOne(t: string, args: Args, extra: Partial<WorkerOptions> = {}): Pro
       if (b !== beat) {
         beat = b;
         beatAt = now;
-      } else if (Atomics.load(ctl, 1) === 1 && now - beatAt > args.timeoutMs) {
+      } else if (Atomics.load(ctl, 1) === 1 && now - beatAt > timeoutMs) {
         const path = saveArtifact(t, 'hang', currentInput());
-        finish({ ok: false, why: `an input ran longer than ${args.timeoutMs} ms: ${path}` });
+        finish({ ok: false, why: `an input ran longer than ${timeoutMs} ms: ${path}` });
       }
     }, 50);
     worker.on('message', (m: WorkerMessage) => {

@@ -5,6 +5,8 @@
 export interface FuzzTarget {
   /** Longest input tried (bytes). */
   maxLen: number;
+  /** An input running longer than this is a hang (default: run.ts's --timeout, 2 s). */
+  timeoutMs?: number;
   /** Words of the grammar, for the mutator. */
   dictionary: readonly string[];
   /** Runs one input; throws only on a bug (documented errors are caught inside). */
