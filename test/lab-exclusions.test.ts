@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_BLOCKLIST } from '../ts/blocklist.js';
+import { DEFAULT_BLOCKLIST } from '../ts/targets/blocklist.js';
 import { type Frame, startCapture } from './helpers/capture.js';
 import { describe, useLab } from './helpers/lab.js';
 import { readPcap } from './helpers/pcap.js';

@@ -3,9 +3,9 @@
 // the fuzz corpora, which every fuzz run replays first.
 import test from 'ava';
 import { UsageError } from '../ts/errors.js';
-import { parseResumeFile } from '../ts/resume.js';
-import { parseNmapServices, parsePortTable } from '../ts/services.js';
-import { parseNmapPayloads } from '../ts/udp-payloads.js';
+import { parseResumeFile } from '../ts/engine/resume.js';
+import { parseNmapServices, parsePortTable } from '../ts/targets/services.js';
+import { parseNmapPayloads } from '../ts/targets/udp-payloads.js';
 
 test('a resume file holding JSON null, a number or an array is a UsageError, not a TypeError', (t) => {
   for (const text of ['null', '1', '[]', '"x"']) {

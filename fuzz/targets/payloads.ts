@@ -1,9 +1,9 @@
-// Fuzz target: the nmap-payloads reader (ts/udp-payloads.ts): `udp PORTS "string"...
+// Fuzz target: the nmap-payloads reader (ts/targets/udp-payloads.ts): `udp PORTS "string"...
 // [source N]` entries with C-style escapes, read as latin1 as the CLI does. A data file
 // has no error to give: malformed entries are skipped, so any exception is a crash (as is
 // a hang or running out of memory, which fuzz/run.ts catches). Invariant: every port is
 // 0-65535 and every payload a Buffer.
-import { parseNmapPayloads } from '../../ts/udp-payloads.js';
+import { parseNmapPayloads } from '../../ts/targets/udp-payloads.js';
 import { check, type FuzzTarget } from './index.js';
 
 export const target: FuzzTarget = {

@@ -1,4 +1,4 @@
-// Fuzz target: port specifications (ts/ports.ts): -p, --exclude-ports, --top-ports/-F,
+// Fuzz target: port specifications (ts/targets/ports.ts): -p, --exclude-ports, --top-ports/-F,
 // names from the service table, T:/U: prefixes. The input's first byte picks the
 // protocols scanned, the top-ports option and the entry point (parsePorts, parsePortSpec
 // or selectPorts); the rest is the -p value, then after the
@@ -6,8 +6,8 @@
 // ascending, unique, 0-65535; no excluded port left; an explicit list (no top-ports) has
 // exactly the ports named. Runs on a cut-down service table (below).
 import { PortError } from '../../ts/errors.js';
-import { parsePortSpec, parsePorts, selectPorts, type Protocol } from '../../ts/ports.js';
-import { serviceTable, setServiceTable, type ServiceTable } from '../../ts/services.js';
+import { parsePortSpec, parsePorts, selectPorts, type Protocol } from '../../ts/targets/ports.js';
+import { serviceTable, setServiceTable, type ServiceTable } from '../../ts/targets/services.js';
 import { allow, check, type FuzzTarget } from './index.js';
 
 // The service table in use, cut to its 300 most frequent ports a protocol (nmap's own

@@ -1,8 +1,8 @@
-// Fuzz target: the resume file (ts/resume.ts) and --shard values: any text is either a
+// Fuzz target: the resume file (ts/engine/resume.ts) and --shard values: any text is either a
 // valid state or one UsageError. Invariants of a state read back: version 1, a string
 // argv, a decimal seed, a non-negative safe start position; of a shard, 1 ≤ i ≤ N.
 import { UsageError } from '../../ts/errors.js';
-import { parseResumeFile, parseShard, resumableArgv } from '../../ts/resume.js';
+import { parseResumeFile, parseShard, resumableArgv } from '../../ts/engine/resume.js';
 import { allow, check, type FuzzTarget } from './index.js';
 
 export const target: FuzzTarget = {

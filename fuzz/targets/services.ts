@@ -1,8 +1,8 @@
-// Fuzz target: the nmap-services reader (ts/services.ts), as the CLI reads the file at
+// Fuzz target: the nmap-services reader (ts/targets/services.ts), as the CLI reads the file at
 // every run, and the shipped port table's reader. A data file has no error to give:
 // malformed lines are skipped, so any exception is a crash. Invariants: every port named
 // or ranked is 0-65535, each ranked once.
-import { parseNmapServices, parsePortTable, type ServiceTable } from '../../ts/services.js';
+import { parseNmapServices, parsePortTable, type ServiceTable } from '../../ts/targets/services.js';
 import { check, type FuzzTarget } from './index.js';
 
 function portsInRange(t: ServiceTable): boolean {

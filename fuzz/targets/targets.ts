@@ -1,12 +1,13 @@
-// Fuzz target: the target grammar (ts/targets.ts): -iL lists, specs, --exclude values,
+// Fuzz target: the target grammar (ts/targets/targets.ts): -iL lists, specs, --exclude values,
 // names through a deterministic fake resolver, the default blocklist. The input's first
 // byte holds option bits; the rest is a target list, then after the first "!" an
 // --exclude value. Documented error: TargetError. Invariants: the engine's ranges are
 // sorted, disjoint and not touching; counts agree; no excluded address and, when the
 // blocklist applied, no blocklisted address is left.
-import { DEFAULT_BLOCKLIST } from '../../ts/blocklist.js';
+import { DEFAULT_BLOCKLIST } from '../../ts/targets/blocklist.js';
 import { TargetError } from '../../ts/errors.js';
-import { containsAddress, mergeRanges, parseExcludes, parseTargetList, parseTargets, splitExcludeList, type AddressRange } from '../../ts/targets.js';
+import type { AddressRange } from '../../ts/targets/address.js';
+import { containsAddress, mergeRanges, parseExcludes, parseTargetList, parseTargets, splitExcludeList } from '../../ts/targets/targets.js';
 import { allow, check, type FuzzTarget } from './index.js';
 
 /** Names resolve to 0-3 lab addresses from a hash of the name; "fail…" names reject. */
