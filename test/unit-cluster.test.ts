@@ -111,3 +111,21 @@ test('without the Temporal SDK: the library loads and scans, the worker is one l
   t.is(r.status, 0, r.stderr);
   t.is(r.stdout.trim(), 'ClusterError: distributed scans need the Temporal SDK, which is not installed: npm install @temporalio/client @temporalio/worker @temporalio/workflow @temporalio/activity');
 });
+
+test('without the Temporal SDK the CLI runs, and its distributed commands are one line naming the packages', (t) => {
+  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', hide, `${root}bin/ferroscan.js`, ...args], { cwd: root, encoding: 'utf8' });
+  const help = cli(['--help']);
+  t.is(help.status, 0, help.stderr);
+  t.regex(help.stdout, /--temporal <host:port> --shards <N>/);
+  // a list scan sends nothing
+  const list = cli(['-sL', '-n', '198.18.0.0/30']);
+  t.is(list.status, 0, list.stderr);
+  t.regex(list.stdout, /198\.18\.0\.3/);
+  const line = 'ferroscan: distributed scans need the Temporal SDK, which is not installed: npm install @temporalio/client @temporalio/worker @temporalio/workflow @temporalio/activity\n';
+  // both fail on loading the SDK, before any connection or packet
+  for (const args of [['worker', '--temporal', '127.0.0.1:1'], ['--temporal', '127.0.0.1:1', '--shards', '2', '-Pn', '-n', '-p', '80', '198.18.0.0/30']]) {
+    const r = cli(args);
+    t.is(r.status, 1, args.join(' '));
+    t.is(r.stderr, line, args.join(' '));
+  }
+});
