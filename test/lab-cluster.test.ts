@@ -158,7 +158,7 @@ test.serial('three workers share a /16 in 12 shards: the merged open set equals 
   t.is(json.hosts.length, 65536, '-oJ: one document, every host');
   const ports = readFileSync(out('ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string }).filter((l) => l.type === 'port');
   t.is(ports.length, 65536, '--ndjson: one port line per address, none twice');
-  const m = /sweep (\S+): 12 shards on (\d+) workers?, 0 retries, (\d+) probes sent/.exec(r.stderr);
+  const m = /sweep (\S+): 12 shards on (\d+) workers?, 0 retries, (\d+) probes sent; [\d.]+ s from submission to merged results\n/.exec(r.stderr);
   t.truthy(m, r.stderr);
   t.true(Number(m?.[2]) >= 2, `the shards spread over the workers (${m?.[2]})`);
   t.true(Number(m?.[3]) >= 65536, `every probe sent, retransmissions counted (${m?.[3]})`);

@@ -148,7 +148,7 @@ export async function runClusterScan(session: ScanSession, cluster: ClusterCli):
     session.status?.stop();
     const workers = new Set(report.shards.map((s) => s.worker)).size;
     const retries = report.shards.reduce((n, s) => n + s.startedAt.length - 1, 0);
-    process.stderr.write(`${PRODUCT}: sweep ${report.workflowId}: ${report.shards.length} shards on ${workers} worker${workers === 1 ? '' : 's'}, ${retries} ${retries === 1 ? 'retry' : 'retries'}, ${report.sent} probes sent\n`);
+    process.stderr.write(`${PRODUCT}: sweep ${report.workflowId}: ${report.shards.length} shards on ${workers} worker${workers === 1 ? '' : 's'}, ${retries} ${retries === 1 ? 'retry' : 'retries'}, ${report.sent} probes sent; ${report.elapsedSeconds.toFixed(2)} s from submission to merged results\n`);
     const retransmits = report.shards.reduce((n, s) => n + s.retransmits, 0);
     const received = report.shards.reduce((n, s) => n + s.received, 0);
     return { model: report.model, summary: summaryOf(report.sent, retransmits, received, report.records, true), startedAt: report.startedAt, elapsedSeconds: report.elapsedSeconds };
