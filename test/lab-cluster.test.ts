@@ -28,8 +28,8 @@ let server: TemporalServer | undefined;
 const workers = new Map<number, ChildProcess>();
 
 /** Spawns a command inside the scanner namespace, handing each JSON line of its stdout to `onLine`. */
-function inScanner(args: string[], onLine: (l: Line) => void = () => undefined): { child: ChildProcess; done: Promise<{ code: number | null; lines: Line[]; stderr: string }> } {
-  const child = spawn('ip', ['netns', 'exec', lab().facts.scanNs, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function inScanner(args: string[], onLine: (l: Line) => void = () => undefined, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<{ code: number | null; lines: Line[]; stderr: string }> } {
+  const child = spawn('ip', ['netns', 'exec', lab().facts.scanNs, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: Line[] = [];
   let rest = '';
   let stderr = '';
@@ -50,10 +50,10 @@ function inScanner(args: string[], onLine: (l: Line) => void = () => undefined):
 }
 
 /** `ferroscan worker` inside the scanner namespace; resolves with its pid once it polls. */
-async function startWorker(): Promise<number> {
+async function startWorker(extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<number> {
   let ready: (pid: number) => void = () => undefined;
   const up = new Promise<number>((resolve) => (ready = resolve));
-  const w = inScanner([ferroscanBin, 'worker', '--temporal', server!.address]);
+  const w = inScanner([ferroscanBin, 'worker', '--temporal', server!.address, ...extra], undefined, env);
   let said = '';
   w.child.stderr?.on('data', (b: Buffer) => {
     said += b.toString();
@@ -244,6 +244,20 @@ test.serial('the Temporal server stopped and restarted mid-sweep: the sweep comp
   t.true(before.some((l) => (l.percent as number) >= 20 && (l.percent as number) < 100), 'progress seen mid-sweep');
   t.is((done.open as string[]).length, 65536, 'the whole /16, once');
   t.is((done.shards as unknown[]).length, SHARDS);
+});
+
+test.serial('a shard whose findings outgrow a Temporal payload fails the sweep at once, in one line', async (t) => {
+  const { facts } = lab();
+  // a worker of its own task queue, told that payloads carry 100 kB: a /16 in one shard is 65,536 answers
+  const pid = await startWorker(['--task-queue', 'small'], { FERROSCAN_TEMPORAL_PAYLOAD_LIMIT: '100000' });
+  try {
+    const r = await lab().ferroscan(['--temporal', server!.address, '--task-queue', 'small', '--shards', '1', '-Pn', '-n', '-p', String(facts.sweepPort), '--rate', '20000', facts.sweepCidr], { timeoutMs: 120_000 });
+    t.is(r.code, 1, describe('ferroscan --temporal', r));
+    t.regex(r.stderr, /^ferroscan: the sweep \S+ failed: shard 1 found \d+ answers \([\d.]+ MB packed\), more than one Temporal payload carries \(0\.1 MB\): split the scan in more shards\n$/);
+  } finally {
+    workers.get(pid)?.kill('SIGTERM');
+    workers.delete(pid);
+  }
 });
 
 test.serial('a server that cannot be reached, and options that do not go with --temporal, are one line each', async (t) => {

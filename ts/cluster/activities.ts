@@ -77,6 +77,18 @@ export function checkpointOf(details: unknown, shard: number): ShardCheckpoint |
   return c as ShardCheckpoint;
 }
 
+/**
+ * The most a shard's packed records may weigh: Temporal refuses payloads over 2 MiB by default
+ * (the server's limit.blobSize.error), and a heartbeat or result carries them whole. Set
+ * FERROSCAN_TEMPORAL_PAYLOAD_LIMIT (bytes) on the workers for a server with another limit.
+ */
+export function payloadLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.FERROSCAN_TEMPORAL_PAYLOAD_LIMIT);
+  return Number.isSafeInteger(v) && v > 0 ? v : 2_000_000;
+}
+
+const packedBytes = (chunks: readonly string[]): number => chunks.reduce((n, c) => n + c.length, 0);
+
 /** The activities a worker registers, with its local settings. */
 export function createActivities(local: WorkerLocal = {}) {
   return {
@@ -94,6 +106,14 @@ export function createActivities(local: WorkerLocal = {}) {
         throw ApplicationFailure.nonRetryable((e as Error).message, 'UsageError');
       }
       const t0 = performance.now();
+      const limit = payloadLimit();
+      // stops the engine when the server cancels the shard, or when its findings grow too big to carry
+      const stop = new AbortController();
+      const onCancel = (): void => stop.abort(ctx.cancellationSignal.reason);
+      ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+      let tooLarge: string | undefined;
+      const overLimit = (records: number, bytes: number): string =>
+        `shard ${input.shard} found ${records} answers (${(bytes / 1e6).toFixed(1)} MB packed), more than one Temporal payload carries (${(limit / 1e6).toFixed(1)} MB): split the scan in more shards`;
       let model: ScanModel | undefined;
       let first = previous?.firstPosition ?? 0;
       let end = previous?.endPosition ?? 0;
@@ -114,11 +134,19 @@ export function createActivities(local: WorkerLocal = {}) {
       });
       let started = false;
       const beat = (): void => {
-        if (started) ctx.heartbeat(checkpoint());
+        if (!started || tooLarge) return;
+        const c = checkpoint();
+        const bytes = packedBytes(c.records);
+        if (bytes > limit) {
+          tooLarge = overLimit(c.recordCount, bytes);
+          stop.abort();
+          return;
+        }
+        ctx.heartbeat(c);
       };
       const timer = setInterval(beat, input.heartbeatEveryMs);
       try {
-        const report = await runPrepared(prepared, { signal: ctx.cancellationSignal }, {
+        const report = await runPrepared(prepared, { signal: stop.signal }, {
           onStart: (engine, _at, m) => {
             model = m;
             const s = engine.summary();
@@ -139,12 +167,16 @@ export function createActivities(local: WorkerLocal = {}) {
           },
         });
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('the shard was cancelled');
+        const records = log.encode();
+        if (!tooLarge && packedBytes(records) > limit) tooLarge = overLimit(log.size, packedBytes(records));
+        // the same findings on any worker: another attempt would fail the same way
+        if (tooLarge) throw ApplicationFailure.nonRetryable(tooLarge, 'PayloadTooLarge');
         const s = report.summary;
         return {
           shard: input.shard,
           firstPosition: first,
           endPosition: end,
-          records: log.encode(),
+          records,
           recordCount: log.size,
           sent: sentBefore + s.sent,
           retransmits: s.retransmits,
@@ -159,6 +191,7 @@ export function createActivities(local: WorkerLocal = {}) {
         throw e;
       } finally {
         clearInterval(timer);
+        ctx.cancellationSignal.removeEventListener('abort', onCancel);
       }
     },
   };
