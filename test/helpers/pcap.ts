@@ -1,11 +1,14 @@
-// Reads the pcap files ferroscan writes (--pcap): every probe's destination address and
-// port, so tests can check which probes a run built without any packet on the wire.
+// Reads the pcap files ferroscan writes (--pcap) and tcpdump's captures: every probe's
+// destination address and port (and when it was seen), so tests can check which probes a run
+// built, or which reached the target.
 import { readFileSync } from 'node:fs';
 
 export interface PcapProbe {
   dst: string;
   dport: number;
   sport: number;
+  /** The capture's time stamp, in seconds since the epoch. */
+  at: number;
 }
 
 export function readPcap(path: string): PcapProbe[] {
@@ -20,7 +23,8 @@ export function readPcap(path: string): PcapProbe[] {
     // Ethernet (14) + IPv4 header (IHL words) + transport ports
     const ihl = (b[f + 14] & 0x0f) * 4;
     const t = f + 14 + ihl;
-    out.push({ dst: `${b[f + 30]}.${b[f + 31]}.${b[f + 32]}.${b[f + 33]}`, sport: b.readUInt16BE(t), dport: b.readUInt16BE(t + 2) });
+    const at = b.readUInt32LE(off) + b.readUInt32LE(off + 4) / 1e6;
+    out.push({ dst: `${b[f + 30]}.${b[f + 31]}.${b[f + 32]}.${b[f + 33]}`, sport: b.readUInt16BE(t), dport: b.readUInt16BE(t + 2), at });
     off = f + len;
   }
   return out;

@@ -161,6 +161,12 @@ export interface CliArgs {
   'start-position'?: string;
   'dry-run': boolean;
   pcap?: string;
+  temporal?: string;
+  shards?: string;
+  'heartbeat-timeout'?: string;
+  'max-attempts'?: string;
+  'task-queue'?: string;
+  'temporal-namespace'?: string;
   n: boolean;
   v: number;
   e?: string;
@@ -199,6 +205,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('start-position', { type: 'string', requiresArg: true, hidden: true })
     .option('dry-run', { type: 'boolean', default: false })
     .option('pcap', { type: 'string', requiresArg: true })
+    .option('temporal', { type: 'string', requiresArg: true })
+    .option('shards', { type: 'string', requiresArg: true })
+    .option('heartbeat-timeout', { type: 'string', requiresArg: true })
+    .option('max-attempts', { type: 'string', requiresArg: true })
+    .option('task-queue', { type: 'string', requiresArg: true })
+    .option('temporal-namespace', { type: 'string', requiresArg: true })
     .option('Pn', { type: 'boolean', default: false })
     .option('ping-scan', { type: 'boolean', default: false })
     .option('ping', { type: 'string', hidden: true })

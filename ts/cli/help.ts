@@ -94,6 +94,14 @@ LARGE SWEEPS:
   --resume-file <file>: Where an interrupted scan saves its resume file (default: ferroscan.resume)
   --dry-run: Build every packet and send none; reports packets per second
   --pcap <file>: Write every packet sent (or built, with --dry-run) to a pcap file
+SCANNING FROM MANY MACHINES (Temporal; needs the @temporalio/* packages):
+  --temporal <host:port> --shards <N>: Run the scan on the workers of a Temporal server, split
+    in N shards of the seeded permutation, and write its outputs here, merged (with -Pn, one
+    scan type; --rate is each shard's rate)
+  --heartbeat-timeout <time>: Retry a shard on another worker when its worker is silent this
+    long (default: 20s); the retry resumes from the shard's last cursor
+  --max-attempts <n>: Tries per shard (default: 10); --task-queue <name>, --temporal-namespace <name>
+  ${PRODUCT} worker --temporal <host:port>: Run a worker on this machine (see ${PRODUCT} worker --help)
 MISC:
   -V, --version: Print version number
   -h, --help: Print this help summary page.

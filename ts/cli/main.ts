@@ -3,7 +3,8 @@
 //   parse    flags.ts     argv → a command (help, version, resume, or a scan's options)
 //   prepare  plan.ts      options checked in nmap's order → the engine's prepared scan
 //   discover discover.ts  hosts up (unless -Pn), reverse DNS beside the scan
-//   scan     port-scan.ts the port scans (SYN → connect fallback, then -sU's UDP scan)
+//   scan     port-scan.ts the port scans (SYN → connect fallback, then -sU's UDP scan), or
+//                         with --temporal the sweep on Temporal workers (cluster.ts)
 //   services service-scan.ts  -sV: nmap's service probes on the open ports
 //   report   report.ts    every host's report, the last lines, the resume file
 // The list scan (-sL) and the dry run (dry-run.ts) end early. Every failure ends as one
@@ -28,6 +29,8 @@ import { ScanSession } from './session.js';
 
 /** Runs the CLI; resolves with the exit status. */
 export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s)): Promise<number> {
+  // A worker of distributed scans: its own options, loaded only for it (worker.ts).
+  if (argv[0] === 'worker') return (await import('./worker.js')).workerMain(argv.slice(1), out);
   const command = parseCommand(argv);
   if (command.kind === 'help') {
     out(HELP);

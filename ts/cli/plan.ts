@@ -17,6 +17,7 @@ import { gatherTargetSpecs } from '../targets/targets.js';
 import type { Technique } from '../verdicts/classify.js';
 import { PRODUCT } from '../version.js';
 import { parseNumber, parseRstPolicy, parseScanflags, parseSeed, type CliArgs } from './flags.js';
+import { parseClusterOptions, type ClusterCli } from './cluster.js';
 import { parseTimeSpec } from './status.js';
 
 /** The scan type and timing the flags select. */
@@ -57,6 +58,8 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   startPosition: number | undefined;
   /** -sV's options, undefined without -sV. */
   versionScan: DetectOptions | undefined;
+  /** --temporal: the port scan runs as a sweep on Temporal workers (cluster.ts). */
+  cluster: ClusterCli | undefined;
 }
 
 /** The scan type, timing template and rate options (checked before any target is read). */
@@ -119,7 +122,8 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
   const startPosition = parseNumber('--start-position', args['start-position'], (n) => Number.isSafeInteger(n) && n >= 0);
   const versionScan = versionOptions(args, pingScan);
-  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan };
+  const cluster = parseClusterOptions(args, { pingScan, udpScan });
+  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan, cluster };
 }
 
 /** The -sV options, or undefined without -sV; a missing probe database is a one-line error now, before any packet. */

@@ -1,5 +1,6 @@
 // Step 4 of a scan run: the port scan of the hosts up — the TCP (or UDP) scan, falling back
-// from SYN to connect without raw-socket rights as nmap does, then the UDP scan of -sS -sU.
+// from SYN to connect without raw-socket rights as nmap does, then the UDP scan of -sS -sU;
+// with --temporal, the sweep on Temporal workers instead (cluster.ts).
 import type { NativeSummary } from '../engine/native.js';
 import { withTechnique } from '../engine/prepare.js';
 import { runPrepared, type ScanReport } from '../engine/scan.js';
@@ -7,6 +8,7 @@ import { ScanError } from '../errors.js';
 import { CombinedModel, ScanModel, type HostsModel } from '../hosts/model.js';
 import { TECHNIQUES } from '../verdicts/classify.js';
 import { PRODUCT } from '../version.js';
+import { runClusterScan } from './cluster.js';
 import type { ScanSession } from './session.js';
 
 /** The hosts and ports found, and the engine's summary when the run is resumable. */
@@ -24,9 +26,11 @@ export async function scanPorts(session: ScanSession): Promise<ScanOutcome> {
     const model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: session.technique, assumeUp: plan.args.Pn, discovered: session.discoveredStatus() });
     return { model, summary: undefined };
   }
-  const report = await firstScan(session);
+  const report = plan.cluster ? await runClusterScan(session, plan.cluster) : await firstScan(session);
   session.status?.stop();
   session.writer.scanCompleted(session.title, new Date(), report.elapsedSeconds, report.model.hostsUp * prepared.ports.length);
+  // A distributed sweep's positions belong to its shards: it is not resumable as one run.
+  if (plan.cluster) return { model: report.model, summary: undefined };
   if (!plan.udpScan) return { model: report.model, summary: report.summary };
   // Resume positions belong to one engine permutation: a run of two scans is not resumable.
   return { model: await udpScan(session, report, plan.udpScan.ports), summary: undefined };

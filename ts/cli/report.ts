@@ -25,6 +25,7 @@ export async function report(session: ScanSession, outcome: ScanOutcome, names: 
   writer.end({ addresses, up: model.hostsUp, elapsedSeconds: seconds, dataSource });
   if (interrupted && summary) saveResume(plan, summary);
   else if (interrupted && plan.udpScan) process.stderr.write(`${PRODUCT}: interrupted; a run of several scan types cannot be resumed\n`);
+  else if (interrupted && plan.cluster) process.stderr.write(`${PRODUCT}: interrupted; the distributed sweep was cancelled (it cannot be resumed)\n`);
   outputs.end({ finishedAt, elapsedSeconds: seconds, addresses, up: model.hostsUp, dataSource, ...(interrupted && { error: stopped(interrupted) }) });
 }
 

@@ -76,6 +76,13 @@ export interface ScanOptions {
    * in this namespace's raw table for the scan's duration (needs iptables and root).
    */
   rstPolicy?: RstPolicy;
+  /** Scan only shard `index` of `count` (1-based) of the seeded permutation, as --shard i/N; give every shard the same seed. */
+  shard?: { index: number; count: number };
+  /**
+   * Start at this position of the permutation: a cursor from an earlier run of the same scan
+   * (same targets, ports, seed and shard), which then covers only what that run had not settled.
+   */
+  startPosition?: number;
 }
 
 /** Options checked and targets resolved: everything needed before packets flow. */
@@ -129,6 +136,18 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
     if (opts.minRate > opts.rate) throw new ScanError(`invalid minRate "${opts.minRate}" (above the rate, ${opts.rate})`, 'EINVAL');
   }
   if (options.adaptive !== undefined) opts.adaptive = options.adaptive;
+  if (options.shard !== undefined) {
+    const { index, count } = options.shard;
+    if (!(Number.isInteger(count) && count >= 1 && count <= 2 ** 32 && Number.isInteger(index) && index >= 1 && index <= count)) {
+      throw new ScanError(`invalid shard ${index}/${count} (1 ≤ index ≤ count)`, 'EINVAL');
+    }
+    opts.shardIndex = index;
+    opts.shardCount = count;
+  }
+  if (options.startPosition !== undefined) {
+    if (!(Number.isSafeInteger(options.startPosition) && options.startPosition >= 0)) throw new ScanError(`invalid startPosition "${options.startPosition}"`, 'EINVAL');
+    opts.startPosition = options.startPosition;
+  }
   const rstPolicy = options.rstPolicy ?? 'kernel';
   if (!RST_POLICIES.includes(rstPolicy)) throw new ScanError(`invalid rstPolicy "${rstPolicy}" (one of ${RST_POLICIES.join(', ')})`, 'EINVAL');
   if (rstPolicy === 'suppress') {

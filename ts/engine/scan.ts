@@ -35,14 +35,17 @@ async function* drain(
   model: ScanModel,
   signal?: AbortSignal,
   onRecords?: (records: EngineRecord[]) => void,
+  onCursor?: (position: number) => void,
 ): AsyncGenerator<PortResult[]> {
   const onAbort = (): void => engine.abort();
   if (signal?.aborted) engine.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    let cursor = -1;
     for (let batch = await engine.nextBatch(); batch !== null; batch = await engine.nextBatch()) {
       const records = decodeBatch(batch);
-      onRecords?.(records);
+      // empty: the engine only moved its cursor (cursorEvents)
+      if (records.length) onRecords?.(records);
       const results: PortResult[] = [];
       for (const record of records) {
         // Probe-sent records (tracing) are for onRecords only; they carry no verdict.
@@ -51,6 +54,8 @@ async function* drain(
         if (result) results.push(result);
       }
       if (results.length) yield results;
+      // Read between batches, after this one's results were taken: the cursor covers them.
+      if (onCursor && engine.cursor() > cursor) onCursor((cursor = engine.cursor()));
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -97,6 +102,13 @@ export interface ScanEvents {
   progress: (progress: ScanProgress) => void;
   /** With `trace: true`: one nmap-style SENT/RCVD line per probe and reply, in time order. */
   packet: (line: TraceLine) => void;
+  /**
+   * The cursor advanced: every probe below this position of the permutation was sent and
+   * settled, and its result was handed out before this event. Passed back as `startPosition`
+   * (same targets, ports, seed and shard), it resumes the scan losing nothing; only probes
+   * at or after it are sent again. Add the listener before iterating.
+   */
+  cursor: (position: number) => void;
 }
 
 const DEFAULT_PROGRESS_INTERVAL_MS = 1000;
@@ -120,7 +132,7 @@ export class Scan implements AsyncIterableIterator<PortResult> {
   readonly summary: Promise<ScanSummary>;
   private readonly options: ScanOptions;
   private readonly iterator: AsyncGenerator<PortResult>;
-  private readonly listeners: { [E in keyof ScanEvents]: Set<ScanEvents[E]> } = { progress: new Set(), packet: new Set() };
+  private readonly listeners: { [E in keyof ScanEvents]: Set<ScanEvents[E]> } = { progress: new Set(), packet: new Set(), cursor: new Set() };
   private settle!: { resolve(s: ScanSummary): void; reject(e: unknown): void };
   private engine: NativeScan | undefined;
   private scanModel: ScanModel | undefined;
@@ -241,12 +253,18 @@ export class Scan implements AsyncIterableIterator<PortResult> {
       if (signal?.aborted) throw abortError(signal);
       model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: prepared.native.technique as Technique, assumeUp: this.options.assumeUp ?? false });
       this.scanModel = model;
+      // cursor listeners hear of progress also while no reply arrives
+      if (this.listeners.cursor.size) prepared.native.cursorEvents = true;
       engine = startEngine(prepared);
       this.engine = engine;
       this.running = true;
       this.startTimer();
       const e = engine;
-      for await (const results of drain(engine, model, signal, (records) => this.onRecords(e, records))) {
+      const onCursor = (c: number): void => {
+        // after an abort results are no longer handed out: the cursor must not claim them
+        if (!signal?.aborted) this.emit('cursor', c);
+      };
+      for await (const results of drain(engine, model, signal, (records) => this.onRecords(e, records), onCursor)) {
         // After an abort the engine drains what it already had: keep folding, stop yielding.
         for (const result of results) if (!signal?.aborted) yield result;
       }
@@ -289,6 +307,8 @@ export interface RunHooks {
   onResult?(result: PortResult): void;
   /** Called with every decoded batch, probe-sent records (tracing) included, before it is classified. */
   onRecords?(records: EngineRecord[]): void;
+  /** Called when the cursor advances (see ScanEvents.cursor): every record below it was passed to onRecords. */
+  onCursor?(position: number): void;
 }
 
 /** Runs a prepared scan to the end and returns the model. */
@@ -301,15 +321,16 @@ export async function runPrepared(
   const startedAt = new Date();
   const t0 = performance.now();
   const onRecords = hooks.onRecords && ((records: EngineRecord[]) => hooks.onRecords?.(records));
+  const onCursor = hooks.onCursor && ((position: number) => hooks.onCursor?.(position));
   // The engine sends to one next hop per scan: targets that leave by different routes
   // (this host's own addresses, on-link hosts, routed ranges) get one engine scan each.
   const parts = splitByRoute(prepared.native);
   let summary: NativeSummary | undefined;
   for (const [i, part] of parts.entries()) {
     if (i > 0 && options.signal?.aborted) break;
-    const engine = startEngine({ ...prepared, native: part });
+    const engine = startEngine({ ...prepared, native: onCursor ? { ...part, cursorEvents: true } : part });
     if (i === 0) hooks.onStart?.(engine, startedAt, model);
-    for await (const results of drain(engine, model, options.signal, onRecords)) for (const result of results) hooks.onResult?.(result);
+    for await (const results of drain(engine, model, options.signal, onRecords, onCursor)) for (const result of results) hooks.onResult?.(result);
     summary = addSummaries(summary, engine.summary());
   }
   return { model, summary: summary as NativeSummary, startedAt, elapsedSeconds: (performance.now() - t0) / 1000 };

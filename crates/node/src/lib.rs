@@ -13,7 +13,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
 
@@ -66,6 +66,9 @@ pub struct NativeScanOptions {
     pub pcap: Option<String>,
     /// Also hand out a record (kind 5) for every probe sent (`--packet-trace`).
     pub trace: Option<bool>,
+    /// Also resolve nextBatch() with an empty Buffer whenever cursor() advances, so that a
+    /// consumer waiting for records hears of it (a shard's heartbeat); off: it only advances.
+    pub cursor_events: Option<bool>,
     /// Retransmission timeout bounds in milliseconds (nmap's --initial-rtt-timeout,
     /// --min-rtt-timeout, --max-rtt-timeout); defaults 1000, 100, 10000.
     pub initial_rtt_timeout_ms: Option<f64>,
@@ -203,6 +206,9 @@ pub struct NativeScan {
     /// set once the engine's final event has been seen
     done: AtomicBool,
     events: AsyncMutex<mpsc::UnboundedReceiver<ScanEvent>>,
+    /// the engine's last cursor taken from the channel, and whether to wake JS for it
+    cursor: AtomicU64,
+    cursor_events: bool,
 }
 
 #[napi]
@@ -212,22 +218,31 @@ impl NativeScan {
     #[napi(ts_return_type = "Promise<Buffer | null>")]
     pub async fn next_batch(&self) -> Result<Option<Buffer>> {
         let mut rx = self.events.lock().await;
-        match rx.recv().await {
-            Some(ScanEvent::Batch(b)) => Ok(Some(b.into())),
-            Some(ScanEvent::Done(Ok(()))) => {
-                self.done.store(true, Ordering::Release);
-                rx.close();
-                Ok(None)
-            }
-            Some(ScanEvent::Done(Err(e))) => {
-                self.done.store(true, Ordering::Release);
-                rx.close();
-                Err(js_error(e))
-            }
-            // after the final event the channel stays closed: keep answering null
-            None if self.done.load(Ordering::Acquire) => Ok(None),
-            // closed without a final event: the engine vanished; never pass that off as a complete scan
-            None => Err(Error::from_reason("EINTERNAL: the engine stopped without finishing the scan")),
+        loop {
+            return match rx.recv().await {
+                Some(ScanEvent::Batch(b)) => Ok(Some(b.into())),
+                Some(ScanEvent::Cursor(c)) => {
+                    self.cursor.store(c, Ordering::Release);
+                    if !self.cursor_events {
+                        continue;
+                    }
+                    Ok(Some(Vec::new().into()))
+                }
+                Some(ScanEvent::Done(Ok(()))) => {
+                    self.done.store(true, Ordering::Release);
+                    rx.close();
+                    Ok(None)
+                }
+                Some(ScanEvent::Done(Err(e))) => {
+                    self.done.store(true, Ordering::Release);
+                    rx.close();
+                    Err(js_error(e))
+                }
+                // after the final event the channel stays closed: keep answering null
+                None if self.done.load(Ordering::Acquire) => Ok(None),
+                // closed without a final event: the engine vanished; never pass that off as a complete scan
+                None => Err(Error::from_reason("EINTERNAL: the engine stopped without finishing the scan")),
+            };
         }
     }
 
@@ -239,6 +254,14 @@ impl NativeScan {
                 s.abort();
             }
         }
+    }
+
+    /// Every probe below this position of the permutation was sent and resolved, and the
+    /// record of each that answered is in a batch nextBatch() has already resolved with; read
+    /// it between batches. Passed back as startPosition, it resumes the scan losing nothing.
+    #[napi(catch_unwind)]
+    pub fn cursor(&self) -> f64 {
+        self.cursor.load(Ordering::Acquire) as f64
     }
 
     #[napi(catch_unwind)]
@@ -276,6 +299,7 @@ const MAX_BATCH_RECORDS: usize = 4096;
 /// Starts a scan on the engine's own threads.
 #[napi(catch_unwind)]
 pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
+    let cursor_events = options.cursor_events.unwrap_or(false);
     let cfg = to_config(options)?;
     let (tx, rx) = mpsc::unbounded_channel();
     let sink = Box::new(move |ev: ScanEvent| {
@@ -292,7 +316,14 @@ pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
         }
     });
     let scan = Scan::start(cfg, sink).map_err(js_error)?;
-    Ok(NativeScan { scan: Mutex::new(Some(scan)), done: AtomicBool::new(false), events: AsyncMutex::new(rx) })
+    let start = scan.stats().resume_position;
+    Ok(NativeScan {
+        scan: Mutex::new(Some(scan)),
+        done: AtomicBool::new(false),
+        events: AsyncMutex::new(rx),
+        cursor: AtomicU64::new(start),
+        cursor_events,
+    })
 }
 
 /// Bytes per packed record.

@@ -80,6 +80,9 @@ impl ScanConfig {
 pub enum ScanEvent {
     /// Packed records, a multiple of RECORD_SIZE bytes.
     Batch(Vec<u8>),
+    /// Every probe below this position is sent and resolved, and the records of those that
+    /// answered went to the sink before this event: a shard restarted here loses nothing.
+    Cursor(u64),
     /// The last event of every scan.
     Done(Result<()>),
 }

@@ -38,7 +38,7 @@ use crate::technique::Technique;
 use crate::timing::RttEstimator;
 use crate::window::Window;
 use plan::{open_network, Network, NextHop};
-use receive::{receive_loop, Receiver};
+use receive::{receive_loop, CursorReport, Receiver};
 use send::send_loop;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
@@ -265,6 +265,7 @@ fn connect_loop(s: &Shared, rate: f64, sink: &mut Sink) -> Result<()> {
     };
     let mut batch: Vec<u8> = Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE);
     let mut last_flush = Instant::now();
+    let mut cursor = CursorReport::default();
     let mut emit = |rec: Option<Record>| {
         if let Some(r) = rec {
             r.emit(&mut batch);
@@ -274,11 +275,13 @@ fn connect_loop(s: &Shared, rate: f64, sink: &mut Sink) -> Result<()> {
             sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(RECORDS_PER_BATCH * RECORD_SIZE))));
             last_flush = Instant::now();
         }
+        cursor.offer(s, batch.is_empty(), false, sink);
     };
     let r = connect::run(&cs, rate, connect::DEFAULT_PARALLELISM, &mut emit);
     if !batch.is_empty() {
         sink(ScanEvent::Batch(batch));
     }
+    cursor.offer(s, true, true, sink);
     r
 }
 

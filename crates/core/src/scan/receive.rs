@@ -1,7 +1,8 @@
 //! The receive path: frames from the ring (or recvfrom) → validated records. Each frame is
 //! parsed and its cookie checked (validate.rs), mapped back to its send position, deduplicated
 //! through the window, timed from the kernel's receive stamp, and packed into the batch the
-//! sink gets every 20 ms or 4096 records. Takes frames; gives record batches.
+//! sink gets every 20 ms or 4096 records, each followed by the cursor when it advanced. Takes
+//! frames; gives record batches and cursors.
 
 use super::validate::validate;
 use super::{ScanEvent, Shared, Sink, FLUSH_EVERY, RECORDS_PER_BATCH};
@@ -150,6 +151,7 @@ pub(super) fn receive_loop(s: &Shared, mut rx: Option<&mut Receiver>, sink: &mut
     let mut buf = if matches!(rx, Some(Receiver::Socket(_))) { vec![0u8; 65536] } else { Vec::new() };
     let mut batch: Vec<u8> = Vec::with_capacity(FULL);
     let mut last_flush = Instant::now();
+    let mut cursor = CursorReport::default();
     let mut result = Ok(());
     loop {
         let got = match rx.as_mut() {
@@ -197,9 +199,34 @@ pub(super) fn receive_loop(s: &Shared, mut rx: Option<&mut Receiver>, sink: &mut
             sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(FULL))));
             last_flush = Instant::now();
         }
+        cursor.offer(s, batch.is_empty(), done, sink);
         if done || result.is_err() {
             break;
         }
     }
     result
+}
+
+/// When the sink hears the resume position (`ScanEvent::Cursor`): only with no record held
+/// back (so every record below it has gone out), when it advanced, at most once per flush
+/// period, and always at the end. The connect scan's loop uses it too.
+#[derive(Default)]
+pub(super) struct CursorReport {
+    sent: u64,
+    at: Option<Instant>,
+}
+
+impl CursorReport {
+    pub(super) fn offer(&mut self, s: &Shared, nothing_held: bool, last: bool, sink: &mut Sink) {
+        let due = last || self.at.is_none_or(|t| t.elapsed() >= FLUSH_EVERY);
+        if !nothing_held || !due {
+            return;
+        }
+        let c = s.resume_position.load(Ordering::Acquire);
+        if c > self.sent || (last && self.at.is_none()) {
+            self.sent = c;
+            self.at = Some(Instant::now());
+            sink(ScanEvent::Cursor(c));
+        }
+    }
 }
