@@ -124,8 +124,10 @@ fn prefilter_keeps_every_match() {
     }
     let db = Db::load(dbp).unwrap();
     let fixture: Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../test/fixtures/sv-corpus.json")).unwrap()).unwrap();
-    let mut subjects: Vec<Vec<u8>> = fixture["entries"].as_array().unwrap().iter().map(|e| hex(e["send"].as_str().unwrap())).filter(|s| !s.is_empty()).collect();
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../test/fixtures/sv-corpus.json")).unwrap())
+            .unwrap();
+    let mut subjects: Vec<Vec<u8>> =
+        fixture["entries"].as_array().unwrap().iter().map(|e| hex(e["send"].as_str().unwrap())).filter(|s| !s.is_empty()).collect();
     subjects.extend(db.probes.iter().map(|p| p.payload.clone()).filter(|p| !p.is_empty()).take(40));
     for s in [
         &b"HTTP/1.1 400 Bad Request\r\nServer: Apache/2.4.57 (Debian)\r\nContent-Length: 0\r\n\r\n"[..],

@@ -5,9 +5,9 @@
 use ferroscan_core::service::{self, Db, Job, Options, Proto, ServiceResult};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
 
