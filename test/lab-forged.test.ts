@@ -2,16 +2,20 @@
 // ports, a forger inside the target's namespace (test/helpers/forge-replies.py) sends the
 // scanner ≥ 100,000 SYN/ACKs, RSTs and ICMP unreachables to its source ports, with random
 // and near-miss cookies (derived from the probes it sees on the wire). Every verdict must
-// still be the lab's, and the engine must have discarded what was forged.
+// still be the lab's, and the engine must have discarded what was forged. For the run, the
+// target also drops ports SILENT (a thousand closed ports made silent): probes there stay
+// unanswered, so near misses aimed at them are where an accepted forgery would be the verdict
+// (the lab's own two dropped ports may not be probed while the forger runs).
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { describe, run, useLab } from './helpers/lab.js';
-import { expectedSyn, specPorts } from './helpers/lab-spec.js';
+import { expectedSyn, specPorts, type Verdict } from './helpers/lab-spec.js';
 
 const lab = useLab(test);
 const forger = fileURLToPath(new URL('./helpers/forge-replies.py', import.meta.url));
 const child = fileURLToPath(new URL('./helpers/scan-child.ts', import.meta.url));
 const FORGED = 120_000;
+const SILENT = { from: 50_000, to: 50_999 };
 
 const lines = (stdout: string): Record<string, unknown>[] =>
   stdout
@@ -21,6 +25,11 @@ const lines = (stdout: string): Record<string, unknown>[] =>
 
 test.serial('≥ 100,000 forged SYN/ACKs, RSTs and ICMP unreachables with wrong cookies change no verdict', async (t) => {
   const f = lab().facts;
+  t.false(specPorts.some((p) => p >= SILENT.from && p <= SILENT.to), 'the silent range holds no port the lab names');
+  const rule = ['-i', f.targetIf, '-d', f.targetAddr, '-p', 'tcp', '--dport', `${SILENT.from}:${SILENT.to}`, '-j', 'DROP'];
+  const added = await run('ip', ['netns', 'exec', f.targetNs, 'iptables', '-w', '-I', 'INPUT', '1', ...rule]);
+  t.is(added.code, 0, describe('iptables', added));
+  t.teardown(() => void run('ip', ['netns', 'exec', f.targetNs, 'iptables', '-w', '-D', 'INPUT', ...rule]));
   const forging = run(
     'ip',
     ['netns', 'exec', f.targetNs, 'python3', forger, '--iface', f.targetIf, '--src', f.targetAddr, '--dst', f.scanAddr,
@@ -53,7 +62,8 @@ test.serial('≥ 100,000 forged SYN/ACKs, RSTs and ICMP unreachables with wrong 
   const got = new Map(out.filter((l) => l.type === 'result').map((l) => [l.port as number, l]));
   const wrong: string[] = [];
   for (let port = 1; port <= 65535; port++) {
-    const want = expectedSyn(f.targetAddr, port);
+    const silent = port >= SILENT.from && port <= SILENT.to;
+    const want: Verdict = silent ? { state: 'filtered', reason: 'no-response' } : expectedSyn(f.targetAddr, port);
     const r = got.get(port);
     if (want.reason === 'no-response') {
       if (r) wrong.push(`${port}: ${r.state} ${r.reason}, want ${want.state} (no reply)`);
