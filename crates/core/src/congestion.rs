@@ -17,7 +17,12 @@
 //!   limit at work (about one port-unreachable per second per host after a burst): when
 //!   drops are more than BACKOFF_SHARE of an epoch's outcomes the window and rate back off
 //!   too, so resends meet the limit's pace and every closed port is seen, as nmap does.
+//! - With no `--rate`, the rate is found instead (ramp.rs) for every technique but UDP: the
+//!   ramp sets it, and the rules above only add their loss signal (a cut they call for cuts
+//!   the ramp). UDP keeps the rules above, starting from the ramp's start rate and growing
+//!   through clean epochs without a cap: the target's ICMP limit, not the path, paces it.
 
+use crate::ramp::{Profile, Ramp, Sample, Verdict};
 use std::time::Duration;
 
 /// How often the rate is reconsidered.
@@ -49,6 +54,10 @@ pub struct Epoch {
     /// answered says nothing about the rate since (one cut per loss episode, as TCP's NewReno;
     /// TCP only).
     pub in_recovery: bool,
+    /// The scan's clock (µs) and how long a cut takes to show in the replies (the settle
+    /// time): for the ramp, which takes one cut per loss episode.
+    pub now_us: u64,
+    pub hold_us: u64,
 }
 
 /// What an epoch decided.
@@ -70,16 +79,50 @@ pub struct Congestion {
     window: Option<u64>,
     /// whether silence from answering hosts counts as loss (UDP)
     silence_is_loss: bool,
+    /// the rate's finder when none was given (not for UDP)
+    ramp: Option<Ramp>,
 }
 
 impl Congestion {
     pub fn new(max_rate: f64, min_rate: f64, silence_is_loss: bool) -> Self {
         let min_rate = if min_rate > 0.0 { min_rate } else { DEFAULT_MIN_RATE }.min(max_rate);
-        Self { max_rate, min_rate, rate: max_rate, max_successful: 0, window: None, silence_is_loss }
+        Self { max_rate, min_rate, rate: max_rate, max_successful: 0, window: None, silence_is_loss, ramp: None }
+    }
+
+    /// No `--rate`: the rate found from `profile`'s start, at most `max_rate` (may be infinite).
+    pub fn discover(profile: Profile, max_rate: f64, min_rate: f64, silence_is_loss: bool) -> Self {
+        let mut c = Self::new(max_rate, min_rate, silence_is_loss);
+        if silence_is_loss {
+            c.rate = profile.start.min(max_rate).max(c.min_rate);
+        } else {
+            c.ramp = Some(Ramp::new(profile, max_rate, c.min_rate));
+        }
+        c
     }
 
     pub fn rate(&self) -> f64 {
-        self.rate
+        self.ramp.as_ref().map_or(self.rate, Ramp::rate)
+    }
+
+    /// The ramp, when the rate is being found.
+    pub fn ramp(&self) -> Option<&Ramp> {
+        self.ramp.as_ref()
+    }
+
+    /// Probes a pace sample should hold (ramp.rs); None when no ramp runs.
+    pub fn wanted_probes(&self) -> Option<u64> {
+        self.ramp.as_ref().map(Ramp::wanted_probes)
+    }
+
+    /// A pace sample for the ramp; whether it cut the rate.
+    pub fn sample(&mut self, s: Sample, now_us: u64) -> bool {
+        self.ramp.as_mut().is_some_and(|r| r.sample(s, now_us) == Verdict::Cut)
+    }
+
+    /// The receive ring dropped `lost` of the replies while `sent_rate` went out: the
+    /// scanner's own receive path is the bottleneck. Whether it cut the rate.
+    pub fn ring_loss(&mut self, now_us: u64, hold_us: u64, sent_rate: f64, lost: f64) -> bool {
+        self.ramp.as_mut().is_some_and(|r| r.loss(now_us, hold_us, sent_rate, lost) == Verdict::Cut)
     }
 
     /// The number of probes that may be in flight, if limited.
@@ -120,6 +163,11 @@ impl Congestion {
         // only when the loss is heavy (or too little was seen to tell): a path that loses a
         // steady few percent at any rate is served by resends, not by a slower scan.
         let tcp_cut = rose && !e.in_recovery && (heavy || outcomes < MIN_EVIDENCE);
+        if let Some(ramp) = self.ramp.as_mut() {
+            // the ramp sets the rate and grows it; these rules only signal loss, as nmap's halving
+            let cut = tcp_cut && ramp.loss(e.now_us, e.hold_us, e.achieved_rate, 0.5) == Verdict::Cut;
+            return Decision { rose, backed_off: cut };
+        }
         if (rose && self.silence_is_loss) || tcp_cut || silence {
             self.back_off(e.achieved_rate, e.answers);
             return Decision { rose, backed_off: true };
@@ -140,7 +188,7 @@ mod tests {
     use super::*;
 
     fn ep(max_successful: u8, answers: u64, drops: u64, achieved_rate: f64) -> Epoch {
-        Epoch { max_successful, answers, drops, achieved_rate, in_recovery: false }
+        Epoch { max_successful, answers, drops, achieved_rate, ..Epoch::default() }
     }
 
     #[test]
