@@ -19,8 +19,9 @@
 //!   too, so resends meet the limit's pace and every closed port is seen, as nmap does.
 //! - With no `--rate`, the rate is found instead (ramp.rs) for every technique but UDP: the
 //!   ramp sets it, and the rules above only add their loss signal (a cut they call for cuts
-//!   the ramp). UDP keeps the rules above, starting from the ramp's start rate and growing
-//!   through clean epochs without a cap: the target's ICMP limit, not the path, paces it.
+//!   the ramp). UDP keeps the rules above, from UDP_START_RATE (or the template's start, if
+//!   higher) and growing through clean epochs without a cap: the targets' ICMP limits, not
+//!   the path, pace it.
 
 use crate::ramp::{Profile, Ramp, Sample, Verdict};
 use std::time::Duration;
@@ -34,6 +35,13 @@ pub const BACKOFF_SHARE: f64 = 0.20;
 pub const GROW_SHARE: f64 = 0.05;
 /// The floor when no --min-rate is given.
 pub const DEFAULT_MIN_RATE: f64 = 1.0;
+/// Where a UDP scan's rate starts when none was given (the rate every UDP scan had before the
+/// rate was found). Against Linux's ICMP limit (a burst, then one port-unreachable per second
+/// per host) what matters is that the first probes leave before the first RTT sample shortens
+/// the timeout: they keep the long initial one, and their resends meet a refilled bucket. A
+/// slower start gave most probes the 100 ms minimum instead, and their resends all timed out
+/// within the same empty second, before any could raise the retry allowance.
+pub const UDP_START_RATE: f64 = 10_000.0;
 /// Outcomes an epoch needs before its shares mean anything.
 const MIN_EVIDENCE: u64 = 4;
 /// A window this large no longer limits anything: drop it.
@@ -93,7 +101,7 @@ impl Congestion {
     pub fn discover(profile: Profile, max_rate: f64, min_rate: f64, silence_is_loss: bool) -> Self {
         let mut c = Self::new(max_rate, min_rate, silence_is_loss);
         if silence_is_loss {
-            c.rate = profile.start.min(max_rate).max(c.min_rate);
+            c.rate = profile.start.max(UDP_START_RATE).min(max_rate).max(c.min_rate);
         } else {
             c.ramp = Some(Ramp::new(profile, max_rate, c.min_rate));
         }
@@ -271,5 +279,28 @@ mod tests {
         c.epoch(ep(0, 0, 0, 1000.0));
         c.epoch(ep(0, 2, 0, 1000.0));
         assert_eq!((c.rate(), c.window()), (1000.0, None));
+    }
+
+    #[test]
+    fn no_rate_given_tcp_ramps_udp_starts_where_it_always_did() {
+        let t3 = Profile::for_level(3);
+        let tcp = Congestion::discover(t3, f64::INFINITY, 0.0, false);
+        assert_eq!((tcp.rate(), tcp.wanted_probes().is_some()), (t3.start, true), "TCP: the ramp, from the template's start");
+        let udp = Congestion::discover(t3, f64::INFINITY, 0.0, true);
+        assert_eq!((udp.rate(), udp.wanted_probes()), (UDP_START_RATE, None), "UDP: nmap's rules from the old start");
+        assert_eq!(Congestion::discover(t3, 500.0, 0.0, true).rate(), 500.0, "never above --max-rate");
+        assert_eq!(Congestion::discover(Profile::for_level(5), f64::INFINITY, 0.0, true).rate(), 20_000.0);
+        // a clean UDP sweep grows past the old start without a cap
+        let mut udp = udp;
+        for _ in 0..20 {
+            udp.epoch(ep(0, 100, 0, udp.rate()));
+        }
+        assert!(udp.rate() > 50_000.0, "{}", udp.rate());
+        // TCP: nmap's rules cut the ramp, once per episode
+        let mut tcp = tcp;
+        let rise = Epoch { now_us: 1_000_000, hold_us: 10_000, ..ep(1, 1, 0, 1_000.0) };
+        assert!(tcp.epoch(rise).backed_off);
+        assert_eq!(tcp.rate(), 500.0);
+        assert!(!tcp.epoch(Epoch { now_us: 1_005_000, hold_us: 10_000, ..ep(2, 1, 0, 500.0) }).backed_off, "within the hold: the same episode");
     }
 }
