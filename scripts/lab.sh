@@ -17,8 +17,10 @@
 # packet arriving at the target, for the target address and the sweep range alike, via
 # iptables' statistic match; the kernel here has no netem), LAB_ICMP (unset or "open": the
 # target sends ICMP errors without rate limit; "default": it keeps the kernel's default ICMP
-# rate limit, as a real host does), LAB_RPS_SCAN / LAB_RPS_TGT (rps_cpus masks of the
-# scanner's and the target's veth end).
+# rate limit, as a real host does), LAB_BOTTLENECK (N: the target drops every packet from the
+# scanner above N packets per second, a path that carries N; the scanner's own kernel's RSTs
+# are not probes and pass, so a SYN scan meets the limit at N probes/s), LAB_RPS_SCAN /
+# LAB_RPS_TGT (rps_cpus masks of the scanner's and the target's veth end).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -187,6 +189,16 @@ lab_up() {
   fi
 
   local ipt=(ip netns exec "$tgt_ns" iptables -w)
+  if [[ -n ${LAB_BOTTLENECK:-} ]]; then
+    [[ $LAB_BOTTLENECK =~ ^[1-9][0-9]{0,6}$ ]] || die "bad LAB_BOTTLENECK '$LAB_BOTTLENECK' (packets per second, 1-9999999)"
+    # One token bucket for everything arriving (hashlimit with no mode), filled at N per
+    # second and holding 10 ms of it, in the raw table: before conntrack, the loss rule and
+    # the per-port rules, as a policer on the path would be.
+    local burst=$((LAB_BOTTLENECK / 100 > 5 ? LAB_BOTTLENECK / 100 : 5))
+    "${ipt[@]}" -t raw -A PREROUTING -i "$tgt_if" -p tcp --tcp-flags RST RST -j ACCEPT
+    "${ipt[@]}" -t raw -A PREROUTING -i "$tgt_if" -m hashlimit --hashlimit-above "$LAB_BOTTLENECK/sec" \
+      --hashlimit-burst "$burst" --hashlimit-name "fs${id}neck" -j DROP
+  fi
   if [[ -n ${LAB_LOSS:-} ]]; then
     [[ $LAB_LOSS =~ ^(0|1|0?\.[0-9]+)$ ]] || die "bad LAB_LOSS '$LAB_LOSS'"
     "${ipt[@]}" -A INPUT -i "$tgt_if" -m statistic --mode random --probability "$LAB_LOSS" -j DROP
@@ -250,6 +262,7 @@ LAB_LOOPBACK_ADDR=$lo_addr
 LAB_LOOPBACK_OPEN=$lo_open
 LAB_LOOPBACK_CLOSED=$lo_closed
 LAB_LOSS=${LAB_LOSS:-0}
+LAB_BOTTLENECK=${LAB_BOTTLENECK:-0}
 LAB_SPEC=$spec
 LAB_STATE_DIR=$state
 FACTS

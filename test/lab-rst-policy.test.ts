@@ -25,29 +25,48 @@ async function ferroscanRules(l: Lab): Promise<string[]> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls `probe` until `done` holds for its value or `ms` pass; returns the last value. */
+async function pollUntil<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  let v = await probe();
+  while (!done(v) && Date.now() < deadline) {
+    await sleep(50);
+    v = await probe();
+  }
+  return v;
+}
+
 /**
- * A scan of the open ports and one dropped port, slowed so that it is still running
- * 1.5 s in (the dropped port's retransmissions wait out a 1 s minimum timeout); returns the
- * target's half-open count at that moment and the scan's output.
+ * A scan of the open ports and one dropped port, kept running for seconds after the open
+ * ports answer (the dropped port's retransmissions wait out a 1 s minimum timeout). Waits,
+ * however slow the machine, until the scan's packet trace shows a SYN/ACK from every open
+ * port; then reads the target's half-open count while the scan still runs: `expected`
+ * connections appear within a generous deadline, or none is seen (`expected` 0: read after
+ * the RSTs, which follow each SYN/ACK at once, have had time to arrive).
  */
-async function halfOpenDuringScan(l: Lab, policy: string): Promise<{ during: number; code: number | null; stdout: string; rulesDuring: string[] }> {
+async function halfOpenDuringScan(l: Lab, policy: string, expected: number): Promise<{ during: number; running: boolean; code: number | null; stdout: string; rulesDuring: string[] }> {
   const ports = [...openPorts(), 25].join(',');
-  const args = ['-sS', '-Pn', '-n', '-p', ports, '--max-retries', '2', '--min-rtt-timeout', '1s', '--initial-rtt-timeout', '1s', '--rst-policy', policy, l.facts.targetAddr];
+  const args = ['-sS', '-Pn', '-n', '-p', ports, '--packet-trace', '--max-retries', '2', '--min-rtt-timeout', '1s', '--initial-rtt-timeout', '1s', '--rst-policy', policy, l.facts.targetAddr];
   const child = spawn('ip', ['netns', 'exec', l.facts.scanNs, process.execPath, ferroscanBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await sleep(1500);
-  const during = await halfOpen(l);
+  let exitedYet = false;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((exitedYet = true), resolve(code))));
+  const synAcks = (): number => new Set(openPorts().filter((p) => new RegExp(`^RCVD .* TCP ${l.facts.targetAddr.replaceAll('.', '\\.')}:${p} > \\S+ SA `, 'm').test(stdout))).size;
+  await pollUntil(async () => synAcks(), (n) => n === openPorts().length || exitedYet, 60_000);
+  if (expected === 0) await sleep(300);
+  const during = await pollUntil(() => halfOpen(l), (n) => n === expected || exitedYet, expected === 0 ? 0 : 30_000);
+  const running = !exitedYet;
   const rulesDuring = await ferroscanRules(l);
   const code = await exited;
-  return { during, code, stdout, rulesDuring };
+  return { during, running, code, stdout, rulesDuring };
 }
 
 test.serial('kernel (default): every SYN/ACK is answered by a RST, the target holds no half-open connection', async (t) => {
   const l = lab();
-  const r = await halfOpenDuringScan(l, 'kernel');
+  const r = await halfOpenDuringScan(l, 'kernel', 0);
   t.is(r.code, 0, r.stdout);
+  t.true(r.running, 'read while the scan ran');
   t.is(r.during, 0);
   t.deepEqual(r.rulesDuring, []);
   for (const p of openPorts()) t.regex(r.stdout, new RegExp(`^${p}/tcp\\s+open\\s`, 'm'));
@@ -55,8 +74,9 @@ test.serial('kernel (default): every SYN/ACK is answered by a RST, the target ho
 
 test.serial('suppress: no RST while the scan runs (one half-open connection per open port), same ports found, rule gone after', async (t) => {
   const l = lab();
-  const r = await halfOpenDuringScan(l, 'suppress');
+  const r = await halfOpenDuringScan(l, 'suppress', openPorts().length);
   t.is(r.code, 0, r.stdout);
+  t.true(r.running, 'read while the scan ran');
   t.is(r.during, openPorts().length);
   t.is(r.rulesDuring.length, 1, 'one raw-table rule while the scan runs');
   t.regex(r.rulesDuring[0], /--tcp-flags SYN,RST,ACK SYN,ACK .*-j DROP/);

@@ -203,6 +203,8 @@ export interface LabOptions {
   loss?: number;
   /** 'default': the target keeps the kernel's ICMP rate limit (LAB_ICMP=default). */
   icmp?: 'open' | 'default';
+  /** Packets per second above which the target drops what the scanner sends (LAB_BOTTLENECK). */
+  bottleneck?: number;
 }
 
 /**
@@ -210,7 +212,8 @@ export interface LabOptions {
  * first) and returns it. Throws NEED_ROOT when not running as root.
  */
 export function labUp(options: LabOptions = {}): Lab {
-  return bringUpLab(labScript, 't', { LAB_LOSS: options.loss === undefined ? '' : String(options.loss), LAB_ICMP: options.icmp ?? 'open' }, parseFacts);
+  const env = { LAB_LOSS: options.loss === undefined ? '' : String(options.loss), LAB_ICMP: options.icmp ?? 'open', LAB_BOTTLENECK: options.bottleneck === undefined ? '' : String(options.bottleneck) };
+  return bringUpLab(labScript, 't', env, parseFacts);
 }
 
 /** One lab for every test of a file (see useLabOf). */

@@ -114,6 +114,11 @@ export async function runClusterScan(session: ScanSession, cluster: ClusterCli):
     firstPosition: 0,
     endPosition: total,
     resumePosition: finished ? total : 0,
+    // the submitter sends nothing: each worker finds its own rate
+    rate: 0,
+    peakRate: 0,
+    backoffs: 0,
+    ringDrops: 0,
   });
   try {
     const report = await runSweep(

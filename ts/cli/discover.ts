@@ -11,7 +11,7 @@ export async function discoverHosts(session: ScanSession): Promise<void> {
   const { plan, prepared } = session;
   if (plan.args.Pn) return;
   session.announce(new Date());
-  const found = await discover({ targets: prepared.targets, plan: plan.discoveryPlan, rate: plan.rate, maxRetries: plan.maxRetries, seed: plan.seed, interface: plan.args.e, sourceAddress: plan.args.S, signal: session.controller.signal });
+  const found = await discover({ targets: prepared.targets, plan: plan.discoveryPlan, rates: plan.rates, maxRetries: plan.maxRetries, seed: plan.seed, interface: plan.args.e, sourceAddress: plan.args.S, signal: session.controller.signal });
   session.discovered = found.up;
   session.facts.discovered = found.up;
   prepared.native.ranges = upRanges(found.up).flatMap((r) => [r.start, r.end]);

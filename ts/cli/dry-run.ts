@@ -9,8 +9,9 @@ import { saveResume, type ScanPlan } from './plan.js';
 
 /** The dry run of a prepared scan with targets; resolves with the exit status. */
 export function dryRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) => void): Promise<number> {
+  // without --rate the engine sends a dry run flat out (no replies to find a rate from),
+  // or at --max-rate
   prepared.native.dryRun = true;
-  if (plan.rate === undefined) prepared.native.rate = Infinity;
   const notice = blocklistNotice(prepared.targets.blocklist ?? []);
   if (notice) out(`${notice}\n`);
   return buildAll(prepared, out, (summary) => saveResume(plan, summary));

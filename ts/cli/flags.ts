@@ -1,7 +1,7 @@
 // The command line's grammar: nmap's flags rewritten for yargs (preprocessArgv), the option
 // table (parseArgs), the checked values of single options, and parseCommand, which tells a
 // scan from --help, --version and --resume. Nothing here loads the native engine.
-import yargs from 'yargs';
+import yargs from './argv.js';
 import { UsageError } from '../errors.js';
 import { RST_POLICIES, type RstPolicy } from '../engine/rst-policy.js';
 import { readResumeFile } from '../engine/resume.js';
@@ -188,7 +188,7 @@ function usageMessage(msg: string): string {
   return line;
 }
 
-/** The command line (output options already taken out) parsed and checked by yargs. */
+/** The command line (output options already taken out) parsed and checked by yargs' parser (argv.ts). */
 export function parseArgs(argv: readonly string[]): CliArgs {
   const parser = yargs(preprocessArgv(argv))
     .scriptName(PRODUCT)

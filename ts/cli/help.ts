@@ -1,6 +1,7 @@
 // The text of --help, grouped as nmap's help is. The defaults it quotes come from the
 // modules that own them, so the help cannot drift from what a scan does.
-import { DEFAULT_MAX_RETRIES, DEFAULT_RATE } from '../engine/prepare.js';
+import { DEFAULT_MAX_RETRIES } from '../engine/prepare.js';
+import { START_RATES } from '../engine/rate.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 import { DEFAULT_STATS_EVERY_S } from './status.js';
 
@@ -59,8 +60,13 @@ TIMING AND PERFORMANCE:
     nmap's values: -T4 = --initial-rtt-timeout 500ms --min-rtt-timeout 100ms --max-rtt-timeout 1250ms
     --max-retries 6; -T5 = 250ms/50ms/300ms, --max-retries 2, --host-timeout 15m;
     -T0/-T1/-T2 = --scan-delay 5m/15s/400ms. Explicit options override the template.
-  --max-rate <number>, --rate <number>: Packets per second, retransmissions included (default: ${DEFAULT_RATE})
-  --min-rate <number>: The adaptive rate never falls below <number> packets per second
+  Without --rate the send rate is found: it starts at ${START_RATES[3]} packets per second (-T4 ${START_RATES[4]},
+    -T5 ${START_RATES[5]}), doubles while replies keep pace with probes and backs off to what the path
+    carried on loss, with no cap; -T4/-T5 also probe faster past a loss. Rates count retransmissions.
+  --rate <number>: Send at a fixed <number> packets per second from the first probe
+    (lowered only while nmap's loss rules call for it)
+  --max-rate <number>: The found rate never rises above <number> packets per second
+  --min-rate <number>: The rate, found or fixed, never falls below <number> packets per second
   --min-rtt-timeout/max-rtt-timeout/initial-rtt-timeout <time>: Bounds and start of the
     retransmission timeout (default: 100ms/10s/1s)
   --max-retries <tries>: Retransmissions of an unanswered probe (default: ${DEFAULT_MAX_RETRIES})

@@ -9,18 +9,17 @@
 //   report   report.ts    every host's report, the last lines, the resume file
 // The list scan (-sL) and the dry run (dry-run.ts) end early. Every failure ends as one
 // "ferroscan: ..." line on stderr and exit status 1 (run.ts), never a stack trace. Help,
-// version and input errors never load the native engine.
+// version and input errors never load the native engine; the help text, the list scan and
+// the dry run are loaded only when asked for (what a scan loads stands between the process
+// start and its first probe: benches/startup.mjs).
 import type { PreparedScan } from '../engine/prepare.js';
 import { NormalWriter } from '../output/normal.js';
-import { drainingSink, listScan } from '../targets/list-scan.js';
 import { parsePortSpec } from '../targets/ports.js';
 import { parseTargets } from '../targets/targets.js';
 import { UsageError } from '../errors.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 import { discoverHosts, lookUpNames } from './discover.js';
-import { dryRun } from './dry-run.js';
 import { parseCommand, type CliArgs } from './flags.js';
-import { HELP } from './help.js';
 import { gatherTargets, planScan, prepare, scanKind, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
 import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
@@ -33,7 +32,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   if (argv[0] === 'worker') return (await import('./worker.js')).workerMain(argv.slice(1), out);
   const command = parseCommand(argv);
   if (command.kind === 'help') {
-    out(HELP);
+    out((await import('./help.js')).HELP);
     return 0;
   }
   if (command.kind === 'version') {
@@ -47,7 +46,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   if (args['list-scan']) return listTargets(args, kind, targets, out);
   const plan = planScan(argv, args, outputs, kind, targets);
   const prepared = await prepare(plan);
-  if (args['dry-run'] && prepared.targets.count > 0) return dryRun(plan, prepared, out);
+  if (args['dry-run'] && prepared.targets.count > 0) return (await import('./dry-run.js')).dryRun(plan, prepared, out);
   if (prepared.targets.count === 0) return noTargets(prepared, out);
   return scanRun(plan, prepared, out);
 }
@@ -58,6 +57,7 @@ async function listTargets(args: CliArgs, kind: ScanKind, targets: TargetInputs,
   if (args.ports !== undefined) parsePortSpec(args.ports, ['tcp']); // a bad -p is still an error
   const set = await parseTargets(targets.specs, undefined, targets.targetOptions);
   if (set.count === 0) process.stderr.write('WARNING: No targets were specified, so 0 hosts scanned.\n');
+  const { drainingSink, listScan } = await import('../targets/list-scan.js');
   await listScan(set, drainingSink(out));
   return 0;
 }

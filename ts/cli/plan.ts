@@ -7,8 +7,9 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
 import type { NativeSummary } from '../engine/native.js';
 import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile } from '../engine/resume.js';
-import { DEFAULT_RATE, prepareScan, type PreparedScan } from '../engine/prepare.js';
-import { engineRate, resolveTiming, type Timing } from '../engine/timing.js';
+import { prepareScan, type PreparedScan } from '../engine/prepare.js';
+import type { RateOptions } from '../engine/rate.js';
+import { rateOptions, resolveTiming, type Timing } from '../engine/timing.js';
 import { parseDiscoveryFlags, type DiscoveryPlan } from '../hosts/discovery.js';
 import { parseDnsServers } from '../hosts/rdns.js';
 import type { OutputTarget } from '../output/outputs.js';
@@ -23,8 +24,8 @@ import { parseTimeSpec } from './status.js';
 /** The scan type and timing the flags select. */
 export interface ScanKind {
   timing: Timing;
-  /** The engine's rate; undefined leaves the engine's default. */
-  rate: number | undefined;
+  /** The rate options: a fixed --rate, or the found rate's cap, floor and template. */
+  rates: RateOptions;
   maxRetries: number | undefined;
   topN: number | undefined;
   tcpFlags: number | undefined;
@@ -77,7 +78,7 @@ export function scanKind(args: CliArgs): ScanKind {
     scanDelay: args['scan-delay'],
     hostTimeout: args['host-timeout'],
   });
-  const rate = timing.rate !== undefined || timing.minRate !== undefined ? engineRate(timing, DEFAULT_RATE) : undefined;
+  const rates = rateOptions(timing);
   const maxRetries = timing.maxRetries;
   const topN = parseNumber('--top-ports', args['top-ports'], (n) => Number.isInteger(n) && n > 0);
   const tcpFlags = args.scanflags === undefined ? undefined : parseScanflags(args.scanflags);
@@ -87,7 +88,7 @@ export function scanKind(args: CliArgs): ScanKind {
     throw new UsageError('--scanflags sets the probe flags itself; combine it with -sS, -sU or nothing');
   }
   const technique: Technique = tcpFlags !== undefined ? 'flags' : (args.technique ?? 'syn');
-  return { timing, rate, maxRetries, topN, tcpFlags, udpToo, technique };
+  return { timing, rates, maxRetries, topN, tcpFlags, udpToo, technique };
 }
 
 /** The target specifications: positionals, -iL (a file or stdin), --exclude, --excludefile. */
@@ -146,10 +147,9 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
     ports: plan.ports,
     technique: plan.technique,
     tcpFlags: plan.tcpFlags,
-    rate: plan.rate,
+    ...plan.rates,
     seed: plan.seed,
     maxRetries: plan.maxRetries,
-    minRate: timing.minRate,
     initialRttTimeoutMs: timing.initialRttTimeoutMs,
     minRttTimeoutMs: timing.minRttTimeoutMs,
     maxRttTimeoutMs: timing.maxRttTimeoutMs,

@@ -37,7 +37,7 @@ export class ScanSession {
   title: string;
   phase: Technique;
   phasePorts: number;
-  readonly dataSource: string;
+  private dataDir: string | undefined;
   readonly addresses: number;
   readonly controller = new AbortController();
   /** The first SIGINT or SIGTERM, once one came. */
@@ -74,9 +74,18 @@ export class ScanSession {
     this.title = TECHNIQUES[plan.technique].title;
     this.phase = plan.technique;
     this.phasePorts = prepared.ports.length;
-    this.dataSource = dirname(serviceTable().source);
     this.addresses = prepared.targets.count;
     this.traceOut = this.outputs.toStdout ? (s: string): void => void process.stderr.write(s) : this.screen;
+  }
+
+  /**
+   * Where the port table came from ("Read data files from:" with -v). Read when first asked,
+   * at the end: reading and parsing nmap-services takes tens of milliseconds that a scan
+   * need not spend before its first probe (benches/startup.mjs).
+   */
+  get dataSource(): string {
+    this.dataDir ??= dirname(serviceTable().source);
+    return this.dataDir;
   }
 
   /** Opens the outputs and starts listening for signals and the host timeout. */

@@ -199,7 +199,10 @@ async function runCheck(
       throw new TargetError(`host "${host}" names ${prepared.targets.count} addresses; give one`, host);
     }
     const address = formatIPv4(prepared.targets.ranges[0].start);
+    // a fixed rate: a range check sends at once, it does not ramp up
     prepared.native.rate = opts.rate ?? (isLoopback(address) ? Infinity : DEFAULT_CHECK_RATE);
+    delete prepared.native.startRate;
+    delete prepared.native.timingLevel;
     // portscanner's timeout bounds each probe's wait; faster paths adapt below it.
     prepared.native.initialRttTimeoutMs = timeout;
     prepared.native.maxRttTimeoutMs = timeout;

@@ -10,11 +10,10 @@ import { engineRanges, parseTargets, type Resolver, type TargetSet } from '../ta
 import { udpPayloads } from '../targets/udp-payloads.js';
 import type { Technique } from '../verdicts/classify.js';
 import { native, type NativeScan, type NativeScanOptions } from './native.js';
+import { engineRateFields } from './rate.js';
 import { groupByRoute, ownIPv4Addresses, systemRoutes } from './routes.js';
 import { drawsSynAck, RST_POLICIES, suppressRsts, type RstGuard, type RstPolicy } from './rst-policy.js';
 
-/** Packets per second when no rate is given: fast on a LAN, gentle on most links (~440 KB/s of SYNs). */
-export const DEFAULT_RATE = 10_000;
 /** Retransmissions of an unanswered probe, as nmap's default. */
 export const DEFAULT_MAX_RETRIES = 10;
 
@@ -28,8 +27,18 @@ export interface ScanOptions {
   technique?: Technique;
   /** The probe's TCP flags for technique 'flags' (nmap's --scanflags), as a byte. */
   tcpFlags?: number;
-  /** Packets per second, retransmissions included; DEFAULT_RATE when absent; Infinity for no limit. */
+  /**
+   * A fixed rate in packets per second, retransmissions included, sent from the first probe
+   * (lowered only while nmap's loss rules call for it); Infinity for no limit. When absent the
+   * engine finds the rate: it starts at the timing template's start rate (1,000 packets/s for
+   * -T3), grows while replies keep pace with probes, and backs off on loss, with no cap but
+   * `maxRate` (ts/engine/rate.ts).
+   */
   rate?: number;
+  /** The cap of the found rate, packets per second (nmap's --max-rate); with `rate`, not below it. */
+  maxRate?: number;
+  /** The -T template (0-5) that shapes the found rate: higher starts higher and grows faster; 3 when absent. */
+  timingTemplate?: number;
   /** Seed of the probe order; the same seed gives the same order. */
   seed?: bigint | number;
   /** Retransmissions of an unanswered probe; DEFAULT_MAX_RETRIES (10, as nmap) when absent. */
@@ -66,9 +75,9 @@ export interface ScanOptions {
   initialRttTimeoutMs?: number;
   minRttTimeoutMs?: number;
   maxRttTimeoutMs?: number;
-  /** The adaptive rate never drops below this many packets per second (nmap's --min-rate); at most `rate`. */
+  /** The rate, found or fixed, never drops below this many packets per second (nmap's --min-rate); at most `rate` or `maxRate`. */
   minRate?: number;
-  /** Adapt the rate to loss as nmap's congestion control does; true when absent. */
+  /** Adapt the rate to loss as nmap's congestion control does; true when absent. false sends at exactly `rate`, which it needs. */
   adaptive?: boolean;
   /**
    * What happens to the RSTs this host's kernel sends to the SYN/ACKs a SYN scan draws
@@ -110,12 +119,13 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
   });
   const maxRetries = positive('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES, 0);
   if (!Number.isInteger(maxRetries)) throw new ScanError(`invalid maxRetries "${maxRetries}"`, 'EINVAL');
+  if (options.adaptive === false && options.rate === undefined) throw new ScanError('adaptive: false sends at a fixed rate: give `rate`', 'EINVAL');
   const opts: NativeScanOptions = {
     ranges: engineRanges(targets),
     ports,
     technique: options.technique ?? 'syn',
     // Infinity: no limit (the engine then sends as fast as the link takes packets)
-    rate: options.rate === Infinity ? Infinity : positive('rate', options.rate, DEFAULT_RATE, Number.MIN_VALUE),
+    ...engineRateFields(options),
     maxRetries,
   };
   if (options.seed !== undefined) opts.seed = BigInt(options.seed);
@@ -131,10 +141,6 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
   if (options.initialRttTimeoutMs !== undefined) opts.initialRttTimeoutMs = positive('initialRttTimeoutMs', options.initialRttTimeoutMs, 0, 0);
   if (options.minRttTimeoutMs !== undefined) opts.minRttTimeoutMs = positive('minRttTimeoutMs', options.minRttTimeoutMs, 0, 0);
   if (options.maxRttTimeoutMs !== undefined) opts.maxRttTimeoutMs = positive('maxRttTimeoutMs', options.maxRttTimeoutMs, 0, 0);
-  if (options.minRate !== undefined) {
-    opts.minRate = positive('minRate', options.minRate, 0, 0);
-    if (opts.minRate > opts.rate) throw new ScanError(`invalid minRate "${opts.minRate}" (above the rate, ${opts.rate})`, 'EINVAL');
-  }
   if (options.adaptive !== undefined) opts.adaptive = options.adaptive;
   if (options.shard !== undefined) {
     const { index, count } = options.shard;

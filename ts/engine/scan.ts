@@ -90,6 +90,16 @@ export interface ScanSummary {
   sourcePort: number;
   /** On-link targets that did not answer ARP and so got no probe. */
   unresolved: string[];
+  /**
+   * The send rate the engine held at the end and the highest it held, packets per second
+   * (Infinity when unlimited), and how often it backed off for loss: without a fixed `rate`
+   * the engine finds the rate (ts/engine/rate.ts), and these show where it went.
+   */
+  rate: number;
+  peakRate: number;
+  backoffs: number;
+  /** Replies the receive ring dropped for want of room (this host could not keep up). */
+  ringDrops: number;
   /** True when every probe was sent and answered or timed out. */
   completed: boolean;
   /** True when the scan was stopped through its AbortSignal. */
@@ -233,6 +243,10 @@ export class Scan implements AsyncIterableIterator<PortResult> {
       sourceAddress: s.sourceAddress,
       sourcePort: s.sourcePort,
       unresolved: s.unresolved,
+      rate: s.rate,
+      peakRate: s.peakRate,
+      backoffs: s.backoffs,
+      ringDrops: s.ringDrops,
       completed,
       aborted: this.options.signal?.aborted ?? false,
     };
@@ -350,5 +364,9 @@ function addSummaries(a: NativeSummary | undefined, b: NativeSummary): NativeSum
     elapsedMs: a.elapsedMs + b.elapsedMs,
     unresolved: [...a.unresolved, ...b.unresolved],
     finished: a.finished && b.finished,
+    rate: b.rate,
+    peakRate: Math.max(a.peakRate, b.peakRate),
+    backoffs: a.backoffs + b.backoffs,
+    ringDrops: a.ringDrops + b.ringDrops,
   };
 }

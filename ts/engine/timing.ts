@@ -1,9 +1,11 @@
 // nmap's timing options: the -T0 … -T5 templates and the low-level controls they set
 // (--min-rate, --max-rate, --initial/min/max-rtt-timeout, --max-retries, --scan-delay,
-// --host-timeout), resolved into the engine's options. Explicit options always override the
-// template, as in nmap. Values come from nmap's own templates (nmap.cc, "Timing Templates"
-// in the reference guide).
+// --host-timeout), with ferroscan's --rate, resolved into the engine's options. Explicit
+// options always override the template, as in nmap. Values come from nmap's own templates
+// (nmap.cc, "Timing Templates" in the reference guide); the level also shapes the rate the
+// engine finds when no --rate is given (ts/engine/rate.ts).
 import { UsageError } from '../errors.js';
+import type { RateOptions } from './rate.js';
 
 /** Values one template sets; absent fields keep the defaults. Times in milliseconds. */
 export interface TimingTemplate {
@@ -78,8 +80,10 @@ export interface TimingArgs {
 export interface Timing {
   /** The template level, when -T was given. */
   level?: number;
-  /** Packets per second ceiling: --max-rate/--rate, capped at 1/scan-delay. */
+  /** --rate: a fixed rate in packets per second, capped at 1/scan-delay. Absent: the rate is found. */
   rate?: number;
+  /** The cap of a found rate: --max-rate, or 1/scan-delay, whichever is lower. */
+  maxRate?: number;
   minRate?: number;
   maxRetries?: number;
   initialRttTimeoutMs?: number;
@@ -101,16 +105,16 @@ export function resolveTiming(args: TimingArgs): Timing {
   const template: TimingTemplate = args.timing === undefined ? TEMPLATES[3] : parseTemplate(args.timing).template;
   if (args.timing !== undefined) out.level = TEMPLATES.indexOf(template);
 
-  // Rates. --rate is ferroscan's own name for --max-rate.
+  // Rates: --rate fixes the rate; without it the engine finds it, under --max-rate.
   const rate = parseRate(args.rate, '--rate');
-  const maxRate = parseRate(args.maxRate, '--max-rate');
-  if (rate !== undefined && maxRate !== undefined && rate !== maxRate) {
-    throw new UsageError(`--rate and --max-rate name the same ceiling; give one (got ${args.rate} and ${args.maxRate})`);
+  let maxRate = parseRate(args.maxRate, '--max-rate');
+  if (rate !== undefined && maxRate !== undefined && rate > maxRate) {
+    throw new UsageError(`--rate (${args.rate}) is above --max-rate (${args.maxRate})`);
   }
-  let ceiling = maxRate ?? rate;
   const minRate = parseRate(args.minRate, '--min-rate');
+  const ceiling = rate ?? maxRate;
   if (minRate !== undefined && ceiling !== undefined && minRate > ceiling) {
-    throw new UsageError(`--min-rate (${args.minRate}) is above --max-rate (${ceiling})`);
+    throw new UsageError(`--min-rate (${args.minRate}) is above ${rate !== undefined ? '--rate' : '--max-rate'} (${ceiling})`);
   }
 
   // Retries.
@@ -128,9 +132,10 @@ export function resolveTiming(args: TimingArgs): Timing {
     if (minRate !== undefined && minRate > cap) {
       throw new UsageError(`--min-rate (${minRate}) is above the ${cap} packets per second that a scan delay of ${scanDelay} ms allows`);
     }
-    ceiling = ceiling === undefined ? cap : Math.min(ceiling, cap);
+    maxRate = maxRate === undefined ? cap : Math.min(maxRate, cap);
   }
-  if (ceiling !== undefined) out.rate = ceiling;
+  if (rate !== undefined) out.rate = maxRate === undefined ? rate : Math.min(rate, maxRate);
+  else if (maxRate !== undefined) out.maxRate = maxRate;
   if (minRate !== undefined) out.minRate = minRate;
 
   // RTT timeouts.
@@ -181,8 +186,12 @@ export function resolveTiming(args: TimingArgs): Timing {
   return out;
 }
 
-/** The engine's rate given the resolved timing and the default rate: --min-rate above the default raises it. */
-export function engineRate(timing: Timing, defaultRate: number): number {
-  const rate = timing.rate ?? defaultRate;
-  return timing.minRate !== undefined && timing.rate === undefined && timing.minRate > rate ? timing.minRate : rate;
+/** The rate options the resolved timing gives a scan (ts/engine/rate.ts). */
+export function rateOptions(timing: Timing): RateOptions {
+  const out: RateOptions = {};
+  if (timing.rate !== undefined) out.rate = timing.rate;
+  if (timing.maxRate !== undefined) out.maxRate = timing.maxRate;
+  if (timing.minRate !== undefined) out.minRate = timing.minRate;
+  if (timing.level !== undefined) out.timingTemplate = timing.level;
+  return out;
 }

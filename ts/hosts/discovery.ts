@@ -13,7 +13,8 @@ import type { NativeScan, NativeScanOptions } from '../engine/native.js';
 import { parsePorts } from '../targets/ports.js';
 import { decodeBatch, RecordKind, type EngineRecord } from '../engine/records.js';
 import { groupByRoute, ownIPv4Addresses, systemRoutes, type Route } from '../engine/routes.js';
-import { DEFAULT_MAX_RETRIES, DEFAULT_RATE, startEngine } from '../engine/prepare.js';
+import { DEFAULT_MAX_RETRIES, startEngine } from '../engine/prepare.js';
+import { engineRateFields, type RateOptions } from '../engine/rate.js';
 import { containsAddress, mergeRanges, type TargetSet } from '../targets/targets.js';
 import { parseIPv4, type AddressRange } from '../targets/address.js';
 import { udpPayloads } from '../targets/udp-payloads.js';
@@ -100,8 +101,8 @@ export interface DiscoveryResult {
 export interface DiscoveryOptions {
   targets: TargetSet;
   plan: DiscoveryPlan;
-  /** Packets per second for all discovery probes together. */
-  rate?: number;
+  /** The rate of the discovery probes (one probe kind after another): fixed, or found as the port scan's is. */
+  rates?: RateOptions;
   maxRetries?: number;
   seed?: bigint;
   interface?: string;
@@ -211,7 +212,7 @@ export async function discover(options: DiscoveryOptions): Promise<DiscoveryResu
     ranges.length === 0 ? [] : plan.probes.map((p) => ({ technique: p.type, ranges, ports: 'ports' in p ? p.ports : [0] }));
   let jobs: EngineJob[] = groups.flatMap((g) => (g.direct && plan.arp ? [{ technique: 'arp' as const, ranges: g.ranges, ports: [0] }] : ipJobs(g.ranges)));
 
-  const rate = options.rate ?? DEFAULT_RATE;
+  const rate = engineRateFields(options.rates ?? {});
   let sent = 0;
   let unprivileged = false;
   const start = options.start ?? ((native: NativeScanOptions) => startEngine({ targets, ports: native.ports, native }));
@@ -239,7 +240,7 @@ export async function discover(options: DiscoveryOptions): Promise<DiscoveryResu
       ranges: flatten(job.ranges),
       ports: job.ports,
       technique: job.technique,
-      rate,
+      ...rate,
       maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     } as NativeScanOptions;
     if (options.seed !== undefined) native.seed = options.seed;

@@ -17,7 +17,13 @@
 //!   limit at work (about one port-unreachable per second per host after a burst): when
 //!   drops are more than BACKOFF_SHARE of an epoch's outcomes the window and rate back off
 //!   too, so resends meet the limit's pace and every closed port is seen, as nmap does.
+//! - With no `--rate`, the rate is found instead (ramp.rs) for every technique but UDP: the
+//!   ramp sets it, and the rules above only add their loss signal (a cut they call for cuts
+//!   the ramp). UDP keeps the rules above, from UDP_START_RATE (or the template's start, if
+//!   higher) and growing through clean epochs without a cap: the targets' ICMP limits, not
+//!   the path, pace it.
 
+use crate::ramp::{Profile, Ramp, Sample, Verdict};
 use std::time::Duration;
 
 /// How often the rate is reconsidered.
@@ -29,6 +35,13 @@ pub const BACKOFF_SHARE: f64 = 0.20;
 pub const GROW_SHARE: f64 = 0.05;
 /// The floor when no --min-rate is given.
 pub const DEFAULT_MIN_RATE: f64 = 1.0;
+/// Where a UDP scan's rate starts when none was given (the rate every UDP scan had before the
+/// rate was found). Against Linux's ICMP limit (a burst, then one port-unreachable per second
+/// per host) what matters is that the first probes leave before the first RTT sample shortens
+/// the timeout: they keep the long initial one, and their resends meet a refilled bucket. A
+/// slower start gave most probes the 100 ms minimum instead, and their resends all timed out
+/// within the same empty second, before any could raise the retry allowance.
+pub const UDP_START_RATE: f64 = 10_000.0;
 /// Outcomes an epoch needs before its shares mean anything.
 const MIN_EVIDENCE: u64 = 4;
 /// A window this large no longer limits anything: drop it.
@@ -49,6 +62,10 @@ pub struct Epoch {
     /// answered says nothing about the rate since (one cut per loss episode, as TCP's NewReno;
     /// TCP only).
     pub in_recovery: bool,
+    /// The scan's clock (µs) and how long a cut takes to show in the replies (the settle
+    /// time): for the ramp, which takes one cut per loss episode.
+    pub now_us: u64,
+    pub hold_us: u64,
 }
 
 /// What an epoch decided.
@@ -70,16 +87,50 @@ pub struct Congestion {
     window: Option<u64>,
     /// whether silence from answering hosts counts as loss (UDP)
     silence_is_loss: bool,
+    /// the rate's finder when none was given (not for UDP)
+    ramp: Option<Ramp>,
 }
 
 impl Congestion {
     pub fn new(max_rate: f64, min_rate: f64, silence_is_loss: bool) -> Self {
         let min_rate = if min_rate > 0.0 { min_rate } else { DEFAULT_MIN_RATE }.min(max_rate);
-        Self { max_rate, min_rate, rate: max_rate, max_successful: 0, window: None, silence_is_loss }
+        Self { max_rate, min_rate, rate: max_rate, max_successful: 0, window: None, silence_is_loss, ramp: None }
+    }
+
+    /// No `--rate`: the rate found from `profile`'s start, at most `max_rate` (may be infinite).
+    pub fn discover(profile: Profile, max_rate: f64, min_rate: f64, silence_is_loss: bool) -> Self {
+        let mut c = Self::new(max_rate, min_rate, silence_is_loss);
+        if silence_is_loss {
+            c.rate = profile.start.max(UDP_START_RATE).min(max_rate).max(c.min_rate);
+        } else {
+            c.ramp = Some(Ramp::new(profile, max_rate, c.min_rate));
+        }
+        c
     }
 
     pub fn rate(&self) -> f64 {
-        self.rate
+        self.ramp.as_ref().map_or(self.rate, Ramp::rate)
+    }
+
+    /// The ramp, when the rate is being found.
+    pub fn ramp(&self) -> Option<&Ramp> {
+        self.ramp.as_ref()
+    }
+
+    /// Probes a pace sample should hold (ramp.rs); None when no ramp runs.
+    pub fn wanted_probes(&self) -> Option<u64> {
+        self.ramp.as_ref().map(Ramp::wanted_probes)
+    }
+
+    /// A pace sample for the ramp; whether it cut the rate.
+    pub fn sample(&mut self, s: Sample, now_us: u64) -> bool {
+        self.ramp.as_mut().is_some_and(|r| r.sample(s, now_us) == Verdict::Cut)
+    }
+
+    /// The receive ring dropped `lost` of the replies while `sent_rate` went out: the
+    /// scanner's own receive path is the bottleneck. Whether it cut the rate.
+    pub fn ring_loss(&mut self, now_us: u64, hold_us: u64, sent_rate: f64, lost: f64) -> bool {
+        self.ramp.as_mut().is_some_and(|r| r.loss(now_us, hold_us, sent_rate, lost) == Verdict::Cut)
     }
 
     /// The number of probes that may be in flight, if limited.
@@ -120,6 +171,11 @@ impl Congestion {
         // only when the loss is heavy (or too little was seen to tell): a path that loses a
         // steady few percent at any rate is served by resends, not by a slower scan.
         let tcp_cut = rose && !e.in_recovery && (heavy || outcomes < MIN_EVIDENCE);
+        if let Some(ramp) = self.ramp.as_mut() {
+            // the ramp sets the rate and grows it; these rules only signal loss, as nmap's halving
+            let cut = tcp_cut && ramp.loss(e.now_us, e.hold_us, e.achieved_rate, 0.5) == Verdict::Cut;
+            return Decision { rose, backed_off: cut };
+        }
         if (rose && self.silence_is_loss) || tcp_cut || silence {
             self.back_off(e.achieved_rate, e.answers);
             return Decision { rose, backed_off: true };
@@ -140,7 +196,7 @@ mod tests {
     use super::*;
 
     fn ep(max_successful: u8, answers: u64, drops: u64, achieved_rate: f64) -> Epoch {
-        Epoch { max_successful, answers, drops, achieved_rate, in_recovery: false }
+        Epoch { max_successful, answers, drops, achieved_rate, ..Epoch::default() }
     }
 
     #[test]
@@ -223,5 +279,28 @@ mod tests {
         c.epoch(ep(0, 0, 0, 1000.0));
         c.epoch(ep(0, 2, 0, 1000.0));
         assert_eq!((c.rate(), c.window()), (1000.0, None));
+    }
+
+    #[test]
+    fn no_rate_given_tcp_ramps_udp_starts_where_it_always_did() {
+        let t3 = Profile::for_level(3);
+        let tcp = Congestion::discover(t3, f64::INFINITY, 0.0, false);
+        assert_eq!((tcp.rate(), tcp.wanted_probes().is_some()), (t3.start, true), "TCP: the ramp, from the template's start");
+        let udp = Congestion::discover(t3, f64::INFINITY, 0.0, true);
+        assert_eq!((udp.rate(), udp.wanted_probes()), (UDP_START_RATE, None), "UDP: nmap's rules from the old start");
+        assert_eq!(Congestion::discover(t3, 500.0, 0.0, true).rate(), 500.0, "never above --max-rate");
+        assert_eq!(Congestion::discover(Profile::for_level(5), f64::INFINITY, 0.0, true).rate(), 20_000.0);
+        // a clean UDP sweep grows past the old start without a cap
+        let mut udp = udp;
+        for _ in 0..20 {
+            udp.epoch(ep(0, 100, 0, udp.rate()));
+        }
+        assert!(udp.rate() > 50_000.0, "{}", udp.rate());
+        // TCP: nmap's rules cut the ramp, once per episode
+        let mut tcp = tcp;
+        let rise = Epoch { now_us: 1_000_000, hold_us: 10_000, ..ep(1, 1, 0, 1_000.0) };
+        assert!(tcp.epoch(rise).backed_off);
+        assert_eq!(tcp.rate(), 500.0);
+        assert!(!tcp.epoch(Epoch { now_us: 1_005_000, hold_us: 10_000, ..ep(2, 1, 0, 500.0) }).backed_off, "within the hold: the same episode");
     }
 }

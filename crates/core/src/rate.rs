@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 /// beyond it is forgiven. Longer than the few milliseconds a loaded 2-core machine
 /// deschedules a thread for, short enough that the catch-up burst stays small.
 pub const CATCH_UP: Duration = Duration::from_millis(25);
+/// The catch-up of a rate being found (ramp.rs): a burst is what a policer or a short queue
+/// on the path drops first, and the ramp would read those drops as the path's capacity.
+pub const RAMP_CATCH_UP: Duration = Duration::from_millis(5);
 
 #[derive(Debug)]
 pub struct RateLimiter {
@@ -24,21 +27,28 @@ pub struct RateLimiter {
     granted: u64,
     /// schedule offset: the schedule restarts after idle periods and rate changes
     base_ns: f64,
+    /// how much lost time a busy sender makes up
+    catch_up: Duration,
 }
 
 /// (burst, max_debt) for a rate.
-fn bounds(rate: f64) -> (u64, u64) {
+fn bounds(rate: f64, catch_up: Duration) -> (u64, u64) {
     let burst = ((rate / 1000.0) as u64).clamp(1, 256);
-    let debt = ((rate * CATCH_UP.as_secs_f64()) as u64).max(burst);
+    let debt = ((rate * catch_up.as_secs_f64()) as u64).max(burst);
     (burst, debt)
 }
 
 impl RateLimiter {
-    /// `rate` packets per second (> 0).
+    /// `rate` packets per second (> 0), making up CATCH_UP of lost time.
     pub fn new(rate: f64) -> Self {
+        Self::with_catch_up(rate, CATCH_UP)
+    }
+
+    /// `rate` packets per second (> 0), making up at most `catch_up` of lost time.
+    pub fn with_catch_up(rate: f64, catch_up: Duration) -> Self {
         let per_packet_ns = 1e9 / rate.max(1e-3);
-        let (burst, max_debt) = bounds(rate);
-        Self { per_packet_ns, burst, max_debt, start: Instant::now(), granted: 0, base_ns: 0.0 }
+        let (burst, max_debt) = bounds(rate, catch_up);
+        Self { per_packet_ns, burst, max_debt, start: Instant::now(), granted: 0, base_ns: 0.0, catch_up }
     }
 
     /// Time since the limiter was created: the clock `acquire` uses.
@@ -55,7 +65,7 @@ impl RateLimiter {
         // restart the schedule at the packets granted so far, as of now
         self.base_ns = elapsed.as_nanos() as f64 - self.granted as f64 * per_packet_ns;
         self.per_packet_ns = per_packet_ns;
-        (self.burst, self.max_debt) = bounds(rate);
+        (self.burst, self.max_debt) = bounds(rate, self.catch_up);
     }
 
     /// Packets due by `now_ns` on the schedule (the first is due at the schedule's start).

@@ -7,6 +7,7 @@
 pub mod service;
 
 use ferroscan_core::packet::udp::MAX_PAYLOAD;
+use ferroscan_core::ramp::Profile;
 use ferroscan_core::timing::RttBounds;
 use ferroscan_core::{Scan, ScanConfig, ScanEvent, Technique, RECORD_SIZE};
 use napi::bindgen_prelude::*;
@@ -40,7 +41,13 @@ pub struct NativeScanOptions {
     /// TCP flags of the probe when technique is 'flags' (--scanflags), as a byte.
     pub tcp_flags: Option<u32>,
     /// Packets per second, first sends and retransmissions together; Infinity for no limit.
+    /// With `startRate`, the cap of the rate found (--max-rate); without, a fixed rate (--rate).
     pub rate: f64,
+    /// Find the rate from here (packets per second): slow start, growth while replies keep
+    /// pace, back-off on loss (the engine's ramp). Absent: `rate` from the first probe.
+    pub start_rate: Option<f64>,
+    /// The -T template (0-5) whose shape the found rate follows: its growth and back-off; 3 when absent.
+    pub timing_level: Option<u32>,
     /// Seed of the permutation of (address × port).
     pub seed: Option<BigInt>,
     /// Retransmissions of an unanswered probe.
@@ -109,6 +116,13 @@ pub struct NativeSummary {
     pub end_position: f64,
     /// Every position before this one is sent and resolved: pass it as startPosition to resume.
     pub resume_position: f64,
+    /// The send rate the engine holds now and the highest it held (packets per second; Infinity when unlimited).
+    pub rate: f64,
+    pub peak_rate: f64,
+    /// Times the rate was cut for loss.
+    pub backoffs: f64,
+    /// Replies the receive ring dropped for want of room.
+    pub ring_drops: f64,
 }
 
 fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
@@ -166,6 +180,15 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
             return Err(invalid(format!("min-rate {m} must be between 0 and the rate ({})", o.rate)));
         }
     }
+    let ramp = match o.start_rate {
+        None => None,
+        Some(r) if r.is_finite() && r > 0.0 => {
+            let level = u8::try_from(o.timing_level.unwrap_or(3)).ok().filter(|l| *l <= 5);
+            let level = level.ok_or_else(|| invalid(format!("timing level {} is not 0-5", o.timing_level.unwrap_or(3))))?;
+            Some(Profile::for_level(level).starting_at(r))
+        }
+        Some(r) => return Err(invalid(format!("start rate {r} must be a positive number of packets per second"))),
+    };
     let shard = match (o.shard_index, o.shard_count) {
         (None, None) => None,
         (Some(i), Some(n)) if i >= 1 && i <= n => Some((i as u64 - 1, n as u64)),
@@ -181,6 +204,7 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
         ports,
         technique,
         rate: o.rate,
+        ramp,
         seed,
         max_retries,
         interface: o.interface,
@@ -287,6 +311,10 @@ impl NativeScan {
             first_position: info.first_position as f64,
             end_position: info.end_position as f64,
             resume_position: st.resume_position as f64,
+            rate: st.rate,
+            peak_rate: st.peak_rate,
+            backoffs: st.backoffs as f64,
+            ring_drops: st.ring_drops as f64,
         })
     }
 }

@@ -77,6 +77,15 @@ const BLOCK_STATUS_AT: usize = offset_of!(libc::tpacket_block_desc, hdr) + offse
 const BLOCK_NUM_PKTS_AT: usize = offset_of!(libc::tpacket_block_desc, hdr) + offset_of!(libc::tpacket_hdr_v1, num_pkts);
 const BLOCK_FIRST_AT: usize = offset_of!(libc::tpacket_block_desc, hdr) + offset_of!(libc::tpacket_hdr_v1, offset_to_first_pkt);
 
+/// What a ring's kernel counters said since they were last read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RingStats {
+    /// Frames written into the ring.
+    pub frames: u64,
+    /// Frames the kernel dropped because no block was free: replies this process never saw.
+    pub drops: u64,
+}
+
 /// A TPACKET_V3 receive ring on a packet socket, mapped into this process.
 pub struct RxRing {
     sock: PacketSocket,
@@ -132,6 +141,28 @@ impl RxRing {
         self.geometry
     }
 
+    /// Frames the kernel passed to the ring and frames it dropped because the ring was full,
+    /// since the last call (PACKET_STATISTICS: reading resets the kernel's counters).
+    pub fn stats(&self) -> io::Result<RingStats> {
+        let mut st = libc::tpacket_stats_v3 { tp_packets: 0, tp_drops: 0, tp_freeze_q_cnt: 0 };
+        let mut len = size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
+        // SAFETY: st is a live tpacket_stats_v3 and len its size; the kernel writes at most len bytes
+        let rc = unsafe {
+            libc::getsockopt(
+                self.sock.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_STATISTICS,
+                &mut st as *mut libc::tpacket_stats_v3 as *mut libc::c_void,
+                &mut len,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // tp_packets counts the dropped frames too
+        Ok(RingStats { frames: st.tp_packets.saturating_sub(st.tp_drops) as u64, drops: st.tp_drops as u64 })
+    }
+
     /// The status word of block `i`, shared with the kernel.
     fn status(&self, i: u32) -> &AtomicU32 {
         let at = i as usize * self.geometry.block_size as usize + BLOCK_STATUS_AT;
@@ -144,6 +175,11 @@ impl RxRing {
 
     fn ready(&self) -> bool {
         self.status(self.next).load(Ordering::Acquire) & libc::TP_STATUS_USER != 0
+    }
+
+    /// Whether a block the kernel handed over waits to be read.
+    pub fn has_ready_block(&self) -> bool {
+        self.ready()
     }
 
     /// The next block of frames, waiting for it at most `timeout`; None when none came.

@@ -3,6 +3,7 @@
 //! crate's public scan API (re-exported by `scan`).
 
 use crate::error::Result;
+use crate::ramp::Profile;
 use crate::technique::Technique;
 use crate::timing::RttBounds;
 use std::collections::HashMap;
@@ -18,8 +19,12 @@ pub struct ScanConfig {
     pub ranges: Vec<(u32, u32)>,
     pub ports: Vec<u16>,
     pub technique: Technique,
-    /// Packets per second.
+    /// Packets per second: the fixed rate (`--rate`), or with `ramp` the cap (`--max-rate`;
+    /// infinite for none).
     pub rate: f64,
+    /// Find the rate (ramp.rs) from this profile's start instead of sending at `rate` from
+    /// the first probe; None: `rate` is a fixed target, lowered only by nmap's loss rules.
+    pub ramp: Option<Profile>,
     pub seed: u64,
     pub max_retries: u8,
     pub interface: Option<String>,
@@ -44,18 +49,21 @@ pub struct ScanConfig {
     pub rtt: RttBounds,
     /// The adaptive rate never goes below this (`--min-rate`); 0 for no floor.
     pub min_rate: f64,
-    /// Adapt the rate to loss (see congestion.rs); off, the rate stays at `rate`.
+    /// Adapt the rate to loss (congestion.rs, ramp.rs); off, the rate stays at `rate`
+    /// (and `ramp` is ignored).
     pub adaptive: bool,
 }
 
 impl ScanConfig {
-    /// A SYN scan of `ranges` × `ports` with every other option at its default.
+    /// A SYN scan of `ranges` × `ports` with every other option at its default: the rate
+    /// found from -T3's start, no cap.
     pub fn new(ranges: Vec<(u32, u32)>, ports: Vec<u16>) -> Self {
         Self {
             ranges,
             ports,
             technique: Technique::Syn,
-            rate: 10_000.0,
+            rate: f64::INFINITY,
+            ramp: Some(Profile::for_level(3)),
             seed: 0,
             max_retries: 10,
             interface: None,
@@ -127,4 +135,12 @@ pub struct ScanStats {
     pub finished: bool,
     /// Every position before this one has been sent and resolved: where `--resume` starts.
     pub resume_position: u64,
+    /// The send rate the engine holds now and the highest it held (packets per second;
+    /// infinite when unlimited).
+    pub rate: f64,
+    pub peak_rate: f64,
+    /// Times the rate was cut for loss.
+    pub backoffs: u64,
+    /// Frames the receive ring dropped for want of room (replies never seen).
+    pub ring_drops: u64,
 }

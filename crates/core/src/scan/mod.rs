@@ -30,6 +30,7 @@ use crate::cookie::CookieKey;
 use crate::error::{from_panic, Error, Result};
 use crate::net::route::Route;
 use crate::net::socket::Sender;
+use crate::pace::PaceAnswers;
 use crate::pcap::PcapWriter;
 use crate::permute::Permutation;
 use crate::record::{Record, RECORD_SIZE};
@@ -92,6 +93,20 @@ struct Shared {
     max_successful: AtomicU8,
     /// hosts that answered anything, by hash: only their silence counts as loss
     responsive: Vec<AtomicU64>,
+    /// answers to first sends by the time of the send: the ramp's evidence (pace.rs)
+    pace: PaceAnswers,
+    /// the receive thread's clock: every frame that arrived before it has been handled
+    rx_clock_us: AtomicU64,
+    /// the send time of the latest-sent probe answered (at its first attempt): probes sent
+    /// well before it and still unanswered are lost, not late (TCP's RACK)
+    newest_answered_us: AtomicU64,
+    /// the receive ring's frames and drops so far (its kernel counters, summed)
+    ring_frames: AtomicU64,
+    ring_drops: AtomicU64,
+    /// the send rate now and at its highest (f64 bits), and the cuts for loss
+    rate_bits: AtomicU64,
+    peak_rate_bits: AtomicU64,
+    backoffs: AtomicU64,
     records: AtomicU64,
     discarded: AtomicU64,
     tx_error: Mutex<Option<Error>>,
@@ -131,6 +146,14 @@ impl Shared {
             first_answers: AtomicU64::new(0),
             max_successful: AtomicU8::new(0),
             responsive: (0..RESPONSIVE_WORDS).map(|_| AtomicU64::new(0)).collect(),
+            pace: PaceAnswers::default(),
+            rx_clock_us: AtomicU64::new(0),
+            newest_answered_us: AtomicU64::new(0),
+            ring_frames: AtomicU64::new(0),
+            ring_drops: AtomicU64::new(0),
+            rate_bits: AtomicU64::new(0),
+            peak_rate_bits: AtomicU64::new(0),
+            backoffs: AtomicU64::new(0),
             records: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             tx_error: Mutex::new(None),
@@ -139,6 +162,14 @@ impl Shared {
 
     fn now_us(&self) -> u64 {
         self.start.elapsed().as_micros() as u64
+    }
+
+    /// The send rate now, published for stats (the highest is kept beside it).
+    fn publish_rate(&self, rate: f64) {
+        self.rate_bits.store(rate.to_bits(), Ordering::Relaxed);
+        if rate > f64::from_bits(self.peak_rate_bits.load(Ordering::Relaxed)) {
+            self.peak_rate_bits.store(rate.to_bits(), Ordering::Relaxed);
+        }
     }
 
     fn responsive_bit(addr: u32) -> (usize, u64) {
@@ -193,11 +224,20 @@ impl Scan {
         };
         let shared = Arc::new(Shared::new(&cfg, space, route, sport, start_at, end));
         if !cfg.technique.is_raw() && !cfg.dry_run {
+            // connects are paced by their parallelism and timeouts; a rate given caps them
+            shared.publish_rate(cfg.rate);
             let t = spawn_connect(shared.clone(), cfg.rate, sink)?;
             return Ok(Scan { shared, info, threads: vec![t] });
         }
-        let control = (cfg.adaptive && !cfg.dry_run).then(|| Congestion::new(cfg.rate, cfg.min_rate, cfg.technique == Technique::Udp));
-        let t_tx = spawn_sender(shared.clone(), tx, next_hop, cfg.rate, control, pcap)?;
+        let udp = cfg.technique == Technique::Udp;
+        let control = (cfg.adaptive && !cfg.dry_run).then(|| match cfg.ramp {
+            Some(profile) => Congestion::discover(profile, cfg.rate, cfg.min_rate, udp),
+            None => Congestion::new(cfg.rate, cfg.min_rate, udp),
+        });
+        // the limiter starts where the controller does (a found rate starts low)
+        let rate = control.as_ref().map_or(cfg.rate, Congestion::rate);
+        shared.publish_rate(rate);
+        let t_tx = spawn_sender(shared.clone(), tx, next_hop, rate, control, pcap)?;
         let t_rx = spawn_receiver(shared.clone(), rx, sink)?;
         Ok(Scan { shared, info, threads: vec![t_tx, t_rx] })
     }
@@ -223,6 +263,10 @@ impl Scan {
             srtt_us: s.rtt.srtt_us(),
             finished: s.finished.load(Ordering::Acquire),
             resume_position: s.resume_position.load(Ordering::Acquire),
+            rate: f64::from_bits(s.rate_bits.load(Ordering::Relaxed)),
+            peak_rate: f64::from_bits(s.peak_rate_bits.load(Ordering::Relaxed)),
+            backoffs: s.backoffs.load(Ordering::Relaxed),
+            ring_drops: s.ring_drops.load(Ordering::Relaxed),
         }
     }
 

@@ -21,6 +21,11 @@ const ETH_P_IP: u16 = 0x0800;
 const ETH_P_ARP: u16 = 0x0806;
 /// The longest the receive thread waits for frames before looking at the scan's state again.
 const RX_WAIT: Duration = Duration::from_millis(10);
+/// How often the receive ring's kernel counters are read (for frames it had to drop).
+const RING_STATS_EVERY: Duration = Duration::from_millis(10);
+/// How long a frame may sit in a ring block the kernel has not handed over yet (blocks
+/// retire 1 ms after they open, on the kernel's timer).
+const RING_HOLD_US: u64 = 2_000;
 
 /// Where the receive thread reads replies.
 pub(super) enum Receiver {
@@ -118,6 +123,13 @@ fn on_frame(s: &Shared, frame: &[u8], arrived_us: u64, batch: &mut Vec<u8>) {
             s.mark_responsive(u32::from(rec.target));
             if rec.attempt == 0 {
                 s.first_answers.fetch_add(1, Ordering::Relaxed);
+                if last_attempt == 0 {
+                    // answered before any resend: the ramp's evidence, by the send's time
+                    s.pace.answered(sent_at_us);
+                    let now = s.now_us();
+                    let sent_at = now.saturating_sub((now as u32).wrapping_sub(sent_at_us) as u64);
+                    s.newest_answered_us.fetch_max(sent_at, Ordering::AcqRel);
+                }
             } else {
                 s.max_successful.fetch_max(rec.attempt, Ordering::Relaxed);
             }
@@ -144,6 +156,14 @@ fn on_frame(s: &Shared, frame: &[u8], arrived_us: u64, batch: &mut Vec<u8>) {
     }
 }
 
+/// Adds what the ring's kernel counters say since the last reading to the scan's totals.
+fn read_ring_stats(s: &Shared, ring: &RxRing) {
+    if let Ok(st) = ring.stats() {
+        s.ring_frames.fetch_add(st.frames, Ordering::Relaxed);
+        s.ring_drops.fetch_add(st.drops, Ordering::Relaxed);
+    }
+}
+
 /// The receive thread: frames in, validated and deduplicated records out to the sink in
 /// batches (traced probes first), until the send thread is done.
 pub(super) fn receive_loop(s: &Shared, mut rx: Option<&mut Receiver>, sink: &mut Sink) -> Result<()> {
@@ -152,26 +172,45 @@ pub(super) fn receive_loop(s: &Shared, mut rx: Option<&mut Receiver>, sink: &mut
     let mut batch: Vec<u8> = Vec::with_capacity(FULL);
     let mut last_flush = Instant::now();
     let mut cursor = CursorReport::default();
+    let mut last_stats = Instant::now();
     let mut result = Ok(());
     loop {
         let got = match rx.as_mut() {
             Some(Receiver::Ring(ring)) => {
+                if !ring.has_ready_block() {
+                    // every block handed over is handled: only frames of the last ~RING_HOLD_US may wait
+                    s.rx_clock_us.fetch_max(s.now_us().saturating_sub(RING_HOLD_US), Ordering::AcqRel);
+                }
+                if last_stats.elapsed() >= RING_STATS_EVERY {
+                    read_ring_stats(s, ring);
+                    last_stats = Instant::now();
+                }
                 let block = ring.next_block(RX_WAIT);
                 take_trace(s, &mut batch);
                 block.map(|block| {
                     let Some(block) = block else { return };
                     let clock = ArrivalClock::now(s);
-                    for f in block.frames().filter(|f| f.direction == Direction::Incoming) {
-                        on_frame(s, f.data, clock.arrival_us(f.sec, f.nsec), &mut batch);
+                    let mut last_arrival = 0;
+                    for f in block.frames() {
+                        let arrived = clock.arrival_us(f.sec, f.nsec);
+                        last_arrival = arrived;
+                        if f.direction != Direction::Incoming {
+                            continue;
+                        }
+                        on_frame(s, f.data, arrived, &mut batch);
                         if batch.len() >= FULL {
                             sink(ScanEvent::Batch(std::mem::replace(&mut batch, Vec::with_capacity(FULL))));
                             last_flush = Instant::now();
                         }
                     }
+                    // blocks fill in arrival order: every frame up to this block's last is handled
+                    s.rx_clock_us.fetch_max(last_arrival, Ordering::AcqRel);
                     // dropping the block hands it back to the kernel
                 })
             }
             Some(Receiver::Socket(sock)) => {
+                // recvfrom cannot tell how many frames wait in the socket: assume none do
+                s.rx_clock_us.store(s.now_us(), Ordering::Release);
                 let got = sock.recv(&mut buf);
                 take_trace(s, &mut batch);
                 got.map(|got| {

@@ -4,8 +4,9 @@
 //! (congestion.rs). Takes the scan's shared state and the open sockets; gives frames on the
 //! wire, the counters, and the resume position.
 //!
-//! One turn of the loop: adapt the rate (once per epoch) → move timed-out probes on → if
-//! nothing may leave, wait for the earliest deadline → else send one batch, resends first.
+//! One turn of the loop: adapt the rate (the ramp's pace samples whenever one has settled,
+//! nmap's rules once per epoch) → move timed-out probes on → if nothing may leave, wait for
+//! the earliest deadline → else send one batch, resends first.
 
 use super::plan::NextHop;
 use super::probe::{trace_probe, write_probe, Builder};
@@ -14,17 +15,21 @@ use super::Shared;
 use crate::congestion::{self, Congestion};
 use crate::error::Result;
 use crate::net::socket::Sender;
+use crate::pace::{PaceLedger, BUCKET_US};
 use crate::packet::icmp::{self, IcmpTemplate};
 use crate::packet::template::TcpTemplate;
 use crate::packet::udp::{UdpTemplate, MAX_FRAME};
 use crate::pcap::PcapWriter;
-use crate::rate::RateLimiter;
+use crate::rate::{RateLimiter, RAMP_CATCH_UP};
 use crate::technique::Technique;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Frames handed to the socket per send call.
 const SEND_BATCH: usize = 64;
+/// Probes sent this long before the latest-sent one answered, and unanswered, are lost
+/// (beside a quarter of the RTT, as TCP's RACK reordering window).
+const REORDER_US: u64 = 2_000;
 
 /// The send thread's body: sends every probe of the scan's positions, and resends, until
 /// all are resolved or the scan is aborted.
@@ -62,6 +67,14 @@ struct SendLoop<'a> {
     drops: u64,
     /// The send position at the last back-off: probes before it belong to that loss episode.
     recovery_from: u64,
+    /// First sends and packets per time bucket, for the ramp's pace samples.
+    ledger: PaceLedger,
+    /// The receive ring's frame and drop counts already judged.
+    ring_seen: (u64, u64),
+    /// The send rate of the last pace sample.
+    sample_rate: f64,
+    /// FERROSCAN_RATE_TRACE=1: every pace sample and what it did, on stderr (for benches/).
+    rate_trace: bool,
 }
 
 impl<'a> SendLoop<'a> {
@@ -73,13 +86,15 @@ impl<'a> SendLoop<'a> {
         control: Option<Congestion>,
         pcap: Option<PcapWriter>,
     ) -> Self {
+        let ramp = control.as_ref().is_some_and(|c| c.ramp().is_some());
+        let limiter = rate.is_finite().then(|| if ramp { RateLimiter::with_catch_up(rate, RAMP_CATCH_UP) } else { RateLimiter::new(rate) });
         Self {
             s,
             sock,
             next_hop,
             control,
             pcap,
-            limiter: rate.is_finite().then(|| RateLimiter::new(rate)),
+            limiter,
             // UDP probes keep the timeout they left with: Linux answers closed UDP ports at about
             // one ICMP error per second per host after a burst, and a resend that waits out the
             // (long) early timeout meets a refilled bucket. TCP probes are judged against the
@@ -96,6 +111,10 @@ impl<'a> SendLoop<'a> {
             epoch: (Instant::now(), 0u64, 0u64),
             drops: 0,
             recovery_from: 0,
+            ledger: PaceLedger::default(),
+            ring_seen: (0, 0),
+            sample_rate: 0.0,
+            rate_trace: std::env::var_os("FERROSCAN_RATE_TRACE").is_some_and(|v| v == "1"),
         }
     }
 
@@ -103,7 +122,8 @@ impl<'a> SendLoop<'a> {
         let s = self.s;
         while !s.abort.load(Ordering::Acquire) {
             let now = s.now_us();
-            self.adapt_rate();
+            self.follow_pace(now);
+            self.adapt_rate(now);
             let timeout = s.rtt.timeout_us();
             self.expire(now, timeout);
             let oldest = self.flight.oldest();
@@ -125,8 +145,47 @@ impl<'a> SendLoop<'a> {
         Ok(())
     }
 
+    /// When the rate is being found: every pace sample that has settled, and any drop the
+    /// receive ring counted, go to the ramp; its rate goes to the limiter.
+    fn follow_pace(&mut self, now: u64) {
+        let s = self.s;
+        let Some(c) = self.control.as_mut() else {
+            return;
+        };
+        let Some(wanted) = c.wanted_probes() else {
+            return;
+        };
+        let settled = settled_until(s);
+        let lag = now.saturating_sub(settled);
+        let mut cut = false;
+        if let Some(sample) = self.ledger.take(&s.pace, settled as u32, wanted) {
+            self.sample_rate = sample.send_rate();
+            let before = c.rate();
+            cut |= c.sample(sample, now);
+            if self.rate_trace {
+                trace_sample(now, lag, &sample, before, c);
+            }
+        }
+        let seen = (s.ring_frames.load(Ordering::Relaxed), s.ring_drops.load(Ordering::Relaxed));
+        let (frames, drops) = (seen.0 - self.ring_seen.0, seen.1 - self.ring_seen.1);
+        self.ring_seen = seen;
+        if drops > 0 {
+            let sent_rate = if self.sample_rate > 0.0 { self.sample_rate } else { c.rate() };
+            cut |= c.ring_loss(now, lag + BUCKET_US as u64, sent_rate, drops as f64 / (frames + drops) as f64);
+        }
+        if cut {
+            self.recovery_from = self.next_pos;
+            s.backoffs.fetch_add(1, Ordering::Relaxed);
+        }
+        let rate = c.rate();
+        if let Some(l) = self.limiter.as_mut() {
+            l.set_rate(rate, l.elapsed());
+        }
+        s.publish_rate(rate);
+    }
+
     /// Once per congestion epoch: the controller's verdict on it, applied to the limiter.
-    fn adapt_rate(&mut self) {
+    fn adapt_rate(&mut self, now: u64) {
         let s = self.s;
         let Some(c) = self.control.as_mut() else {
             return;
@@ -142,9 +201,12 @@ impl<'a> SendLoop<'a> {
             drops: self.drops,
             achieved_rate: (sent - self.epoch.2) as f64 / dt.as_secs_f64(),
             in_recovery: self.flight.oldest().is_some_and(|o| o < self.recovery_from),
+            now_us: now,
+            hold_us: now.saturating_sub(settled_until(s)) + BUCKET_US as u64,
         });
         if decision.backed_off {
             self.recovery_from = self.next_pos;
+            s.backoffs.fetch_add(1, Ordering::Relaxed);
         }
         if decision.rose {
             self.flight.release_bench();
@@ -152,6 +214,7 @@ impl<'a> SendLoop<'a> {
         if let Some(l) = self.limiter.as_mut() {
             l.set_rate(c.rate(), l.elapsed());
         }
+        s.publish_rate(c.rate());
         self.epoch = (Instant::now(), answers, sent);
         self.drops = 0;
     }
@@ -206,8 +269,8 @@ impl<'a> SendLoop<'a> {
         let budget = self.limiter.as_mut().map_or(SEND_BATCH, |l| l.acquire(SEND_BATCH as u64) as usize);
         let now = self.s.now_us();
         let timeout = self.s.rtt.timeout_us();
-        let k = self.resends(budget, window, now, timeout);
-        let k = self.first_sends(k, budget, window, now, timeout);
+        let resent = self.resends(budget, window, now, timeout);
+        let k = self.first_sends(resent, budget, window, now, timeout);
         if k < budget {
             // granted but not sent (answered meanwhile, no ARP answer, window full): the
             // schedule keeps them
@@ -216,6 +279,10 @@ impl<'a> SendLoop<'a> {
             }
         }
         if k > 0 {
+            if !self.s.dry_run {
+                // counted before the frames leave: an answer may beat the send call's return
+                self.ledger.sent(&self.s.pace, now as u32, (k - resent) as u32, k as u32);
+            }
             self.transmit(k)?;
         }
         Ok(())
@@ -291,6 +358,37 @@ impl<'a> SendLoop<'a> {
         }
         Ok(())
     }
+}
+
+/// One line per pace sample (FERROSCAN_RATE_TRACE=1): when, how late, the sample, the rate
+/// before and after, and the ramp's reference and capacity.
+fn trace_sample(now: u64, lag: u64, x: &crate::ramp::Sample, before: f64, c: &Congestion) {
+    let (reference, capacity) = c.ramp().map_or((None, f64::INFINITY), |r| (r.reference(), r.capacity()));
+    eprintln!(
+        "ferroscan-rate t={:.1}ms lag={:.1}ms sent={:.1}-{:.1}ms probes={} answered={} share={:.3} send_rate={:.0} rate={:.0}->{:.0} reference={} capacity={:.0}",
+        now as f64 / 1e3,
+        lag as f64 / 1e3,
+        x.from_us as f64 / 1e3,
+        x.to_us as f64 / 1e3,
+        x.probes,
+        x.answered,
+        x.share(),
+        x.send_rate(),
+        before,
+        c.rate(),
+        reference.map_or("-".into(), |r| format!("{r:.3}")),
+        capacity
+    );
+}
+
+/// Every probe sent before this (the scan's clock) that is unanswered now is lost: probes sent
+/// well after it have been answered (TCP's RACK: so a path or a host that only slows down
+/// reads as no loss), or its retransmission timeout passed with every frame handled.
+fn settled_until(s: &Shared) -> u64 {
+    let reorder = REORDER_US + s.rtt.srtt_us() / 4;
+    let by_order = s.newest_answered_us.load(Ordering::Acquire).saturating_sub(reorder);
+    let by_time = s.rx_clock_us.load(Ordering::Acquire).saturating_sub(s.rtt.timeout_us());
+    by_order.max(by_time)
 }
 
 /// The frame template of the scan's technique.
