@@ -11,8 +11,9 @@
 // "ferroscan: ..." line on stderr and exit status 1 (run.ts), never a stack trace. Help,
 // version and input errors never load the native engine.
 import type { PreparedScan } from '../engine/prepare.js';
+import type { ResumeState } from '../engine/resume.js';
+import type { OutputTarget } from '../output/outputs.js';
 import { NormalWriter } from '../output/normal.js';
-import { drainingSink, listScan } from '../targets/list-scan.js';
 import { parsePortSpec } from '../targets/ports.js';
 import { parseTargets } from '../targets/targets.js';
 import { UsageError } from '../errors.js';
@@ -20,6 +21,7 @@ import { PRODUCT, URL, VERSION } from '../version.js';
 import { discoverHosts, lookUpNames } from './discover.js';
 import { dryRun } from './dry-run.js';
 import { parseCommand, type CliArgs } from './flags.js';
+import { listToOutputs } from './list-outputs.js';
 import { HELP } from './help.js';
 import { gatherTargets, planScan, prepare, scanKind, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
 import { scanPorts } from './port-scan.js';
@@ -27,8 +29,8 @@ import { report } from './report.js';
 import { preloadServices, scanServices } from './service-scan.js';
 import { ScanSession } from './session.js';
 
-/** Runs the CLI; resolves with the exit status. */
-export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s)): Promise<number> {
+/** Runs the CLI; resolves with the exit status. `resumed`: the state of the run --resume continues. */
+export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s), resumed?: ResumeState): Promise<number> {
   // A worker of distributed scans: its own options, loaded only for it (worker.ts).
   if (argv[0] === 'worker') return (await import('./worker.js')).workerMain(argv.slice(1), out);
   const command = parseCommand(argv);
@@ -40,26 +42,26 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     out(`${PRODUCT} version ${VERSION} ( ${URL} )\n`);
     return 0;
   }
-  if (command.kind === 'resume') return main(command.argv, out);
+  if (command.kind === 'resume') return main(command.argv, out, command.state);
   const { args, outputs } = command;
   const kind = scanKind(args);
   const targets = await gatherTargets(args);
-  if (args['list-scan']) return listTargets(args, kind, targets, out);
+  if (args['list-scan']) return listTargets(argv, args, outputs, kind, targets, out);
   const plan = planScan(argv, args, outputs, kind, targets);
+  if (resumed) plan.resumed = resumed;
   const prepared = await prepare(plan);
   if (args['dry-run'] && prepared.targets.count > 0) return dryRun(plan, prepared, out);
   if (prepared.targets.count === 0) return noTargets(prepared, out);
   return scanRun(plan, prepared, out);
 }
 
-/** -sL: list the targets and send nothing; the engine is never loaded. */
-async function listTargets(args: CliArgs, kind: ScanKind, targets: TargetInputs, out: (s: string) => void): Promise<number> {
+/** -sL: list the targets (on the terminal and in every output file) and send nothing; the engine is never loaded. */
+async function listTargets(argv: readonly string[], args: CliArgs, outputs: OutputTarget[], kind: ScanKind, targets: TargetInputs, out: (s: string) => void): Promise<number> {
   if (args.technique !== undefined || kind.tcpFlags !== undefined) throw new UsageError('the list scan (-sL) cannot be combined with another scan type');
   if (args.ports !== undefined) parsePortSpec(args.ports, ['tcp']); // a bad -p is still an error
   const set = await parseTargets(targets.specs, undefined, targets.targetOptions);
   if (set.count === 0) process.stderr.write('WARNING: No targets were specified, so 0 hosts scanned.\n');
-  await listScan(set, drainingSink(out));
-  return 0;
+  return listToOutputs(argv, args, outputs, set, out);
 }
 
 /** Everything was excluded (or -iL was empty): nothing to send, as nmap says it. */
@@ -78,6 +80,11 @@ async function scanRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) 
     preloadServices(session);
     await discoverHosts(session);
     const names = lookUpNames(session);
+    // Complete hosts wait for their names; once reverse DNS is done they stream as they complete.
+    void names.then((found) => {
+      session.facts.names = found;
+      session.stream.namesArrived();
+    }, () => undefined);
     const outcome = await scanPorts(session);
     const services = await scanServices(session, outcome);
     await report(session, outcome, names, services);

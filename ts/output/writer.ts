@@ -90,7 +90,9 @@ export function doneSentence(end: RunEnd): string {
     const found = p.found ?? end.up;
     return `${addrs}, host discovery not finished (${found} ${found === 1 ? 'host' : 'hosts'} found up so far, no port scanned), in ${seconds}`;
   }
-  const percent = p.probes > 0 ? ((100 * p.probesSent) / p.probes).toFixed(1) : '0.0';
+  // No count of probes (a distributed sweep's are its workers'): only that it did not finish.
+  if (p.probes <= 0) return `${addrs}, port scan not finished (${up} so far), in ${seconds}`;
+  const percent = ((100 * p.probesSent) / p.probes).toFixed(1);
   return `${addrs}, ${percent}% probed (${p.probesSent} of ${p.probes} probes sent), ${up} so far, in ${seconds}`;
 }
 
