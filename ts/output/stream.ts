@@ -5,7 +5,8 @@
 //     probe with its first valid reply; a later reply can only confirm it);
 //   - several ports: once every port has a verdict; a host with a silent port (filtered
 //     after its last resend) is complete only at the end of the scan;
-//   - a run of several techniques (-sS -sU) and the ping scan (-sn): at the end.
+//   - a run of several techniques (-sS -sU), the ping scan (-sn) and a service scan (-sV,
+//     whose answers come after the port scan): at the end.
 // Hosts left over are written at the end, in target order, with the rest of the report. A
 // host is written once: its block is what was known when it completed (a later change of a
 // port's verdict shows only in NDJSON's port lines). Reverse DNS runs beside the scan; until
