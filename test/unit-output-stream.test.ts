@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
+import { continuedOutputs } from '../ts/cli/checkpoint.js';
 import { main } from '../ts/cli/main.js';
 import { encodeRecords, readJournal, ResumeJournal } from '../ts/engine/resume-journal.js';
 import { decodeBatch, type EngineRecord } from '../ts/engine/records.js';
@@ -377,6 +378,24 @@ test('resume file: version 2 round-trips and is checked; version 1 still reads',
   t.like(readResumeFile(path), { version: 1, startPosition: 3, outputs: [], phase: 'ports' });
   t.not(fileFingerprint(out, 10), fileFingerprint(out, 9));
   t.is(fileFingerprint(join(dir, 'missing'), 10), '');
+});
+
+test('a resumed run continues NAME.part (killed run) or NAME (closed run), and refuses a file that changed', (t) => {
+  const dir = scratch(t);
+  const name = join(dir, 'o.xml');
+  writeFileSync(`${name}.part`, '<?xml version="1.0"?>\n<nmaprun>\n<host/>\n<half');
+  const offset = Buffer.byteLength('<?xml version="1.0"?>\n<nmaprun>\n<host/>\n');
+  const out = { format: 'xml', path: 'o.xml', file: name, writing: `${name}.part`, committed: false, offset, fingerprint: fileFingerprint(`${name}.part`, offset) };
+  const state = { version: RESUME_VERSION, argv: [], seed: '1', startPosition: 0, phase: 'ports' as const, outputs: [out], elapsedSeconds: 0 };
+  const targets = [{ format: 'xml' as const, path: 'o.xml' }, { format: 'list' as const, path: '-' }];
+  t.deepEqual(continuedOutputs(targets, state), [{ source: `${name}.part`, offset }, undefined]);
+  // Closed by an interrupted run: NAME holds it (and the part file is gone).
+  writeFileSync(name, readFileSync(`${name}.part`));
+  rmSync(`${name}.part`);
+  t.deepEqual(continuedOutputs(targets, { ...state, outputs: [{ ...out, committed: true }] }), [{ source: name, offset }, undefined]);
+  // Changed since: refused before anything is sent.
+  writeFileSync(name, '<?xml version="1.0"?>\n<other/>\n<host/>\n....');
+  t.throws(() => continuedOutputs(targets, { ...state, outputs: [{ ...out, committed: true }] }), { message: 'cannot resume: the output file "o.xml" is missing or has changed since the interrupted run' });
 });
 
 test('the interrupted summary says how far the scan got', (t) => {
