@@ -388,14 +388,14 @@ test('a resumed run continues NAME.part (killed run) or NAME (closed run), and r
   const out = { format: 'xml', path: 'o.xml', file: name, writing: `${name}.part`, committed: false, offset, fingerprint: fileFingerprint(`${name}.part`, offset) };
   const state = { version: RESUME_VERSION, argv: [], seed: '1', startPosition: 0, phase: 'ports' as const, outputs: [out], elapsedSeconds: 0 };
   const targets = [{ format: 'xml' as const, path: 'o.xml' }, { format: 'list' as const, path: '-' }];
-  t.deepEqual(continuedOutputs(targets, state), [{ source: `${name}.part`, offset }, undefined]);
+  t.deepEqual(continuedOutputs(targets, state), { targets: [{ format: 'xml', path: name }, targets[1]], continued: [{ source: `${name}.part`, offset }, undefined] });
   // Closed by an interrupted run: NAME holds it (and the part file is gone).
   writeFileSync(name, readFileSync(`${name}.part`));
   rmSync(`${name}.part`);
-  t.deepEqual(continuedOutputs(targets, { ...state, outputs: [{ ...out, committed: true }] }), [{ source: name, offset }, undefined]);
+  t.deepEqual(continuedOutputs(targets, { ...state, outputs: [{ ...out, committed: true }] }).continued, [{ source: name, offset }, undefined]);
   // Changed since: refused before anything is sent.
   writeFileSync(name, '<?xml version="1.0"?>\n<other/>\n<host/>\n....');
-  t.throws(() => continuedOutputs(targets, { ...state, outputs: [{ ...out, committed: true }] }), { message: 'cannot resume: the output file "o.xml" is missing or has changed since the interrupted run' });
+  t.throws(() => continuedOutputs(targets, { ...state, outputs: [{ ...out, committed: true }] }), { message: `cannot resume: the output file "${name}" is missing or has changed since the interrupted run` });
 });
 
 test('the interrupted summary says how far the scan got', (t) => {

@@ -223,18 +223,25 @@ function remove(path: string): void {
 }
 
 /**
- * The files a resumed run goes on with, one per output target (undefined: start afresh, for
- * stdout and for files the state does not know). Each is the interrupted run's NAME.part, or
- * NAME once that run had closed it, checked to be at least as long as recorded and to begin
- * with the same bytes; a file that changed since is a UsageError, before any packet.
+ * The files a resumed run goes on with: the output targets with the interrupted run's file
+ * names (absolute, so that a run resumed from another directory writes the same files), and
+ * for each one the file to continue (undefined: start afresh, for stdout and for targets the
+ * state does not know). Targets pair with the state's files in order (the command line is the
+ * same), format by format. Each is the interrupted run's NAME.part, or NAME once that run had
+ * closed it, checked to be at least as long as recorded and to begin with the same bytes; a
+ * file that changed since is a UsageError, before any packet.
  */
-export function continuedOutputs(targets: readonly OutputTarget[], state: ResumeState): (ContinuedOutput | undefined)[] {
+export function continuedOutputs(targets: readonly OutputTarget[], state: ResumeState): { targets: OutputTarget[]; continued: (ContinuedOutput | undefined)[] } {
   const left = [...state.outputs];
-  return targets.map((t) => {
-    if (t.path === '-') return undefined;
-    const i = left.findIndex((o) => o.format === t.format && o.path === t.path);
-    if (i < 0) return undefined;
-    const [o] = left.splice(i, 1);
+  const out: OutputTarget[] = [];
+  const continued = targets.map((t) => {
+    const i = t.path === '-' ? -1 : left.findIndex((o) => o.format === t.format);
+    if (i < 0) {
+      out.push(t);
+      return undefined;
+    }
+    const [o] = left.splice(0, i + 1).slice(-1);
+    out.push({ format: t.format, path: o.file });
     const candidates = o.committed ? [o.file, o.writing] : [o.writing, o.file];
     for (const source of candidates) {
       let size = -1;
@@ -245,6 +252,7 @@ export function continuedOutputs(targets: readonly OutputTarget[], state: Resume
       }
       if (size >= o.offset && fileFingerprint(source, o.offset) === o.fingerprint) return { source, offset: o.offset, ...(o.state && { state: o.state }) };
     }
-    throw new UsageError(`cannot resume: the output file "${t.path}" is missing or has changed since the interrupted run`);
+    throw new UsageError(`cannot resume: the output file "${o.file}" is missing or has changed since the interrupted run`);
   });
+  return { targets: out, continued };
 }

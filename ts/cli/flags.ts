@@ -299,7 +299,7 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
   /** --resume FILE: the saved command line to run instead, and the interrupted run's state. */
-  | { kind: 'resume'; argv: string[]; state: ResumeState }
+  | { kind: 'resume'; argv: string[]; state: ResumeState; file: string }
   | { kind: 'scan'; args: CliArgs; outputs: OutputTarget[] };
 
 /** Step 1 of main(): argv → the command, with the output options (-oX FILE, ...) taken apart. */
@@ -312,7 +312,7 @@ export function parseCommand(argv: readonly string[]): Command {
     // --resume FILE continues an interrupted run: the file holds everything else
     if (argv.length !== 2 && !(argv.length === 1 && argv[0].startsWith('--resume='))) throw new UsageError('--resume takes the resume file and no other option or target');
     const saved = readResumeFile(args.resume);
-    return { kind: 'resume', argv: [...saved.argv, '--seed', saved.seed, '--start-position', String(saved.startPosition)], state: saved };
+    return { kind: 'resume', argv: [...saved.argv, '--seed', saved.seed, '--start-position', String(saved.startPosition)], state: saved, file: args.resume };
   }
   return { kind: 'scan', args, outputs };
 }

@@ -29,8 +29,8 @@ import { report } from './report.js';
 import { preloadServices, scanServices } from './service-scan.js';
 import { ScanSession } from './session.js';
 
-/** Runs the CLI; resolves with the exit status. `resumed`: the state of the run --resume continues. */
-export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s), resumed?: ResumeState): Promise<number> {
+/** Runs the CLI; resolves with the exit status. `resumed`: the state of the run --resume continues, and its file. */
+export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s), resumed?: { state: ResumeState; file: string }): Promise<number> {
   // A worker of distributed scans: its own options, loaded only for it (worker.ts).
   if (argv[0] === 'worker') return (await import('./worker.js')).workerMain(argv.slice(1), out);
   const command = parseCommand(argv);
@@ -42,13 +42,16 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     out(`${PRODUCT} version ${VERSION} ( ${URL} )\n`);
     return 0;
   }
-  if (command.kind === 'resume') return main(command.argv, out, command.state);
+  if (command.kind === 'resume') return main(command.argv, out, { state: command.state, file: command.file });
   const { args, outputs } = command;
   const kind = scanKind(args);
   const targets = await gatherTargets(args);
   if (args['list-scan']) return listTargets(argv, args, outputs, kind, targets, out);
   const plan = planScan(argv, args, outputs, kind, targets);
-  if (resumed) plan.resumed = resumed;
+  if (resumed) {
+    plan.resumed = resumed.state;
+    plan.resumedFrom = resumed.file;
+  }
   const prepared = await prepare(plan);
   if (args['dry-run'] && prepared.targets.count > 0) return dryRun(plan, prepared, out);
   if (prepared.targets.count === 0) return noTargets(prepared, out);

@@ -62,6 +62,8 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   cluster: ClusterCli | undefined;
   /** --resume: the interrupted run's state (its files and journal are continued). */
   resumed?: ResumeState;
+  /** The resume file --resume named: the resumed run keeps its checkpoints there. */
+  resumedFrom?: string;
 }
 
 /** The scan type, timing template and rate options (checked before any target is read). */

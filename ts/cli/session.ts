@@ -83,7 +83,8 @@ export class ScanSession {
     // with the interrupted run's files); a format on stdout replaces the report.
     const resumed = plan.resumed;
     this.resumedContents = resumed?.phase === 'ports' && resumed.journal ? readJournal(resumed.journal.file, resumed.journal.length) : undefined;
-    this.outputs = Outputs.open(plan.outputTargets, out, resumed ? continuedOutputs(plan.outputTargets, resumed) : []);
+    const files = resumed ? continuedOutputs(plan.outputTargets, resumed) : { targets: plan.outputTargets, continued: [] };
+    this.outputs = Outputs.open(files.targets, out, files.continued);
     this.screen = this.outputs.toStdout ? (): void => {} : out;
     const { args } = plan;
     this.writer = new NormalWriter(this.screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan: plan.pingScan, versionScan: plan.versionScan !== undefined });
@@ -100,7 +101,7 @@ export class ScanSession {
     // Resume positions belong to one engine permutation: runs of several techniques or routes are not resumable.
     try {
       const notResumable = plan.cluster ? 'the distributed sweep was cancelled (it cannot be resumed)' : plan.udpScan ? 'a run of several scan types cannot be resumed' : plan.pingScan ? 'a ping scan (-sn) cannot be resumed: run it again' : splitByRoute(prepared.native).length > 1 ? 'targets that leave by several routes cannot be resumed' : undefined;
-      this.checkpoints = Checkpoints.open({ argv: plan.argv, seed: plan.seed, resumeFile: args['resume-file'], notResumable, resumed, startPosition: plan.startPosition ?? 0, discovery: !args.Pn }, this.outputs);
+      this.checkpoints = Checkpoints.open({ argv: plan.argv, seed: plan.seed, resumeFile: plan.resumedFrom ?? args['resume-file'], notResumable, resumed, startPosition: plan.startPosition ?? 0, discovery: !args.Pn }, this.outputs);
     } catch (e) {
       // A bad --resume-file (or route split): no output file is left behind either.
       this.outputs.abandon();
