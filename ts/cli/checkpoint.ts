@@ -7,10 +7,9 @@
 // lengths, replays the journal and scans from the position: every host is written once.
 // A scan that finishes removes both files; a failed one puts back what it resumed from.
 //
-// The position is the engine's settled cursor. With a binding that reports it in step with
-// the batches handed over (engine.cursor()), that reading is used; otherwise the summary's
-// resumePosition of the previous period is, since a record may still be on its way to JS
-// when the engine counts its probe settled, but not for seconds.
+// The position is the engine's settled cursor (engine.cursor()): every probe below it is
+// settled and its record is in a batch JS has already taken, and JS takes each batch whole
+// before a timer can run, so the journal holds every record below it.
 import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -42,8 +41,6 @@ export class Checkpoints {
   private timer: NodeJS.Timeout | undefined;
   private phase: 'discovery' | 'ports';
   private engine: NativeScan | undefined;
-  /** The resumePosition read one period ago (see the header). */
-  private lagged: number;
   private unwritable: string | undefined;
   private warned = false;
   private readonly t0 = performance.now();
@@ -55,7 +52,6 @@ export class Checkpoints {
   ) {
     this.file = resolve(options.resumeFile ?? DEFAULT_RESUME_FILE);
     this.phase = options.resumed?.phase === 'ports' || !options.discovery ? 'ports' : 'discovery';
-    this.lagged = options.startPosition;
     if (options.notResumable === undefined) {
       const keep = options.resumed?.phase === 'ports' ? (options.resumed.journal?.length ?? 0) : 0;
       this.journal = new ResumeJournal(options.resumed?.journal?.file ?? `${this.file}.journal`, keep);
@@ -159,14 +155,7 @@ export class Checkpoints {
   /** The settled position to record now. */
   private position(): number {
     if (this.phase === 'discovery') return 0;
-    const engine = this.engine;
-    if (!engine) return this.options.startPosition;
-    const direct = (engine as { cursor?: () => number }).cursor;
-    if (typeof direct === 'function') return direct.call(engine);
-    const now = engine.summary().resumePosition;
-    const use = this.lagged;
-    this.lagged = now;
-    return Math.min(use, now);
+    return this.engine ? this.engine.cursor() : this.options.startPosition;
   }
 
   private save(position: number, marks: OutputMark[], committed: boolean): boolean {
