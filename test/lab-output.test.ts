@@ -3,7 +3,7 @@
 // rendered by nmap.xsl (xsltproc), grepable host lines identical to nmap's; JSON, NDJSON,
 // CSV and list output parsed and compared with the XML; -v streaming; and interrupted
 // scans (SIGINT, SIGTERM) that still leave well-formed files.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, useLab } from './helpers/lab.js';
@@ -128,9 +128,11 @@ test.serial('-v announces each open port; NDJSON and list lines reach the files 
   // 1-300 at 20 packets/s takes ~15 s: lines must appear long before the end.
   const run = startFerroscan(lab(), ['-Pn', '-n', '--rate', '20', '-p', '1-300', addr, '--ndjson', 'live.ndjson', '-oL', 'live.list'], dir);
   try {
-    await waitFor('an NDJSON port line', () => readText(join(dir, 'live.ndjson')).includes('"type":"port"'));
+    // While the scan runs the text goes to NAME.part, renamed over NAME at the end.
+    await waitFor('an NDJSON port line', () => readText(join(dir, 'live.ndjson.part')).includes('"type":"port"'));
     t.is(run.child.exitCode, null, 'the scan is still running');
-    t.true(readText(join(dir, 'live.ndjson')).endsWith('\n'), 'only complete lines');
+    t.true(readText(join(dir, 'live.ndjson.part')).endsWith('\n'), 'only complete lines');
+    t.false(existsSync(join(dir, 'live.ndjson')), 'NAME appears when the run ends');
   } finally {
     run.child.kill('SIGTERM');
   }
@@ -144,7 +146,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const addr = lab().facts.targetAddr;
     const run = startFerroscan(lab(), ['-Pn', '-n', '--rate', '50', '-p', '1-3000', addr, '-oX', 'i.xml', '-oJ', 'i.json', '--ndjson', 'i.ndjson', '-oG', 'i.gnmap', '-oN', 'i.nmap', '--csv', 'i.csv', '-oL', 'i.list'], dir);
     try {
-      await waitFor('the scan to report a port', () => readText(join(dir, 'i.ndjson')).includes('"type":"port"'));
+      await waitFor('the scan to report a port', () => readText(join(dir, 'i.ndjson.part')).includes('"type":"port"'));
       await new Promise((r) => setTimeout(r, 500));
       t.is(run.child.exitCode, null, 'still scanning when signalled');
     } finally {

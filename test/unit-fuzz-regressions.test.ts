@@ -9,7 +9,7 @@ import { parseNmapPayloads } from '../ts/targets/udp-payloads.js';
 
 test('a resume file holding JSON null, a number or an array is a UsageError, not a TypeError', (t) => {
   for (const text of ['null', '1', '[]', '"x"']) {
-    t.throws(() => parseResumeFile(text, 'f.resume'), { instanceOf: UsageError, message: /is not a ferroscan resume file of version 1/ }, text);
+    t.throws(() => parseResumeFile(text, 'f.resume'), { instanceOf: UsageError, message: /is not a ferroscan resume file of version 2/ }, text);
   }
 });
 

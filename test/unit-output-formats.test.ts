@@ -259,19 +259,21 @@ test('output options: extraction, -oA, stdout and errors', (t) => {
   t.throws(() => extractOutputOptions(['-oX', 'f', '-oG', 'f']), { message: 'two output formats name the same file "f"' });
 });
 
-test('Outputs: files opened up front, unwritable paths are one-line errors, end closes once', (t) => {
+test('Outputs: files opened up front (as NAME.part), unwritable paths are one-line errors, end closes once and puts files in place', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ferroscan-out-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   t.throws(() => Outputs.open([{ format: 'xml', path: join(dir, 'missing', 'x.xml') }], () => {}), { message: `cannot open XML output file "${join(dir, 'missing', 'x.xml')}" for writing: no such directory` });
   let stdout = '';
   const outputs = Outputs.open([{ format: 'json', path: join(dir, 'a.json') }, { format: 'list', path: '-' }], (s) => void (stdout += s));
   t.true(outputs.toStdout);
-  t.true(existsSync(join(dir, 'a.json')));
+  t.true(existsSync(join(dir, 'a.json.part')));
+  t.false(existsSync(join(dir, 'a.json')), 'NAME appears only when the run ends');
   outputs.begin(info([22], { addresses: 1 }));
   outputs.result({ address: '198.18.0.2', port: 22, protocol: 'tcp', state: 'open', reason: 'syn-ack', ttl: 64 }, END);
   outputs.end({ ...END_OK, error: 'caught SIGINT signal, cleaning up' });
   outputs.end(END_OK);
   outputs.host(labHost([22]));
   t.like(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')), { hosts: [], runstats: { exit: 'error' } });
+  t.false(existsSync(join(dir, 'a.json.part')));
   t.is(stdout, `#masscan\nopen tcp 22 198.18.0.2 ${Math.floor(END.getTime() / 1000)}\n# end\n`);
 });

@@ -6,15 +6,26 @@ import { formatIPv4 } from '../targets/address.js';
 import { targetEntries } from '../targets/targets.js';
 import type { ScanSession } from './session.js';
 
-/** Host discovery (ts/hosts/discovery.ts), unless -Pn: only hosts found up are port-scanned. */
+/**
+ * Host discovery (ts/hosts/discovery.ts), unless -Pn: only hosts found up are port-scanned.
+ * A resumed run takes the hosts its interrupted run found (from the journal) instead: the
+ * port scan's permutation is over those hosts, so it must be the same set.
+ */
 export async function discoverHosts(session: ScanSession): Promise<void> {
   const { plan, prepared } = session;
-  if (plan.args.Pn) return;
+  if (plan.args.Pn) {
+    session.discoveryComplete = true;
+    return;
+  }
   session.announce(new Date());
-  const found = await discover({ targets: prepared.targets, plan: plan.discoveryPlan, rates: plan.rates, maxRetries: plan.maxRetries, seed: plan.seed, interface: plan.args.e, sourceAddress: plan.args.S, signal: session.controller.signal });
-  session.discovered = found.up;
-  session.facts.discovered = found.up;
-  prepared.native.ranges = upRanges(found.up).flatMap((r) => [r.start, r.end]);
+  const up = session.resumedContents?.discovered ?? (await discover({ targets: prepared.targets, plan: plan.discoveryPlan, rates: plan.rates, maxRetries: plan.maxRetries, seed: plan.seed, interface: plan.args.e, sourceAddress: plan.args.S, signal: session.controller.signal })).up;
+  session.discovered = up;
+  session.facts.discovered = up;
+  prepared.native.ranges = upRanges(up).flatMap((r) => [r.start, r.end]);
+  if (session.interrupted) return;
+  session.discoveryComplete = true;
+  if (!session.resumedContents?.discovered && session.checkpoints.enabled) session.checkpoints.journal?.discovered(up);
+  session.checkpoints.discoveryDone();
 }
 
 /** Reverse DNS, run beside the port scan: for hosts up (every target with -Pn), all with -R, none with -n. */

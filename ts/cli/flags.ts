@@ -4,7 +4,7 @@
 import yargs from './argv.js';
 import { UsageError } from '../errors.js';
 import { RST_POLICIES, type RstPolicy } from '../engine/rst-policy.js';
-import { readResumeFile } from '../engine/resume.js';
+import { readResumeFile, type ResumeState } from '../engine/resume.js';
 import { parseDiscoveryFlags } from '../hosts/discovery.js';
 import { extractOutputOptions, type OutputTarget } from '../output/outputs.js';
 import type { Technique } from '../verdicts/classify.js';
@@ -298,8 +298,8 @@ export function parseRstPolicy(value: string | undefined): RstPolicy | undefined
 export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
-  /** --resume FILE: the saved command line to run instead. */
-  | { kind: 'resume'; argv: string[] }
+  /** --resume FILE: the saved command line to run instead, and the interrupted run's state. */
+  | { kind: 'resume'; argv: string[]; state: ResumeState; file: string }
   | { kind: 'scan'; args: CliArgs; outputs: OutputTarget[] };
 
 /** Step 1 of main(): argv → the command, with the output options (-oX FILE, ...) taken apart. */
@@ -312,7 +312,7 @@ export function parseCommand(argv: readonly string[]): Command {
     // --resume FILE continues an interrupted run: the file holds everything else
     if (argv.length !== 2 && !(argv.length === 1 && argv[0].startsWith('--resume='))) throw new UsageError('--resume takes the resume file and no other option or target');
     const saved = readResumeFile(args.resume);
-    return { kind: 'resume', argv: [...saved.argv, '--seed', saved.seed, '--start-position', String(saved.startPosition)] };
+    return { kind: 'resume', argv: [...saved.argv, '--seed', saved.seed, '--start-position', String(saved.startPosition)], state: saved, file: args.resume };
   }
   return { kind: 'scan', args, outputs };
 }

@@ -87,6 +87,9 @@ OUTPUT:
   --csv <file>: One CSV row per listed port; -oL <file>: masscan's list format
   -oA <basename>: Output in the three major formats at once
   A file name of "-" writes that format to stdout instead of the report
+  Files are written as <file>.part and renamed when the scan ends (a failed scan leaves
+  <file> as it was); every format but -oN writes each host as soon as it is complete,
+  -oN and the terminal list all hosts at the end in target order, as nmap does
   -v: Increase verbosity level (use -vv or more for greater effect)
   --reason: Display the reason a port is in a particular state
   --open: Only show open (or possibly open) ports
@@ -96,8 +99,10 @@ OUTPUT:
     come every ${DEFAULT_STATS_EVERY_S}s. Press any key during a scan for the status.
 LARGE SWEEPS:
   --shard <i/N>: Scan only shard i of N (same --seed on every shard; together they cover the scan once)
-  --resume <file>: Continue a scan interrupted with Ctrl-C from its resume file
-  --resume-file <file>: Where an interrupted scan saves its resume file (default: ferroscan.resume)
+  --resume <file>: Continue an interrupted scan (Ctrl-C, or killed) from its resume file,
+    appending to its output files
+  --resume-file <file>: Where a scan keeps its resume file, rewritten every few seconds and
+    removed when the scan finishes (default: ferroscan.resume)
   --dry-run: Build every packet and send none; reports packets per second
   --pcap <file>: Write every packet sent (or built, with --dry-run) to a pcap file
 SCANNING FROM MANY MACHINES (Temporal; needs the @temporalio/* packages):

@@ -13,6 +13,8 @@
 // the dry run are loaded only when asked for (what a scan loads stands between the process
 // start and its first probe: benches/startup.mjs).
 import type { PreparedScan } from '../engine/prepare.js';
+import type { ResumeState } from '../engine/resume.js';
+import type { OutputTarget } from '../output/outputs.js';
 import { NormalWriter } from '../output/normal.js';
 import { parsePortSpec } from '../targets/ports.js';
 import { parseTargets } from '../targets/targets.js';
@@ -26,8 +28,8 @@ import { report } from './report.js';
 import { preloadServices, scanServices } from './service-scan.js';
 import { ScanSession } from './session.js';
 
-/** Runs the CLI; resolves with the exit status. */
-export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s)): Promise<number> {
+/** Runs the CLI; resolves with the exit status. `resumed`: the state of the run --resume continues, and its file. */
+export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s), resumed?: { state: ResumeState; file: string }): Promise<number> {
   // A worker of distributed scans: its own options, loaded only for it (worker.ts).
   if (argv[0] === 'worker') return (await import('./worker.js')).workerMain(argv.slice(1), out);
   const command = parseCommand(argv);
@@ -39,27 +41,29 @@ export async function main(argv: readonly string[], out = (s: string): void => v
     out(`${PRODUCT} version ${VERSION} ( ${URL} )\n`);
     return 0;
   }
-  if (command.kind === 'resume') return main(command.argv, out);
+  if (command.kind === 'resume') return main(command.argv, out, { state: command.state, file: command.file });
   const { args, outputs } = command;
   const kind = scanKind(args);
   const targets = await gatherTargets(args);
-  if (args['list-scan']) return listTargets(args, kind, targets, out);
+  if (args['list-scan']) return listTargets(argv, args, outputs, kind, targets, out);
   const plan = planScan(argv, args, outputs, kind, targets);
+  if (resumed) {
+    plan.resumed = resumed.state;
+    plan.resumedFrom = resumed.file;
+  }
   const prepared = await prepare(plan);
   if (args['dry-run'] && prepared.targets.count > 0) return (await import('./dry-run.js')).dryRun(plan, prepared, out);
   if (prepared.targets.count === 0) return noTargets(prepared, out);
   return scanRun(plan, prepared, out);
 }
 
-/** -sL: list the targets and send nothing; the engine is never loaded. */
-async function listTargets(args: CliArgs, kind: ScanKind, targets: TargetInputs, out: (s: string) => void): Promise<number> {
+/** -sL: list the targets (on the terminal and in every output file) and send nothing; the engine is never loaded. */
+async function listTargets(argv: readonly string[], args: CliArgs, outputs: OutputTarget[], kind: ScanKind, targets: TargetInputs, out: (s: string) => void): Promise<number> {
   if (args.technique !== undefined || kind.tcpFlags !== undefined) throw new UsageError('the list scan (-sL) cannot be combined with another scan type');
   if (args.ports !== undefined) parsePortSpec(args.ports, ['tcp']); // a bad -p is still an error
   const set = await parseTargets(targets.specs, undefined, targets.targetOptions);
   if (set.count === 0) process.stderr.write('WARNING: No targets were specified, so 0 hosts scanned.\n');
-  const { drainingSink, listScan } = await import('../targets/list-scan.js');
-  await listScan(set, drainingSink(out));
-  return 0;
+  return (await import('./list-outputs.js')).listToOutputs(argv, args, outputs, set, out);
 }
 
 /** Everything was excluded (or -iL was empty): nothing to send, as nmap says it. */
@@ -78,6 +82,11 @@ async function scanRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) 
     preloadServices(session);
     await discoverHosts(session);
     const names = lookUpNames(session);
+    // Complete hosts wait for their names; once reverse DNS is done they stream as they complete.
+    void names.then((found) => {
+      session.facts.names = found;
+      session.stream.namesArrived();
+    }, () => undefined);
     const outcome = await scanPorts(session);
     const services = await scanServices(session, outcome);
     await report(session, outcome, names, services);

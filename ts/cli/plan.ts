@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
 import type { NativeSummary } from '../engine/native.js';
-import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile } from '../engine/resume.js';
+import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile, type ResumeState } from '../engine/resume.js';
 import { prepareScan, type PreparedScan } from '../engine/prepare.js';
 import type { RateOptions } from '../engine/rate.js';
 import { rateOptions, resolveTiming, type Timing } from '../engine/timing.js';
@@ -61,6 +61,10 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   versionScan: DetectOptions | undefined;
   /** --temporal: the port scan runs as a sweep on Temporal workers (cluster.ts). */
   cluster: ClusterCli | undefined;
+  /** --resume: the interrupted run's state (its files and journal are continued). */
+  resumed?: ResumeState;
+  /** The resume file --resume named: the resumed run keeps its checkpoints there. */
+  resumedFrom?: string;
 }
 
 /** The scan type, timing template and rate options (checked before any target is read). */
@@ -170,9 +174,9 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
   return prepared;
 }
 
-/** An interrupted run's resume file: the command line, the seed and the settled position. */
+/** An interrupted dry run's resume file: the command line, the seed and the settled position (a scan's are ts/cli/checkpoint.ts). */
 export function saveResume(plan: ScanPlan, summary: NativeSummary): void {
   const resumeFile = plan.args['resume-file'] ?? DEFAULT_RESUME_FILE;
-  writeResumeFile(resumeFile, { version: RESUME_VERSION, argv: resumableArgv(plan.argv), seed: plan.seed.toString(), startPosition: summary.resumePosition });
+  writeResumeFile(resumeFile, { version: RESUME_VERSION, argv: resumableArgv(plan.argv), seed: plan.seed.toString(), startPosition: summary.resumePosition, phase: 'ports', outputs: [], elapsedSeconds: summary.elapsedMs / 1000 });
   process.stderr.write(`${PRODUCT}: interrupted; to continue: ${PRODUCT} --resume ${resumeFile}\n`);
 }

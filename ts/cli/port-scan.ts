@@ -11,7 +11,7 @@ import { PRODUCT } from '../version.js';
 import { runClusterScan } from './cluster.js';
 import type { ScanSession } from './session.js';
 
-/** The hosts and ports found, and the engine's summary when the run is resumable. */
+/** The hosts and ports found, and the last engine run's summary (none when no port was scanned). */
 export interface ScanOutcome {
   model: HostsModel;
   summary: NativeSummary | undefined;
@@ -26,14 +26,15 @@ export async function scanPorts(session: ScanSession): Promise<ScanOutcome> {
     const model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: session.technique, assumeUp: plan.args.Pn, discovered: session.discoveredStatus() });
     return { model, summary: undefined };
   }
+  // The workers' engines start far away: the port scan is under way from here.
+  if (plan.cluster) session.portScanStarted = true;
   const report = plan.cluster ? await runClusterScan(session, plan.cluster) : await firstScan(session);
   session.status?.stop();
   session.writer.scanCompleted(session.title, new Date(), report.elapsedSeconds, report.model.hostsUp * prepared.ports.length);
   // A distributed sweep's positions belong to its shards: it is not resumable as one run.
   if (plan.cluster) return { model: report.model, summary: undefined };
   if (!plan.udpScan) return { model: report.model, summary: report.summary };
-  // Resume positions belong to one engine permutation: a run of two scans is not resumable.
-  return { model: await udpScan(session, report, plan.udpScan.ports), summary: undefined };
+  return udpScan(session, report, plan.udpScan.ports);
 }
 
 /** The first scan; as nmap, without raw-socket rights the SYN scan becomes a connect scan. */
@@ -53,10 +54,11 @@ async function firstScan(session: ScanSession): Promise<ScanReport> {
 }
 
 /** -sS -sU: the UDP scan follows the TCP one (as nmap's), and hosts carry the ports of both. */
-async function udpScan(session: ScanSession, first: ScanReport, ports: readonly number[]): Promise<HostsModel> {
+async function udpScan(session: ScanSession, first: ScanReport, ports: readonly number[]): Promise<ScanOutcome> {
   const { outputs, prepared } = session;
   outputs.phase({ kind: 'end', technique: session.technique, at: new Date(), totalPorts: first.model.hostsUp * prepared.ports.length });
   const models = [first.model];
+  let summary = first.summary;
   if (!session.interrupted && !session.timedOut) {
     const udp = withTechnique(prepared, 'udp', ports);
     session.title = TECHNIQUES.udp.title;
@@ -65,9 +67,10 @@ async function udpScan(session: ScanSession, first: ScanReport, ports: readonly 
     const second = await runPrepared(udp, session.runOptions(), session.hooks());
     session.status?.stop();
     models.push(second.model);
+    summary = second.summary;
     const total = second.model.hostsUp * udp.ports.length;
     session.writer.scanCompleted(session.title, new Date(), second.elapsedSeconds, total);
     outputs.phase({ kind: 'end', technique: 'udp', at: new Date(), totalPorts: total });
   }
-  return new CombinedModel(models);
+  return { model: new CombinedModel(models), summary };
 }

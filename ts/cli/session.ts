@@ -1,25 +1,29 @@
 // One scan run of the CLI, from the first probe to the last line: the output documents and
-// the normal report, the status line, packet tracing, and how the run stops (SIGINT/SIGTERM,
-// --host-timeout). The steps of a run (discover.ts, port-scan.ts, report.ts) share it, and
-// its hooks are what the engine calls while a scan runs.
+// the normal report, the hosts streamed as they complete (ts/output/stream.ts), the resume
+// checkpoints (checkpoint.ts), the status line, packet tracing, and how the run stops
+// (SIGINT/SIGTERM, --host-timeout). The steps of a run (discover.ts, port-scan.ts,
+// report.ts) share it, and its hooks are what the engine calls while a scan runs.
 import { dirname } from 'node:path';
 import type { NativeScan } from '../engine/native.js';
 import { ProgressMeter } from '../engine/progress.js';
-import type { PreparedScan } from '../engine/prepare.js';
+import { splitByRoute, type PreparedScan } from '../engine/prepare.js';
 import type { RunHooks } from '../engine/scan.js';
 import { PacketTracer } from '../engine/trace.js';
-import type { EngineRecord } from '../engine/records.js';
+import { RecordKind, type EngineRecord } from '../engine/records.js';
+import { readJournal, type JournalContents } from '../engine/resume-journal.js';
 import type { DiscoveredHost } from '../hosts/discovery.js';
 import { MacBook, type HostFacts } from '../hosts/host-facts.js';
 import type { HostStatus, PortResult, ScanModel } from '../hosts/model.js';
 import { NormalWriter } from '../output/normal.js';
 import { Outputs } from '../output/outputs.js';
+import { HostSet } from '../output/host-set.js';
+import { HostStream } from '../output/stream.js';
 import { blocklistNotice } from '../targets/blocklist.js';
 import { serviceTable } from '../targets/services.js';
 import { targetEntries } from '../targets/targets.js';
 import { TECHNIQUES, type Technique } from '../verdicts/classify.js';
 import { PRODUCT } from '../version.js';
-import { errorLine } from './error-line.js';
+import { Checkpoints, continuedOutputs } from './checkpoint.js';
 import type { ScanPlan } from './plan.js';
 import { loadLiveLine, StatusReporter } from './status.js';
 
@@ -49,6 +53,16 @@ export class ScanSession {
   /** Live progress or Stats lines on stderr and keypress status (ts/cli/status.ts). */
   status: StatusReporter | undefined;
   facts: HostFacts = {};
+  /** Hosts written as they complete (every format but normal output). */
+  readonly stream: HostStream;
+  /** The resume file and journal, rewritten while the scan runs. */
+  readonly checkpoints: Checkpoints;
+  /** What the run this one resumes had learnt (its journal, read back). */
+  readonly resumedContents: JournalContents | undefined;
+  /** Host discovery ran to its end (or was skipped by -Pn or a resumed run). */
+  discoveryComplete = false;
+  /** The port scan's engine has started. */
+  portScanStarted = false;
   private startedAt = new Date();
   private announced = false;
   private hostTimer: NodeJS.Timeout | undefined;
@@ -65,8 +79,12 @@ export class ScanSession {
     readonly prepared: PreparedScan,
     out: (s: string) => void,
   ) {
-    // Output files are opened before any packet is sent; a format on stdout replaces the report.
-    this.outputs = Outputs.open(plan.outputTargets, out);
+    // Output files are checked and opened before any packet is sent (a resumed run goes on
+    // with the interrupted run's files); a format on stdout replaces the report.
+    const resumed = plan.resumed;
+    this.resumedContents = resumed?.phase === 'ports' && resumed.journal ? readJournal(resumed.journal.file, resumed.journal.length) : undefined;
+    const files = resumed ? continuedOutputs(plan.outputTargets, resumed) : { targets: plan.outputTargets, continued: [] };
+    this.outputs = Outputs.open(files.targets, out, files.continued);
     this.screen = this.outputs.toStdout ? (): void => {} : out;
     const { args } = plan;
     this.writer = new NormalWriter(this.screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan: plan.pingScan, versionScan: plan.versionScan !== undefined });
@@ -76,6 +94,18 @@ export class ScanSession {
     this.phasePorts = prepared.ports.length;
     this.addresses = prepared.targets.count;
     this.traceOut = this.outputs.toStdout ? (s: string): void => void process.stderr.write(s) : this.screen;
+    const written = new HostSet();
+    for (const v of this.resumedContents?.written ?? []) written.add(v);
+    this.stream = new HostStream({ write: (h) => this.outputs.streamHost(h), onWritten: (v) => this.checkpoints.journal?.hostWritten(v), facts: this.facts, targets: prepared.targets, written, namesReady: args.n });
+    // Resume positions belong to one engine permutation: runs of several techniques or routes are not resumable.
+    try {
+      const notResumable = plan.cluster ? 'the distributed sweep was cancelled (it cannot be resumed)' : plan.udpScan ? 'a run of several scan types cannot be resumed' : plan.pingScan ? 'a ping scan (-sn) cannot be resumed: run it again' : splitByRoute(prepared.native).length > 1 ? 'targets that leave by several routes cannot be resumed' : undefined;
+      this.checkpoints = Checkpoints.open({ argv: plan.argv, seed: plan.seed, resumeFile: plan.resumedFrom ?? args['resume-file'], notResumable, resumed, startPosition: plan.startPosition ?? 0, discovery: !args.Pn }, this.outputs);
+    } catch (e) {
+      // A bad --resume-file (or route split): no output file is left behind either.
+      this.outputs.abandon();
+      throw e;
+    }
   }
 
   /**
@@ -104,7 +134,8 @@ export class ScanSession {
     }, timeoutMs);
     session.hostTimer?.unref();
     if (process.stderr.isTTY) await loadLiveLine();
-    session.facts = { macs: new MacBook(prepared.targets, { interface: plan.args.e }) };
+    session.facts.macs = new MacBook(prepared.targets, { interface: plan.args.e });
+    session.checkpoints.start();
     return session;
   }
 
@@ -121,8 +152,9 @@ export class ScanSession {
     this.controller.abort();
   };
 
+  /** Seconds since the scan started, the runs this one resumes included. */
   elapsed(): number {
-    return (Date.now() - this.startedAt.getTime()) / 1000;
+    return (this.plan.resumed?.elapsedSeconds ?? 0) + (Date.now() - this.startedAt.getTime()) / 1000;
   }
 
   /** The start lines and the output documents' heads: once, when discovery or the port scan begins. */
@@ -152,14 +184,27 @@ export class ScanSession {
   hooks(): RunHooks {
     return {
       onStart: (engine, at, model) => this.engineStarted(engine, at, model),
-      onRecords: (records) => this.records(records),
+      onRecords: (records, batch) => this.records(records, batch),
       onResult: (r) => this.result(r),
     };
   }
 
   private engineStarted(engine: NativeScan, at: Date, model: ScanModel): void {
     this.openBefore += this.running?.openPorts ?? 0;
+    const first = !this.portScanStarted;
+    this.portScanStarted = true;
     this.running = model;
+    if (first) {
+      // What the interrupted run learnt goes into the model before any new record.
+      for (const batch of this.resumedContents?.batches ?? []) {
+        this.facts.macs?.note(batch);
+        for (const r of batch) if (r.kind !== RecordKind.ProbeSent) model.add(r);
+      }
+      this.checkpoints.portScanStarted(engine);
+      // Hosts stream while the first (and only) technique runs; -sS -sU writes them at the
+      // end, and so does -sV (a host's services are known only after the service scan).
+      if (!this.plan.udpScan && !this.plan.versionScan) this.stream.attach(model);
+    } else this.stream.detach();
     this.announce(at);
     this.status?.stop();
     const meter = new ProgressMeter();
@@ -175,15 +220,16 @@ export class ScanSession {
       const { sourceAddress, sourcePort } = engine.summary();
       this.tracer = new PacketTracer({ sourceAddress, sourcePort });
     }
-    const first = targetEntries(this.prepared.targets).next().value;
-    if (first) this.writer.scanStarted(this.title, at, this.addresses, first, this.phasePorts);
+    const firstTarget = targetEntries(this.prepared.targets).next().value;
+    if (firstTarget) this.writer.scanStarted(this.title, at, this.addresses, firstTarget, this.phasePorts);
     if (udpScan) this.outputs.phase({ kind: 'begin', technique: this.phase, at });
     // Last, so the start lines above are printed before the live line appears below them.
     this.status.start();
   }
 
-  private records(records: EngineRecord[]): void {
+  private records(records: EngineRecord[], batch: Buffer): void {
     this.facts.macs?.note(records);
+    if (this.checkpoints.enabled) this.checkpoints.journal?.batch(batch);
     if (!this.tracer) return;
     const lines = this.tracer.batch(records, this.engineElapsedUs());
     // The live line is lifted around every stdout write.
@@ -194,15 +240,21 @@ export class ScanSession {
     if (this.status) this.status.around(() => this.writer.discovered(r));
     else this.writer.discovered(r);
     this.outputs.result(r, new Date());
+    this.stream.result(r);
   }
 
-  /** Closes every output document as a failed run. */
-  failed(e: unknown): void {
-    this.outputs.end({ finishedAt: new Date(), elapsedSeconds: this.elapsed(), addresses: this.addresses, up: 0, error: errorLine(e), dataSource: this.dataSource });
+  /**
+   * A failed run: every output file is left as it was before the run (NAME.part removed) and
+   * the resume file as the run found it.
+   */
+  failed(_e: unknown): void {
+    this.outputs.abandon();
+    this.checkpoints.failed();
   }
 
   /** Undoes everything open() set up, so a finished scan exits by itself. */
   close(): void {
+    this.checkpoints.stop();
     if (this.hostTimer) clearTimeout(this.hostTimer);
     this.status?.stop();
     process.off('SIGINT', this.onSignal);

@@ -34,7 +34,7 @@ async function* drain(
   engine: NativeScan,
   model: ScanModel,
   signal?: AbortSignal,
-  onRecords?: (records: EngineRecord[]) => void,
+  onRecords?: (records: EngineRecord[], batch: Buffer) => void,
   onCursor?: (position: number) => void,
 ): AsyncGenerator<PortResult[]> {
   const onAbort = (): void => engine.abort();
@@ -45,7 +45,7 @@ async function* drain(
     for (let batch = await engine.nextBatch(); batch !== null; batch = await engine.nextBatch()) {
       const records = decodeBatch(batch);
       // empty: the engine only moved its cursor (cursorEvents)
-      if (records.length) onRecords?.(records);
+      if (records.length) onRecords?.(records, batch);
       const results: PortResult[] = [];
       for (const record of records) {
         // Probe-sent records (tracing) are for onRecords only; they carry no verdict.
@@ -319,8 +319,11 @@ export interface RunHooks {
   onStart?(engine: NativeScan, startedAt: Date, model: ScanModel): void;
   /** Called for every new or changed port verdict. */
   onResult?(result: PortResult): void;
-  /** Called with every decoded batch, probe-sent records (tracing) included, before it is classified. */
-  onRecords?(records: EngineRecord[]): void;
+  /**
+   * Called with every decoded batch, probe-sent records (tracing) included, before it is
+   * classified; `batch` is the engine's packed Buffer of those records (the resume journal keeps it).
+   */
+  onRecords?(records: EngineRecord[], batch: Buffer): void;
   /** Called when the cursor advances (see ScanEvents.cursor): every record below it was passed to onRecords. */
   onCursor?(position: number): void;
 }
@@ -334,7 +337,7 @@ export async function runPrepared(
   const model = new ScanModel({ targets: prepared.targets, ports: prepared.ports, technique: prepared.native.technique as Technique, assumeUp: options.assumeUp ?? false, discovered: options.discovered });
   const startedAt = new Date();
   const t0 = performance.now();
-  const onRecords = hooks.onRecords && ((records: EngineRecord[]) => hooks.onRecords?.(records));
+  const onRecords = hooks.onRecords && ((records: EngineRecord[], batch: Buffer) => hooks.onRecords?.(records, batch));
   const onCursor = hooks.onCursor && ((position: number) => hooks.onCursor?.(position));
   // The engine sends to one next hop per scan: targets that leave by different routes
   // (this host's own addresses, on-link hosts, routed ranges) get one engine scan each.

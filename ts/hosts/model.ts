@@ -170,6 +170,12 @@ export class ScanModel {
     return { address: record.address, port: record.port, protocol: this.protocol, state: merged.state, reason: merged.reason, ttl: merged.ttl };
   }
 
+  /** How many of the host's ports have a verdict (the CLI streams a host once all have). */
+  answeredPorts(value: number): number {
+    const host = this.hosts.get(value);
+    return host ? (host.ports ? host.ports.size : host.verdict ? 1 : 0) : 0;
+  }
+
   /** Ports now open or open|filtered (the progress line's count). */
   get openPorts(): number {
     return this.openCount;

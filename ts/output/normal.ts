@@ -8,6 +8,7 @@ import { serviceKey } from '../service/attach.js';
 import { fullVersion, hostServiceLines, serviceColumn, SERVICE_DETECTION_NOTE } from '../service/format.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 import { zoneAbbreviation } from './timezone.js';
+import { doneSentence, type RunProgress } from './writer.js';
 
 export interface NormalOptions {
   /** --reason: add the REASON column and the host's reason. */
@@ -322,12 +323,10 @@ export class NormalWriter {
   }
 
   /** The closing lines: the single-host hint when nothing answered, and the summary. */
-  end(stats: { addresses: number; up: number; elapsedSeconds: number; dataSource?: string }): void {
+  end(stats: { addresses: number; up: number; elapsedSeconds: number; dataSource?: string; progress?: RunProgress }): void {
     if (this.verbose && stats.dataSource) this.write(`Read data files from: ${stats.dataSource}\n`);
-    if (stats.addresses === 1 && stats.up === 0) this.write('Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n');
-    if (this.versionScan && stats.up > 0) this.write(`${SERVICE_DETECTION_NOTE}\n`);
-    const addrs = `${stats.addresses} IP ${stats.addresses === 1 ? 'address' : 'addresses'}`;
-    const up = `${stats.up} ${stats.up === 1 ? 'host' : 'hosts'} up`;
-    this.write(`${PRODUCT} done: ${addrs} (${up}) scanned in ${stats.elapsedSeconds.toFixed(2)} seconds\n`);
+    if (stats.addresses === 1 && stats.up === 0 && !stats.progress) this.write('Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n');
+    if (this.versionScan && stats.up > 0 && !stats.progress) this.write(`${SERVICE_DETECTION_NOTE}\n`);
+    this.write(`${PRODUCT} done: ${doneSentence({ ...stats, finishedAt: new Date() })}\n`);
   }
 }

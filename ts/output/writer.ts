@@ -1,8 +1,10 @@
 // What every output writer (XML, grepable, JSON, NDJSON, CSV, list, normal to a file) is
 // told, and in which order: begin once, result for each port verdict as it arrives, host
 // for each finished host, end once (with an error message when the scan was interrupted).
-// Writers decide for themselves what to write when: streaming formats write on result,
-// nmap's formats on host. Everything here is plain data, so writers are tested without scans.
+// Writers decide for themselves what to write when: list and NDJSON write on result too,
+// the rest on host. The CLI hands a host over as soon as it is complete (ts/output/stream.ts),
+// except to writers marked `sorted` (normal output), which get every host at the end in
+// target order. Everything here is plain data, so writers are tested without scans.
 import type { Technique } from '../verdicts/classify.js';
 import type { HostReport, PortResult } from '../hosts/model.js';
 
@@ -29,6 +31,8 @@ export interface RunInfo {
   pingScan?: boolean;
   /** -sV: hosts carry services (HostReport.services). */
   versionScan?: boolean;
+  /** -sL: targets are listed (listed()), nothing is sent. */
+  listScan?: boolean;
 }
 
 /** One technique of a run and the ports it scans. */
@@ -47,10 +51,58 @@ export interface RunEnd {
   elapsedSeconds: number;
   addresses: number;
   up: number;
+  /** Hosts known to be down; addresses - up unless given (an interrupted run knows fewer). */
+  down?: number;
   /** Present when the scan did not run to its end (nmap's runstats errormsg). */
   error?: string;
+  /** An interrupted run: how far it got, said instead of calling unprobed hosts up or down. */
+  progress?: RunProgress;
   /** Directory of the data files read (for -v's "Read data files from"). */
   dataSource?: string;
+}
+
+/** How far an interrupted run got. */
+export interface RunProgress {
+  /** The phase it was in: host discovery (no port probed yet) or the port scan. */
+  phase: 'discovery' | 'ports';
+  /** Probes (address × port) sent at least once, and in all (the port scan). */
+  probesSent: number;
+  probes: number;
+  /** Host discovery's hosts up so far (phase 'discovery'; none of them is listed). */
+  found?: number;
+}
+
+/** Hosts known down: what `end.down` says, else every address not up. */
+export const downCount = (end: RunEnd): number => end.down ?? end.addresses - end.up;
+
+/**
+ * nmap's summary sentence, "1 IP address (1 host up) scanned in 1.34 seconds"; for an
+ * interrupted run, how far it got: "65536 IP addresses, 48.2% probed (31589 of 65536 probes
+ * sent), 1566 hosts up so far, in 0.52 seconds".
+ */
+export function doneSentence(end: RunEnd): string {
+  const addrs = `${end.addresses} IP ${end.addresses === 1 ? 'address' : 'addresses'}`;
+  const up = `${end.up} ${end.up === 1 ? 'host' : 'hosts'} up`;
+  const seconds = `${end.elapsedSeconds.toFixed(2)} seconds`;
+  const p = end.progress;
+  if (!p) return `${addrs} (${up}) scanned in ${seconds}`;
+  if (p.phase === 'discovery') {
+    const found = p.found ?? end.up;
+    return `${addrs}, host discovery not finished (${found} ${found === 1 ? 'host' : 'hosts'} found up so far, no port scanned), in ${seconds}`;
+  }
+  // No count of probes (a distributed sweep's are its workers'): only that it did not finish.
+  if (p.probes <= 0) return `${addrs}, port scan not finished (${up} so far), in ${seconds}`;
+  const percent = ((100 * p.probesSent) / p.probes).toFixed(1);
+  return `${addrs}, ${percent}% probed (${p.probesSent} of ${p.probes} probes sent), ${up} so far, in ${seconds}`;
+}
+
+/** Counters a writer needs to continue a file it wrote before (a resumed run). */
+export type WriterState = Readonly<Record<string, number>>;
+
+/** A target of the list scan (-sL): listed, never probed. */
+export interface ListedTarget {
+  address: string;
+  hostname?: string;
 }
 
 export interface PhaseEvent {
@@ -62,7 +114,14 @@ export interface PhaseEvent {
 }
 
 export interface OutputWriter {
-  begin(info: RunInfo): void;
+  /**
+   * The run starts: the writer writes its prologue. With `continued`, the file already holds
+   * the prologue and the hosts of an interrupted run (--resume): the writer writes nothing
+   * now and goes on from the counters its state() gave then.
+   */
+  begin(info: RunInfo, continued?: WriterState): void;
+  /** Writes every host at the end, in target order (nmap's normal output), not as hosts complete. */
+  readonly sorted?: boolean;
   /** A port's verdict as it arrives (set or changed); `at` is when it arrived. */
   result?(result: PortResult, at: Date): void;
   /** The engine has finished (or was stopped); hosts follow. */
@@ -72,9 +131,13 @@ export interface OutputWriter {
    * for a run of one technique, whose begin and scanEnded mark the same moments.
    */
   phase?(event: PhaseEvent): void;
-  /** One host, once the scan is over (nmap's formats need a host's every port). */
+  /** One host, once it is complete (every port settled) or the scan is over. */
   host?(host: HostReport): void;
+  /** -sL: a target listed, not scanned (nmap's host with status "unknown"). */
+  listed?(target: ListedTarget): void;
   end(end: RunEnd): void;
+  /** The counters begin() takes back as `continued`. */
+  state?(): WriterState;
 }
 
 /**
