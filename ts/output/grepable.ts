@@ -6,6 +6,7 @@ import { serviceName } from '../targets/services.js';
 import { serviceKey } from '../service/attach.js';
 import { grepableVersion, serviceColumn } from '../service/format.js';
 import { PRODUCT, VERSION } from '../version.js';
+import { escapeText } from './escape.js';
 import { commandLine, ctime, portRanges, scanInfoType } from './format.js';
 import { viewHost } from './host-view.js';
 import type { Sink } from './sink.js';
@@ -19,7 +20,7 @@ export class GrepableWriter implements OutputWriter {
 
   begin(info: RunInfo): void {
     this.info = info;
-    let s = `# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${commandLine(info.args)}\n`;
+    let s = `# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${escapeText(commandLine(info.args))}\n`;
     if (info.verbose) {
       const lists = { tcp: '0;', udp: '0;' };
       for (const phase of scanPhases(info)) lists[scanInfoType(phase.technique).protocol] = `${phase.ports.length};${portRanges(phase.ports)}`;
@@ -31,7 +32,7 @@ export class GrepableWriter implements OutputWriter {
   host(host: HostReport): void {
     const info = this.info!;
     // nmap's grepable name is the reverse DNS one (its HostName()), else the name typed.
-    const who = `Host: ${host.address} (${host.ptr ?? host.hostname ?? ''})`;
+    const who = `Host: ${host.address} (${escapeText(host.ptr ?? host.hostname ?? '')})`;
     if (host.status.state === 'down') {
       if (hostWritten(host, info, () => false)) this.sink.write(`${who}\tStatus: Down\n`);
       return;

@@ -8,6 +8,7 @@ import type { HostReport, PortResult } from '../hosts/model.js';
 import { serviceName } from '../targets/services.js';
 import type { ServiceInfo } from '../service/format.js';
 import { VERSION } from '../version.js';
+import { safeJson } from './escape.js';
 import { commandLine, portRanges, scanInfoType } from './format.js';
 import { viewHost } from './host-view.js';
 import type { Sink } from './sink.js';
@@ -129,7 +130,7 @@ export class JsonWriter implements OutputWriter {
 
   begin(info: RunInfo): void {
     this.info = info;
-    const head = JSON.stringify(header(info));
+    const head = safeJson(JSON.stringify(header(info)));
     // The header object, reopened to append the hosts array that is streamed below.
     this.sink.write(`${head.slice(0, -1)},"hosts":[`);
   }
@@ -137,11 +138,11 @@ export class JsonWriter implements OutputWriter {
   host(host: HostReport): void {
     const h = jsonHost(host, this.info!);
     if (!h) return;
-    this.sink.write(`${this.hosts++ ? ',' : ''}\n${JSON.stringify(h)}`);
+    this.sink.write(`${this.hosts++ ? ',' : ''}\n${safeJson(JSON.stringify(h))}`);
   }
 
   end(end: RunEnd): void {
-    this.sink.write(`\n],"runstats":${JSON.stringify(runstats(end))}}\n`);
+    this.sink.write(`\n],"runstats":${safeJson(JSON.stringify(runstats(end)))}}\n`);
   }
 }
 
@@ -154,7 +155,7 @@ export class NdjsonWriter implements OutputWriter {
   constructor(private readonly sink: Sink) {}
 
   private line(obj: Record<string, unknown>): void {
-    this.sink.write(`${JSON.stringify(obj)}\n`);
+    this.sink.write(`${safeJson(JSON.stringify(obj))}\n`);
   }
 
   begin(info: RunInfo): void {

@@ -3,6 +3,7 @@
 // comment lines. Host blocks come from the terminal writer, so both stay identical.
 import type { HostReport } from '../hosts/model.js';
 import { PRODUCT, VERSION } from '../version.js';
+import { escapeText } from './escape.js';
 import { commandLine, ctime } from './format.js';
 import { NormalWriter } from './normal.js';
 import { SERVICE_DETECTION_NOTE } from '../service/format.js';
@@ -21,7 +22,7 @@ export class NormalFileWriter implements OutputWriter {
     this.verbose = info.verbose;
     this.versionScan = info.versionScan ?? false;
     this.writer = new NormalWriter((s) => this.sink.write(s), info.ports, { reason: info.reason, open: info.open, verbose: info.verbose, versionScan: this.versionScan });
-    this.sink.write(`# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${commandLine(info.args)}\n`);
+    this.sink.write(`# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${escapeText(commandLine(info.args))}\n`);
   }
 
   host(host: HostReport): void {

@@ -7,6 +7,7 @@ import { serviceName } from '../targets/services.js';
 import { serviceKey } from '../service/attach.js';
 import { fullVersion, hostServiceLines, serviceColumn, SERVICE_DETECTION_NOTE } from '../service/format.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
+import { escapeText } from './escape.js';
 import { zoneAbbreviation } from './timezone.js';
 
 export interface NormalOptions {
@@ -51,12 +52,12 @@ export function formatLatency(seconds: number): string {
 /** "NAME (ADDR)" or "ADDR", as nmap's NameIP(): the name typed as target, else the PTR name. */
 export function nameIp(host: { address: string; hostname?: string; ptr?: string }): string {
   const name = host.hostname || host.ptr;
-  return name ? `${name} (${host.address})` : host.address;
+  return name ? `${escapeText(name)} (${host.address})` : host.address;
 }
 
 /** nmap's line for an on-link host's hardware address; undefined when none is known. */
 export function macLine(host: Pick<HostReport, 'mac' | 'vendor'>): string | undefined {
-  return host.mac ? `MAC Address: ${host.mac} (${host.vendor ?? 'Unknown'})` : undefined;
+  return host.mac ? `MAC Address: ${host.mac} (${escapeText(host.vendor ?? 'Unknown')})` : undefined;
 }
 
 /** A port's reason as the REASON column shows it: "syn-ack ttl 64", "no-response". */
@@ -290,7 +291,7 @@ export class NormalWriter {
     const received = this.reason ? `, received ${host.status.reason}${host.status.ttl > 0 ? ` ttl ${host.status.ttl}` : ''}` : '';
     const latency = host.latency !== undefined ? ` (${formatLatency(host.latency)}s latency)` : '';
     const lines = [`Host is up${received}${latency}.`];
-    if (host.hostname && host.ptr && host.ptr !== host.hostname) lines.push(`rDNS record for ${host.address}: ${host.ptr}`);
+    if (host.hostname && host.ptr && host.ptr !== host.hostname) lines.push(`rDNS record for ${host.address}: ${escapeText(host.ptr)}`);
     return lines;
   }
 
