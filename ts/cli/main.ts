@@ -25,6 +25,7 @@ import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
 import { preloadServices, scanServices } from './service-scan.js';
 import { ScanSession } from './session.js';
+import { validateCommand } from './validate.js';
 
 /** Runs the CLI; resolves with the exit status. */
 export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s)): Promise<number> {
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   if (command.kind === 'resume') return main(command.argv, out);
   const { args, outputs } = command;
   const kind = scanKind(args);
+  validateCommand(argv, args, outputs, kind);
   const targets = await gatherTargets(args);
   if (args['list-scan']) return listTargets(args, kind, targets, out);
   const plan = planScan(argv, args, outputs, kind, targets);

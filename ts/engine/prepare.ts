@@ -17,6 +17,8 @@ import { drawsSynAck, RST_POLICIES, suppressRsts, type RstGuard, type RstPolicy 
 export const DEFAULT_RATE = 10_000;
 /** Retransmissions of an unanswered probe, as nmap's default. */
 export const DEFAULT_MAX_RETRIES = 10;
+/** The most retransmissions the engine tells apart (MAX_RETRIES_LIMIT in crates/core/src/scan/config.rs). */
+export const MAX_RETRIES = 50;
 
 /** What to scan and how. Only `targets` is required. */
 export interface ScanOptions {
@@ -102,7 +104,7 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
     defaultBlocklist: options.defaultBlocklist,
   });
   const maxRetries = positive('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES, 0);
-  if (!Number.isInteger(maxRetries)) throw new ScanError(`invalid maxRetries "${maxRetries}"`, 'EINVAL');
+  if (!Number.isInteger(maxRetries) || maxRetries > MAX_RETRIES) throw new ScanError(`invalid maxRetries "${maxRetries}" (0 to ${MAX_RETRIES})`, 'EINVAL');
   const opts: NativeScanOptions = {
     ranges: engineRanges(targets),
     ports,

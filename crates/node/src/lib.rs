@@ -295,6 +295,12 @@ pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
     Ok(NativeScan { scan: Mutex::new(Some(scan)), done: AtomicBool::new(false), events: AsyncMutex::new(rx) })
 }
 
+/// The most retransmissions a scan may ask for (the engine's `MAX_RETRIES_LIMIT`).
+#[napi(catch_unwind)]
+pub fn max_retries_limit() -> u32 {
+    ferroscan_core::scan::MAX_RETRIES_LIMIT as u32
+}
+
 /// Bytes per packed record.
 #[napi(catch_unwind)]
 pub fn record_size() -> u32 {
