@@ -20,7 +20,7 @@ import { discoverHosts, lookUpNames } from './discover.js';
 import { dryRun } from './dry-run.js';
 import { parseCommand, type CliArgs } from './flags.js';
 import { HELP } from './help.js';
-import { gatherTargets, planScan, prepare, scanKind, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
+import { gatherTargets, planScan, prepare, scanKind, skipUnresolved, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
 import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
 import { preloadServices, scanServices } from './service-scan.js';
@@ -55,7 +55,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
 async function listTargets(args: CliArgs, kind: ScanKind, targets: TargetInputs, out: (s: string) => void): Promise<number> {
   if (args.technique !== undefined || kind.tcpFlags !== undefined) throw new UsageError('the list scan (-sL) cannot be combined with another scan type');
   if (args.ports !== undefined) parsePortSpec(args.ports, ['tcp']); // a bad -p is still an error
-  const set = await parseTargets(targets.specs, undefined, targets.targetOptions);
+  const set = await parseTargets(targets.specs, undefined, { ...targets.targetOptions, onUnresolved: skipUnresolved });
   if (set.count === 0) process.stderr.write('WARNING: No targets were specified, so 0 hosts scanned.\n');
   await listScan(set, drainingSink(out));
   return 0;

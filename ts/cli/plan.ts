@@ -3,8 +3,11 @@
 // last the engine's options (targets resolved, ranges built). Each step throws the one-line
 // error of the first bad value it meets, before any packet is sent.
 import { existsSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { UsageError, type TargetError } from '../errors.js';
 import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
+import { describeRange, unroutableRanges } from '../engine/reachable.js';
+import { escapeText } from '../output/escape.js';
+import type { AddressRange } from '../targets/address.js';
 import type { NativeSummary } from '../engine/native.js';
 import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile } from '../engine/resume.js';
 import { DEFAULT_RATE, prepareScan, type PreparedScan } from '../engine/prepare.js';
@@ -13,7 +16,7 @@ import { parseDiscoveryFlags, type DiscoveryPlan } from '../hosts/discovery.js';
 import { parseDnsServers } from '../hosts/rdns.js';
 import type { OutputTarget } from '../output/outputs.js';
 import { selectPorts } from '../targets/ports.js';
-import { gatherTargetSpecs } from '../targets/targets.js';
+import { engineRanges, gatherTargetSpecs, withoutRanges } from '../targets/targets.js';
 import type { Technique } from '../verdicts/classify.js';
 import { PRODUCT } from '../version.js';
 import { parseNumber, parseRstPolicy, parseScanflags, parseSeed, type CliArgs } from './flags.js';
@@ -57,6 +60,8 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   startPosition: number | undefined;
   /** -sV's options, undefined without -sV. */
   versionScan: DetectOptions | undefined;
+  /** Targets with no route, left out by prepare() and reported one by one. */
+  unroutable: AddressRange[];
 }
 
 /** The scan type, timing template and rate options (checked before any target is read). */
@@ -119,7 +124,7 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
   const startPosition = parseNumber('--start-position', args['start-position'], (n) => Number.isSafeInteger(n) && n >= 0);
   const versionScan = versionOptions(args, pingScan);
-  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan };
+  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan, unroutable: [] };
 }
 
 /** The -sV options, or undefined without -sV; a missing probe database is a one-line error now, before any packet. */
@@ -154,8 +159,10 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
     rstPolicy: parseRstPolicy(args['rst-policy']),
     trace: args['packet-trace'],
     ...plan.targetOptions,
+    onUnresolved: skipUnresolved,
     sequential: args.r,
   });
+  if (sendsRaw(plan)) await skipUnroutable(plan, prepared);
   if (plan.pingScan) prepared.ports = [];
   if (plan.shard) {
     prepared.native.shardIndex = plan.shard.index;
@@ -166,9 +173,29 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
   return prepared;
 }
 
+/** nmap's "Failed to resolve": the name is reported and left out, the rest scanned. */
+export function skipUnresolved(error: TargetError): void {
+  process.stderr.write(`${PRODUCT}: ${escapeText(error.message)}; skipping it\n`);
+}
+
+/** Whether the run sends raw packets, which need a route (nmap checks it then; -sT -Pn leaves routing to connect()). */
+function sendsRaw(plan: ScanPlan): boolean {
+  return !plan.args['dry-run'] && !(plan.technique === 'connect' && plan.args.Pn && !plan.udpScan);
+}
+
+/** Targets with no route are reported per address or range and left out; the rest is scanned. */
+async function skipUnroutable(plan: ScanPlan, prepared: PreparedScan): Promise<void> {
+  const none = await unroutableRanges(prepared.targets.ranges, { interface: plan.args.e, sourceAddress: plan.args.S });
+  if (none.length === 0) return;
+  for (const r of none) process.stderr.write(`${PRODUCT}: no route to ${describeRange(r)}; skipping ${r.start === r.end ? 'it' : 'them'}\n`);
+  prepared.targets = withoutRanges(prepared.targets, none);
+  prepared.native.ranges = engineRanges(prepared.targets);
+  plan.unroutable = none;
+}
+
 /** An interrupted run's resume file: the command line, the seed and the settled position. */
 export function saveResume(plan: ScanPlan, summary: NativeSummary): void {
   const resumeFile = plan.args['resume-file'] ?? DEFAULT_RESUME_FILE;
   writeResumeFile(resumeFile, { version: RESUME_VERSION, argv: resumableArgv(plan.argv), seed: plan.seed.toString(), startPosition: summary.resumePosition });
-  process.stderr.write(`${PRODUCT}: interrupted; to continue: ${PRODUCT} --resume ${resumeFile}\n`);
+  process.stderr.write(`${PRODUCT}: interrupted; to continue: ${PRODUCT} --resume ${escapeText(resumeFile)}\n`);
 }

@@ -3,7 +3,7 @@
 // another technique (-sS -sU), the split of a scan by route, and starting the engine, whose
 // "CODE: text" errors become ScanErrors. Takes ScanOptions; gives a PreparedScan and a
 // running NativeScan. Nothing here folds results: that is ts/engine/scan.ts.
-import { ScanError } from '../errors.js';
+import { ScanError, type TargetError } from '../errors.js';
 import { parseIPv4, type AddressRange } from '../targets/address.js';
 import { parsePorts } from '../targets/ports.js';
 import { engineRanges, parseTargets, type Resolver, type TargetSet } from '../targets/targets.js';
@@ -55,6 +55,8 @@ export interface ScanOptions {
   exclude?: readonly string[];
   /** Leave IANA special-purpose ranges out of target sets larger than a /8 (ts/targets/blocklist.ts); true when absent. */
   defaultBlocklist?: boolean;
+  /** Called for a host name that does not resolve, which is then left out; without it such a name fails the scan (TargetError). */
+  onUnresolved?: (error: TargetError) => void;
   /** Probe in address and port order instead of the seeded permutation (nmap's -r). */
   sequential?: boolean;
   /** Have the engine report every probe it sends (`packet` events; the CLI's --packet-trace). */
@@ -102,6 +104,7 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
     resolveAll: options.resolveAll,
     exclude: options.exclude,
     defaultBlocklist: options.defaultBlocklist,
+    onUnresolved: options.onUnresolved,
   });
   const maxRetries = positive('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES, 0);
   if (!Number.isInteger(maxRetries) || maxRetries > MAX_RETRIES) throw new ScanError(`invalid maxRetries "${maxRetries}" (0 to ${MAX_RETRIES})`, 'EINVAL');

@@ -29,6 +29,14 @@ export interface RunInfo {
   pingScan?: boolean;
   /** -sV: hosts carry services (HostReport.services). */
   versionScan?: boolean;
+  /** Targets left out before the scan (no route): nmap's <target status="skipped"> in XML. */
+  skipped?: readonly SkippedTarget[];
+}
+
+/** A target the run did not scan, and why (nmap's target element: reason "invalid"). */
+export interface SkippedTarget {
+  specification: string;
+  reason: 'invalid';
 }
 
 /** One technique of a run and the ports it scans. */
