@@ -55,6 +55,11 @@ export function sanitizeHostname(name: string): string {
   return out;
 }
 
+/** A name as node:dns (c-ares) hands it back, its escapes undone: "\\DDD" (a byte in decimal) and "\\c" (c itself). */
+export function unescapeDnsName(name: string): string {
+  return name.replace(/\\(\d{3}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(Number(e) & 0xff) : e));
+}
+
 /** A node:dns Resolver; it gives up by itself after `timeoutMs` (two tries). */
 export function systemResolver(servers: readonly string[] | undefined, timeoutMs = DEFAULT_RDNS_TIMEOUT_MS): PtrResolver {
   const resolver = new DnsResolver({ timeout: Math.max(1, Math.floor(timeoutMs / 2)), tries: 2 });
@@ -81,9 +86,11 @@ export async function reverseLookup(addresses: Iterable<string>, options: Revers
       const found = await Promise.race([resolver.reverse(address).catch(() => undefined), deadline]);
       const name = found?.find((n) => n !== '');
       if (name === undefined) return;
-      // A PTR record is anyone's text: nmap's host name alphabet, the rest as '*'.
-      const clean = sanitizeHostname(name.replace(/\.$/, ''));
-      if (clean !== name.replace(/\.$/, '')) options.onIllegalName?.(address);
+      // A PTR record is anyone's bytes: back to the bytes c-ares escaped, then nmap's host
+      // name alphabet with '*' for the rest (so "evil\x1b[31m" reads as nmap shows it).
+      const raw = unescapeDnsName(name.replace(/\.$/, ''));
+      const clean = sanitizeHostname(raw);
+      if (clean !== raw) options.onIllegalName?.(address);
       names.set(address, clean);
     } finally {
       clearTimeout(timer);
