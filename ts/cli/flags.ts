@@ -151,6 +151,8 @@ export interface CliArgs {
   'scan-delay'?: string;
   'host-timeout'?: string;
   'rst-policy'?: string;
+  /** Run as root: give root up once the raw sockets are open (--no-drop-privileges keeps it). */
+  'drop-privileges': boolean;
   open: boolean;
   reason: boolean;
   'packet-trace': boolean;
@@ -244,6 +246,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('e', { type: 'string', requiresArg: true })
     .option('S', { type: 'string', requiresArg: true })
     .option('rst-policy', { type: 'string', requiresArg: true })
+    .option('drop-privileges', { type: 'boolean', default: true })
     .option('help', { alias: 'h', type: 'boolean', default: false })
     .option('version', { alias: 'V', type: 'boolean', default: false })
     // Unknown options are errors; positionals are targets.

@@ -107,6 +107,9 @@ LARGE SWEEPS:
   --dry-run: Build every packet and send none; reports packets per second
   --pcap <file>: Write every packet sent (or built, with --dry-run) to a file
 MISC:
+  --no-drop-privileges: Keep root for the whole run. By default a run as root
+    gives root up once its raw sockets are open, to the sudo user (else to
+    nobody), keeping only CAP_NET_RAW and CAP_NET_ADMIN
   -V, --version: Print version number
   -h, --help: Print this help summary page.
 EXAMPLES:

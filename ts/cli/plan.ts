@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError, type TargetError } from '../errors.js';
 import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
+import { armDrop, currentDrop, dropAccount } from '../engine/privilege.js';
 import { describeRange, unroutableRanges } from '../engine/reachable.js';
 import { escapeText } from '../output/escape.js';
 import type { AddressRange } from '../targets/address.js';
@@ -163,6 +164,10 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
     sequential: args.r,
   });
   if (sendsRaw(plan)) await skipUnroutable(plan, prepared);
+  // Run as root: root goes once the first engine has its sockets (and the pcap file) open. A
+  // dry run opens no socket and sends nothing: it keeps the user it was started as.
+  const account = args['drop-privileges'] && !args['dry-run'] ? dropAccount() : undefined;
+  if (account) armDrop({ account, ambient: prepared.rstPolicy === 'suppress', ...(args.pcap !== undefined && { pcap: args.pcap }) });
   if (plan.pingScan) prepared.ports = [];
   if (plan.shard) {
     prepared.native.shardIndex = plan.shard.index;
@@ -193,9 +198,25 @@ async function skipUnroutable(plan: ScanPlan, prepared: PreparedScan): Promise<v
   plan.unroutable = none;
 }
 
+/** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
 /** An interrupted run's resume file: the command line, the seed and the settled position. */
 export function saveResume(plan: ScanPlan, summary: NativeSummary): void {
   const resumeFile = plan.args['resume-file'] ?? DEFAULT_RESUME_FILE;
-  writeResumeFile(resumeFile, { version: RESUME_VERSION, argv: resumableArgv(plan.argv), seed: plan.seed.toString(), startPosition: summary.resumePosition });
+  const state = { version: RESUME_VERSION, argv: resumableArgv(plan.argv), seed: plan.seed.toString(), startPosition: summary.resumePosition };
+  try {
+    writeResumeFile(resumeFile, state);
+  } catch (e) {
+    // After root was given up the file is written as that user (ts/engine/privilege.ts), who
+    // may not write here: nothing is lost, the command to continue is the file's content.
+    const who = currentDrop();
+    const why = `${(e as NodeJS.ErrnoException).code ?? 'error'}${who ? `, running as uid ${who.uid}` : ''}`;
+    const command = [PRODUCT, ...state.argv, '--seed', state.seed, '--start-position', String(state.startPosition)].map(shellWord).join(' ');
+    process.stderr.write(`${PRODUCT}: interrupted; cannot write the resume file "${escapeText(resumeFile)}" (${why}); to continue: ${escapeText(command)}\n`);
+    return;
+  }
   process.stderr.write(`${PRODUCT}: interrupted; to continue: ${PRODUCT} --resume ${escapeText(resumeFile)}\n`);
 }

@@ -11,6 +11,7 @@ import { udpPayloads } from '../targets/udp-payloads.js';
 import type { Technique } from '../verdicts/classify.js';
 import { native, type NativeScan, type NativeScanOptions } from './native.js';
 import { groupByRoute, ownIPv4Addresses, systemRoutes } from './routes.js';
+import { afterEngineStart } from './privilege.js';
 import { drawsSynAck, RST_POLICIES, suppressRsts, type RstGuard, type RstPolicy } from './rst-policy.js';
 
 /** Packets per second when no rate is given: fast on a LAN, gentle on most links (~440 KB/s of SYNs). */
@@ -173,8 +174,17 @@ export function startEngine(prepared: PreparedScan): NativeScan {
   try {
     const engine = native().startScan(n);
     if (guard) rstGuards.set(engine, guard);
+    try {
+      // A run as root gives root up once these sockets are open (ts/engine/privilege.ts).
+      afterEngineStart(n);
+    } catch (e) {
+      engine.abort();
+      guard?.release();
+      throw e;
+    }
     return engine;
   } catch (e) {
+    if (e instanceof ScanError) throw e;
     guard?.release();
     const message = (e as Error).message ?? String(e);
     const m = /^([A-Z]+):\s*(.*)$/s.exec(message);

@@ -10,6 +10,7 @@ pub mod net;
 pub mod packet;
 pub mod pcap;
 pub mod permute;
+pub mod privilege;
 pub mod rate;
 pub mod record;
 pub mod scan;
