@@ -155,3 +155,22 @@ test('XML with hostile fields stays valid against nmap.dtd; JSON parses back to 
   const doc = JSON.parse(json.text()) as { hosts: { vendor: string }[] };
   t.is(doc.hosts[0].vendor, `Vendor${HOSTILE}`, 'JSON keeps the value, escaped the JSON way');
 });
+
+test('-sV fields handed to the writers raw are escaped too: VERSION column, Service Info, grepable', (t) => {
+  const host: HostReport = {
+    ...hostileHost(),
+    services: new Map([['80/tcp', { name: 'http', product: `Evil\x1b[2J${HOSTILE}`, version: '1.0\r', extrainfo: '\u009b', hostname: 'h\x07', method: 'probed' as const, conf: 10, cpe: [], state: 'hardmatched' as const }]]),
+  };
+  const screen: string[] = [];
+  const normal = new NormalWriter((s) => void screen.push(s), [80, 81], { versionScan: true });
+  normal.host(host);
+  const text = screen.join('');
+  t.false(CONTROL.test(text.replace(/\n/g, '')), text);
+  t.regex(text, /80\/tcp\s+open\s+http\s+Evil\\x1B\[2Ja\\x1B\[31mred/);
+  t.regex(text, /Service Info: Host: h\\x07/);
+  const grep = collect();
+  const g = new GrepableWriter(grep.sink);
+  g.begin({ ...info(), versionScan: true });
+  g.host(host);
+  t.false(CONTROL.test(grep.text().replace(/[\n\t]/g, '')), grep.text());
+});

@@ -36,17 +36,20 @@ SCAN TECHNIQUES:
   --scanflags <flags>: Customize TCP scan flags (SYNFIN, URGPSH, or a number)
   -sL: List Scan - simply list targets to scan (sends nothing)
 SERVICE/VERSION DETECTION:
-  -sV: Probe open ports to determine service/version info (nmap's probes, read at run time
-    from /usr/share/nmap/nmap-service-probes: Debian's nmap-common package)
-  --version-intensity <level>: Set from 0 (light) to 9 (try all probes) (default: 7)
+  -sV: Probe open ports to determine service/version info (nmap's probes,
+    read at run time from /usr/share/nmap/nmap-service-probes: Debian's
+    nmap-common package)
+  --version-intensity <level>: Set from 0 (light) to 9 (try all probes)
+    (default: 7)
   --version-light: Limit to most likely probes (intensity 2)
   --version-all: Try every single probe (intensity 9)
   --version-trace: Show detailed version scan activity (for debugging)
   --versiondb <file>: Read the service probes from <file> instead
   --allports: Also probe the ports the probe file excludes (9100-9107, printers)
-  --version-parallelism <number>: Connections open at once for -sV (default: 1024);
-    a port's probes run in parallel connections, resolved in nmap's order
-  -A: Enable service/version detection (-sV; OS detection and scripts are not there yet)
+  --version-parallelism <number>: Connections open at once for -sV (default:
+    1024); a port's probes run in parallel connections, resolved in nmap's order
+  -A: Enable service/version detection (-sV; OS detection and scripts are not
+    there yet)
 PORT SPECIFICATION AND SCAN ORDER:
   -p <port ranges>: Only scan specified ports
     Ex: -p22; -p1-65535; -p-; -p 22,80,1024-; -p http,ssh; -p U:53,T:21-25,80

@@ -51,7 +51,7 @@ export class GrepableWriter implements OutputWriter {
         // -sV: the SERVICE column as normal output has it (a '?', "ssl/") and the VERSION column, '/' as '|'
         const shown = sd && (sd.name !== undefined || sd.servicefp !== undefined || sd.tunnel !== undefined);
         const svc = shown ? serviceColumn(sd, name, v.state, true).replace(/\//g, '|') : '';
-        entries.push(`${port}/${v.state}/${protocol}//${svc}//${grepableVersion(sd)}/`);
+        entries.push(`${port}/${v.state}/${protocol}//${escapeText(svc)}//${escapeText(grepableVersion(sd))}/`);
         continue;
       }
       // port/state/protocol/owner/service/rpc info/version/

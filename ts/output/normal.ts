@@ -7,7 +7,7 @@ import { serviceName } from '../targets/services.js';
 import { serviceKey } from '../service/attach.js';
 import { fullVersion, hostServiceLines, serviceColumn, SERVICE_DETECTION_NOTE } from '../service/format.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
-import { escapeText } from './escape.js';
+import { escapeLines, escapeText } from './escape.js';
 import { zoneAbbreviation } from './timezone.js';
 
 export interface NormalOptions {
@@ -223,10 +223,12 @@ export class NormalWriter {
     const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host), ...body];
     // -sV: nmap's fingerprint block follows the table, the Service Info line the MAC line
     const services = this.versionScan ? hostServiceLines(host, this.ports) : undefined;
-    if (services?.block) lines.push(services.block.replace(/\n$/, ''));
+    // Service answers come from the network: the engine keeps nmap's printable fields, and
+    // whatever a caller hands in is escaped all the same.
+    if (services?.block) lines.push(escapeLines(services.block.replace(/\n$/, '')));
     const mac = macLine(host);
     if (mac) lines.push(mac);
-    if (services?.info) lines.push(services.info);
+    if (services?.info) lines.push(escapeText(services.info));
     this.write(lines.join('\n') + '\n\n');
   }
 
@@ -308,10 +310,10 @@ export class NormalWriter {
         const v = section.ports.get(port) ?? section.unanswered;
         if (folded.has(v.state)) continue;
         const sd = host.services?.get(serviceKey(port, section.protocol));
-        const name = this.versionScan ? serviceColumn(sd, serviceName(port, section.protocol), v.state, true) : serviceName(port, section.protocol);
+        const name = this.versionScan ? escapeText(serviceColumn(sd, serviceName(port, section.protocol), v.state, true)) : serviceName(port, section.protocol);
         const row = [`${port}/${section.protocol}`, v.state, name];
         if (this.reason) row.push(reasonText(v));
-        if (this.versionScan) row.push(sd ? fullVersion(sd) : '');
+        if (this.versionScan) row.push(sd ? escapeText(fullVersion(sd)) : '');
         rows.push(row);
       }
     }
