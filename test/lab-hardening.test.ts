@@ -10,7 +10,7 @@
 //   CAP_NET_RAW + CAP_NET_ADMIN (setpriv), no root at all.
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, ferroscanBin, repoRoot, run, useLab, type ExecResult, type Lab } from './helpers/lab.js';
@@ -298,4 +298,21 @@ test.serial('interrupted after the drop: the resume file is written as nobody, o
       t.regex(stderr, /^ferroscan: interrupted; cannot write the resume file "ferroscan\.resume" \(EACCES, running as uid 65534\); to continue: ferroscan -n -Pn --rate 200 -p 1-5000 198\.18\.0\.2 --seed 9 --start-position \d+\n$/);
     }
   }
+});
+
+test.serial('-sV with a probe database only root can read: refused before anything is sent, as the scan would read it after the drop', async (t) => {
+  const l = lab();
+  const dir = scratch(t);
+  const db = join(dir, 'probes');
+  writeFileSync(db, readFileSync('/usr/share/nmap/nmap-service-probes'));
+  const out = scratch(t);
+  const r = await l.ferroscan(['-n', '-sV', '--versiondb', db, '-p', '22', l.facts.targetAddr, '-oX', join(out, 'x.xml')]);
+  t.is(r.code, 1, describe('ferroscan', r));
+  t.is(r.stdout, '');
+  t.regex(r.stderr, /^ferroscan: --versiondb ".*\/probes" cannot be read by uid 65534 \(nobody\), whom the scan runs as once its sockets are open: put it where that user can read it, or keep root with --no-drop-privileges\n$/);
+  t.deepEqual(readdirSync(out), [], 'no output file created');
+  const kept = await l.ferroscan(['-n', '-sV', '--no-drop-privileges', '--versiondb', db, '-p', '22', l.facts.targetAddr]);
+  t.is(kept.code, 0, describe('ferroscan', kept));
+  t.regex(kept.stdout, /^22\/tcp\s+open\s+ssh\s/m);
+  t.regex(kept.stdout, /^Service detection performed\./m);
 });

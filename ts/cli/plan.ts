@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError, type TargetError } from '../errors.js';
 import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
-import { armDrop, currentDrop, dropAccount } from '../engine/privilege.js';
+import { armDrop, currentDrop, dropAccount, readableBy } from '../engine/privilege.js';
 import { describeRange, unroutableRanges } from '../engine/reachable.js';
 import { escapeText } from '../output/escape.js';
 import type { AddressRange } from '../targets/address.js';
@@ -167,7 +167,14 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
   // Run as root: root goes once the first engine has its sockets (and the pcap file) open. A
   // dry run opens no socket and sends nothing: it keeps the user it was started as.
   const account = args['drop-privileges'] && !args['dry-run'] ? dropAccount() : undefined;
-  if (account) armDrop({ account, ambient: prepared.rstPolicy === 'suppress', ...(args.pcap !== undefined && { pcap: args.pcap }) });
+  if (account) {
+    // -sV reads its probe database after the port scan, as that user: it must be able to.
+    const db = plan.versionScan?.versionDb;
+    if (db !== undefined && !readableBy(db, account)) {
+      throw new UsageError(`--versiondb "${db}" cannot be read by uid ${account.uid} (${account.name ?? 'the sudo user'}), whom the scan runs as once its sockets are open: put it where that user can read it, or keep root with --no-drop-privileges`);
+    }
+    armDrop({ account, ambient: prepared.rstPolicy === 'suppress', ...(args.pcap !== undefined && { pcap: args.pcap }) });
+  }
   if (plan.pingScan) prepared.ports = [];
   if (plan.shard) {
     prepared.native.shardIndex = plan.shard.index;

@@ -15,6 +15,8 @@
 // - /proc/net/route, /proc/net/arp, /sys/class/net and nmap's data files are world-readable.
 // `--no-drop-privileges` keeps root. The library's scan() never changes the process's user:
 // only the CLI arms the drop.
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ScanError } from '../errors.js';
 import { native, type NativeScanOptions } from './native.js';
 
@@ -58,6 +60,32 @@ export function dropAccount(env: NodeJS.ProcessEnv = process.env, euid = process
   const nobody = native().lookUpUser('nobody');
   if (!nobody || nobody.uid === 0) throw new ScanError('cannot give up root: there is no user "nobody" (--no-drop-privileges keeps root)', 'EPRIV');
   return { name: nobody.name ?? 'nobody', uid: nobody.uid, gid: nobody.gid };
+}
+
+/**
+ * Whether `account` may read `path` once root is gone (files the run opens by name after the
+ * drop, such as -sV's --versiondb): search permission on every directory above it, read
+ * permission on the file, by owner, group or other bits (ACLs are not read). `groups` are the
+ * account's supplementary groups when known.
+ */
+export function readableBy(path: string, account: Account, groups: readonly number[] = [account.gid]): boolean {
+  const allowed = (p: string, bit: 4 | 1): boolean => {
+    try {
+      const s = statSync(p);
+      const mode = s.mode & 0o777;
+      if (s.uid === account.uid) return ((mode >> 6) & bit) !== 0;
+      if (s.gid === account.gid || groups.includes(s.gid)) return ((mode >> 3) & bit) !== 0;
+      return (mode & bit) !== 0;
+    } catch {
+      return false;
+    }
+  };
+  const full = resolve(path);
+  for (let dir = dirname(full); ; dir = dirname(dir)) {
+    if (!allowed(dir, 1)) return false;
+    if (dir === dirname(dir)) break;
+  }
+  return allowed(full, 4);
 }
 
 /** Arms the drop: it happens right after the next engine start that opens the raw sockets (and the pcap). */
