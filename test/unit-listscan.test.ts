@@ -74,7 +74,9 @@ const bad: [string[], string][] = [
   [['-sL', '198.18.0.1', '--exclude', '198.18.300.1'], 'ferroscan: invalid exclusion "198.18.300.1"'],
   [['-sL', '-iL', 'test/fixtures/no-such-file.txt'], 'ferroscan: cannot read -iL file "test/fixtures/no-such-file.txt": ENOENT'],
   [['-sL', '0-255.0-255.0-255.1'], 'ferroscan: target "0-255.0-255.0-255.1" splits into more than 262144 separate ranges, the most ferroscan holds; narrow it or split the scan'],
-  [['-sL', '-p', 'S:80', '198.18.0.1'], 'ferroscan: invalid port specification "S:80" (SCTP ports (S:) are not supported)'],
+  // nmap refuses -p without a port scan ("You cannot use -F or -p ... when not doing a port scan").
+  [['-sL', '-p', 'S:80', '198.18.0.1'], 'ferroscan: -p selects ports to scan, but the list scan (-sL) scans none'],
+  [['-p', 'S:80', '198.18.0.300'], 'ferroscan: invalid port specification "S:80" (SCTP ports (S:) are not supported)'],
   [['-p', 'T:22,X:1', '198.18.0.300'], 'ferroscan: invalid port specification "X:1" (prefixes are T: and U:)'],
   [['-p', 'U:53', '198.18.0.300'], 'ferroscan: no TCP ports left to scan in "U:53"'],
   [['--exclude-ports', '1-65535', '-p-', '198.18.0.300'], 'ferroscan: no TCP ports left to scan in "-" after --exclude-ports "1-65535"'],

@@ -33,7 +33,13 @@ export function lookUpNames(session: ScanSession): Promise<Map<string, string>> 
   const { args, dnsServers } = session.plan;
   const up = session.discovered;
   const toName: Iterable<string> = args.R || !up ? mapIter(targetEntries(session.prepared.targets), (e) => e.address) : mapIter(up.keys(), formatIPv4);
-  return args.n ? Promise.resolve(new Map<string, string>()) : reverseLookup(toName, { servers: dnsServers, signal: session.controller.signal });
+  // nmap's notice (Target::setHostName) for a PTR name that had to be cleaned.
+  const onIllegalName = (address: string): void => {
+    const line = `Illegal character(s) in the host name of ${address} -- replacing with '*'\n`;
+    if (session.status) session.status.around(() => session.screen(line));
+    else session.screen(line);
+  };
+  return args.n ? Promise.resolve(new Map<string, string>()) : reverseLookup(toName, { servers: dnsServers, signal: session.controller.signal, onIllegalName });
 }
 
 function* mapIter<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {

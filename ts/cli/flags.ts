@@ -151,6 +151,8 @@ export interface CliArgs {
   'scan-delay'?: string;
   'host-timeout'?: string;
   'rst-policy'?: string;
+  /** Run as root: give root up once the raw sockets are open (--no-drop-privileges keeps it). */
+  'drop-privileges': boolean;
   open: boolean;
   reason: boolean;
   'packet-trace': boolean;
@@ -217,8 +219,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('disable-arp-ping', { type: 'boolean', default: false })
     .option('R', { type: 'boolean', default: false })
     .option('dns-servers', { type: 'string', requiresArg: true })
-    .option('ports', { type: 'string' })
-    .option('top-ports', { type: 'string' })
+    .option('ports', { type: 'string', requiresArg: true })
+    .option('top-ports', { type: 'string', requiresArg: true })
     .option('F', { type: 'boolean', default: false })
     .option('r', { type: 'boolean', default: false })
     .option('exclude-ports', { type: 'string', requiresArg: true })
@@ -236,9 +238,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('excludefile', { type: 'string', requiresArg: true })
     .option('resolve-all', { type: 'boolean', default: false })
     .option('default-blocklist', { type: 'boolean', default: true })
-    .option('rate', { type: 'string' })
-    .option('seed', { type: 'string' })
-    .option('max-retries', { type: 'string' })
+    .option('rate', { type: 'string', requiresArg: true })
+    .option('seed', { type: 'string', requiresArg: true })
+    .option('max-retries', { type: 'string', requiresArg: true })
     .option('timing', { type: 'string', requiresArg: true })
     .option('min-rate', { type: 'string', requiresArg: true })
     .option('max-rate', { type: 'string', requiresArg: true })
@@ -256,6 +258,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('e', { type: 'string', requiresArg: true })
     .option('S', { type: 'string', requiresArg: true })
     .option('rst-policy', { type: 'string', requiresArg: true })
+    .option('drop-privileges', { type: 'boolean', default: true })
     .option('help', { alias: 'h', type: 'boolean', default: false })
     .option('version', { alias: 'V', type: 'boolean', default: false })
     // Unknown options are errors; positionals are targets.
@@ -279,6 +282,8 @@ export function parseNumber(name: string, text: string | undefined, check: (n: n
 export function parseSeed(text: string | undefined): bigint | undefined {
   if (text === undefined) return undefined;
   try {
+    // BigInt('') is 0n: an empty --seed= is no seed, not seed 0.
+    if (text.trim() === '') throw new RangeError('empty');
     const value = BigInt(text);
     if (value >= 0n && value < 2n ** 64n) return value;
   } catch {

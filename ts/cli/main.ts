@@ -22,11 +22,12 @@ import { UsageError } from '../errors.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 import { discoverHosts, lookUpNames } from './discover.js';
 import { parseCommand, type CliArgs } from './flags.js';
-import { gatherTargets, planScan, prepare, scanKind, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
+import { gatherTargets, planScan, prepare, scanKind, skipUnresolved, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
 import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
 import { preloadServices, scanServices } from './service-scan.js';
 import { ScanSession } from './session.js';
+import { validateCommand } from './validate.js';
 
 /** Runs the CLI; resolves with the exit status. `resumed`: the state of the run --resume continues, and its file. */
 export async function main(argv: readonly string[], out = (s: string): void => void process.stdout.write(s), resumed?: { state: ResumeState; file: string }): Promise<number> {
@@ -44,6 +45,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
   if (command.kind === 'resume') return main(command.argv, out, { state: command.state, file: command.file });
   const { args, outputs } = command;
   const kind = scanKind(args);
+  validateCommand(argv, args, outputs, kind);
   const targets = await gatherTargets(args);
   if (args['list-scan']) return listTargets(argv, args, outputs, kind, targets, out);
   const plan = planScan(argv, args, outputs, kind, targets);
@@ -61,7 +63,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
 async function listTargets(argv: readonly string[], args: CliArgs, outputs: OutputTarget[], kind: ScanKind, targets: TargetInputs, out: (s: string) => void): Promise<number> {
   if (args.technique !== undefined || kind.tcpFlags !== undefined) throw new UsageError('the list scan (-sL) cannot be combined with another scan type');
   if (args.ports !== undefined) parsePortSpec(args.ports, ['tcp']); // a bad -p is still an error
-  const set = await parseTargets(targets.specs, undefined, targets.targetOptions);
+  const set = await parseTargets(targets.specs, undefined, { ...targets.targetOptions, onUnresolved: skipUnresolved });
   if (set.count === 0) process.stderr.write('WARNING: No targets were specified, so 0 hosts scanned.\n');
   return (await import('./list-outputs.js')).listToOutputs(argv, args, outputs, set, out);
 }

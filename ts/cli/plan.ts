@@ -3,8 +3,12 @@
 // last the engine's options (targets resolved, ranges built). Each step throws the one-line
 // error of the first bad value it meets, before any packet is sent.
 import { existsSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { UsageError, type TargetError } from '../errors.js';
 import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
+import { armDrop, currentDrop, dropAccount, readableBy } from '../engine/privilege.js';
+import { describeRange, unroutableRanges } from '../engine/reachable.js';
+import { escapeText } from '../output/escape.js';
+import type { AddressRange } from '../targets/address.js';
 import type { NativeSummary } from '../engine/native.js';
 import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile, type ResumeState } from '../engine/resume.js';
 import { prepareScan, type PreparedScan } from '../engine/prepare.js';
@@ -14,7 +18,7 @@ import { parseDiscoveryFlags, type DiscoveryPlan } from '../hosts/discovery.js';
 import { parseDnsServers } from '../hosts/rdns.js';
 import type { OutputTarget } from '../output/outputs.js';
 import { selectPorts } from '../targets/ports.js';
-import { gatherTargetSpecs } from '../targets/targets.js';
+import { engineRanges, gatherTargetSpecs, withoutRanges } from '../targets/targets.js';
 import type { Technique } from '../verdicts/classify.js';
 import { PRODUCT } from '../version.js';
 import { parseNumber, parseRstPolicy, parseScanflags, parseSeed, type CliArgs } from './flags.js';
@@ -65,6 +69,8 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   resumed?: ResumeState;
   /** The resume file --resume named: the resumed run keeps its checkpoints there. */
   resumedFrom?: string;
+  /** Targets with no route, left out by prepare() and reported one by one. */
+  unroutable: AddressRange[];
 }
 
 /** The scan type, timing template and rate options (checked before any target is read). */
@@ -128,7 +134,7 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const startPosition = parseNumber('--start-position', args['start-position'], (n) => Number.isSafeInteger(n) && n >= 0);
   const versionScan = versionOptions(args, pingScan);
   const cluster = parseClusterOptions(args, { pingScan, udpScan });
-  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan, cluster };
+  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan, cluster, unroutable: [] };
 }
 
 /** The -sV options, or undefined without -sV; a missing probe database is a one-line error now, before any packet. */
@@ -162,8 +168,21 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
     rstPolicy: parseRstPolicy(args['rst-policy']),
     trace: args['packet-trace'],
     ...plan.targetOptions,
+    onUnresolved: skipUnresolved,
     sequential: args.r,
   });
+  if (sendsRaw(plan)) await skipUnroutable(plan, prepared);
+  // Run as root: root goes once the first engine has its sockets (and the pcap file) open. A
+  // dry run opens no socket and sends nothing: it keeps the user it was started as.
+  const account = args['drop-privileges'] && !args['dry-run'] ? dropAccount() : undefined;
+  if (account) {
+    // -sV reads its probe database after the port scan, as that user: it must be able to.
+    const db = plan.versionScan?.versionDb;
+    if (db !== undefined && !readableBy(db, account)) {
+      throw new UsageError(`--versiondb "${db}" cannot be read by uid ${account.uid} (${account.name ?? 'the sudo user'}), whom the scan runs as once its sockets are open: put it where that user can read it, or keep root with --no-drop-privileges`);
+    }
+    armDrop({ account, ambient: prepared.rstPolicy === 'suppress', ...(args.pcap !== undefined && { pcap: args.pcap }) });
+  }
   if (plan.pingScan) prepared.ports = [];
   if (plan.shard) {
     prepared.native.shardIndex = plan.shard.index;
@@ -174,9 +193,45 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
   return prepared;
 }
 
+/** nmap's "Failed to resolve": the name is reported and left out, the rest scanned. */
+export function skipUnresolved(error: TargetError): void {
+  process.stderr.write(`${PRODUCT}: ${escapeText(error.message)}; skipping it\n`);
+}
+
+/** Whether the run sends raw packets, which need a route (nmap checks it then; -sT -Pn leaves routing to connect()). */
+function sendsRaw(plan: ScanPlan): boolean {
+  return !plan.args['dry-run'] && !(plan.technique === 'connect' && plan.args.Pn && !plan.udpScan);
+}
+
+/** Targets with no route are reported per address or range and left out; the rest is scanned. */
+async function skipUnroutable(plan: ScanPlan, prepared: PreparedScan): Promise<void> {
+  const none = await unroutableRanges(prepared.targets.ranges, { interface: plan.args.e, sourceAddress: plan.args.S });
+  if (none.length === 0) return;
+  for (const r of none) process.stderr.write(`${PRODUCT}: no route to ${describeRange(r)}; skipping ${r.start === r.end ? 'it' : 'them'}\n`);
+  prepared.targets = withoutRanges(prepared.targets, none);
+  prepared.native.ranges = engineRanges(prepared.targets);
+  plan.unroutable = none;
+}
+
+/** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
 /** An interrupted dry run's resume file: the command line, the seed and the settled position (a scan's are ts/cli/checkpoint.ts). */
 export function saveResume(plan: ScanPlan, summary: NativeSummary): void {
   const resumeFile = plan.args['resume-file'] ?? DEFAULT_RESUME_FILE;
-  writeResumeFile(resumeFile, { version: RESUME_VERSION, argv: resumableArgv(plan.argv), seed: plan.seed.toString(), startPosition: summary.resumePosition, phase: 'ports', outputs: [], elapsedSeconds: summary.elapsedMs / 1000 });
-  process.stderr.write(`${PRODUCT}: interrupted; to continue: ${PRODUCT} --resume ${resumeFile}\n`);
+  const state = { version: RESUME_VERSION, argv: resumableArgv(plan.argv), seed: plan.seed.toString(), startPosition: summary.resumePosition, phase: 'ports' as const, outputs: [], elapsedSeconds: summary.elapsedMs / 1000 };
+  try {
+    writeResumeFile(resumeFile, state);
+  } catch (e) {
+    // After root was given up the file is written as that user (ts/engine/privilege.ts), who
+    // may not write here: nothing is lost, the command to continue is the file's content.
+    const who = currentDrop();
+    const why = `${(e as NodeJS.ErrnoException).code ?? 'error'}${who ? `, running as uid ${who.uid}` : ''}`;
+    const command = [PRODUCT, ...state.argv, '--seed', state.seed, '--start-position', String(state.startPosition)].map(shellWord).join(' ');
+    process.stderr.write(`${PRODUCT}: interrupted; cannot write the resume file "${escapeText(resumeFile)}" (${why}); to continue: ${escapeText(command)}\n`);
+    return;
+  }
+  process.stderr.write(`${PRODUCT}: interrupted; to continue: ${PRODUCT} --resume ${escapeText(resumeFile)}\n`);
 }

@@ -18,7 +18,10 @@ import { NormalWriter } from '../output/normal.js';
 import { Outputs } from '../output/outputs.js';
 import { HostSet } from '../output/host-set.js';
 import { HostStream } from '../output/stream.js';
+import type { SkippedTarget } from '../output/writer.js';
+import { formatIPv4, type AddressRange } from '../targets/address.js';
 import { blocklistNotice } from '../targets/blocklist.js';
+import { repeatedNotice } from '../targets/list-scan.js';
 import { serviceTable } from '../targets/services.js';
 import { targetEntries } from '../targets/targets.js';
 import { TECHNIQUES, type Technique } from '../verdicts/classify.js';
@@ -26,6 +29,12 @@ import { PRODUCT } from '../version.js';
 import { Checkpoints, continuedOutputs } from './checkpoint.js';
 import type { ScanPlan } from './plan.js';
 import { loadLiveLine, StatusReporter } from './status.js';
+
+/** The targets left out for want of a route, as XML's target elements name them. */
+function skippedTargets(ranges: readonly AddressRange[]): SkippedTarget[] | undefined {
+  if (ranges.length === 0) return undefined;
+  return ranges.map((r) => ({ specification: r.start === r.end ? formatIPv4(r.start) : `${formatIPv4(r.start)}-${formatIPv4(r.end)}`, reason: 'invalid' }));
+}
 
 /** The error an interrupted run's output documents end with. */
 export const stopped = (signal: NodeJS.Signals): string => `caught ${signal} signal, cleaning up`;
@@ -165,9 +174,10 @@ export class ScanSession {
     this.writer.start(at);
     const notice = blocklistNotice(this.prepared.targets.blocklist ?? []);
     if (notice) this.screen(`${notice}\n`);
+    if (this.prepared.targets.repeated) this.screen(`${repeatedNotice(this.prepared.targets.repeated)}\n`);
     const { args, udpScan, pingScan, argv } = this.plan;
     const { technique, prepared, addresses } = this;
-    this.outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan, versionScan: this.plan.versionScan !== undefined });
+    this.outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan, versionScan: this.plan.versionScan !== undefined, skipped: skippedTargets(this.plan.unroutable) });
   }
 
   /** Discovery's verdicts, as the model takes them (undefined with -Pn). */

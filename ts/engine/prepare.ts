@@ -3,7 +3,7 @@
 // another technique (-sS -sU), the split of a scan by route, and starting the engine, whose
 // "CODE: text" errors become ScanErrors. Takes ScanOptions; gives a PreparedScan and a
 // running NativeScan. Nothing here folds results: that is ts/engine/scan.ts.
-import { ScanError } from '../errors.js';
+import { ScanError, type TargetError } from '../errors.js';
 import { parseIPv4, type AddressRange } from '../targets/address.js';
 import { parsePorts } from '../targets/ports.js';
 import { engineRanges, parseTargets, type Resolver, type TargetSet } from '../targets/targets.js';
@@ -12,10 +12,13 @@ import type { Technique } from '../verdicts/classify.js';
 import { native, type NativeScan, type NativeScanOptions } from './native.js';
 import { engineRateFields } from './rate.js';
 import { groupByRoute, ownIPv4Addresses, systemRoutes } from './routes.js';
+import { afterEngineStart } from './privilege.js';
 import { drawsSynAck, RST_POLICIES, suppressRsts, type RstGuard, type RstPolicy } from './rst-policy.js';
 
 /** Retransmissions of an unanswered probe, as nmap's default. */
 export const DEFAULT_MAX_RETRIES = 10;
+/** The most retransmissions the engine tells apart (MAX_RETRIES_LIMIT in crates/core/src/scan/config.rs). */
+export const MAX_RETRIES = 50;
 
 /** What to scan and how. Only `targets` is required. */
 export interface ScanOptions {
@@ -62,6 +65,8 @@ export interface ScanOptions {
   exclude?: readonly string[];
   /** Leave IANA special-purpose ranges out of target sets larger than a /8 (ts/targets/blocklist.ts); true when absent. */
   defaultBlocklist?: boolean;
+  /** Called for a host name that does not resolve, which is then left out; without it such a name fails the scan (TargetError). */
+  onUnresolved?: (error: TargetError) => void;
   /** Probe in address and port order instead of the seeded permutation (nmap's -r). */
   sequential?: boolean;
   /** Have the engine report every probe it sends (`packet` events; the CLI's --packet-trace). */
@@ -116,9 +121,10 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
     resolveAll: options.resolveAll,
     exclude: options.exclude,
     defaultBlocklist: options.defaultBlocklist,
+    onUnresolved: options.onUnresolved,
   });
   const maxRetries = positive('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES, 0);
-  if (!Number.isInteger(maxRetries)) throw new ScanError(`invalid maxRetries "${maxRetries}"`, 'EINVAL');
+  if (!Number.isInteger(maxRetries) || maxRetries > MAX_RETRIES) throw new ScanError(`invalid maxRetries "${maxRetries}" (0 to ${MAX_RETRIES})`, 'EINVAL');
   if (options.adaptive === false && options.rate === undefined) throw new ScanError('adaptive: false sends at a fixed rate: give `rate`', 'EINVAL');
   const opts: NativeScanOptions = {
     ranges: engineRanges(targets),
@@ -193,8 +199,17 @@ export function startEngine(prepared: PreparedScan): NativeScan {
   try {
     const engine = native().startScan(n);
     if (guard) rstGuards.set(engine, guard);
+    try {
+      // A run as root gives root up once these sockets are open (ts/engine/privilege.ts).
+      afterEngineStart(n);
+    } catch (e) {
+      engine.abort();
+      guard?.release();
+      throw e;
+    }
     return engine;
   } catch (e) {
+    if (e instanceof ScanError) throw e;
     guard?.release();
     const message = (e as Error).message ?? String(e);
     const m = /^([A-Z]+):\s*(.*)$/s.exec(message);

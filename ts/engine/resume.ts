@@ -67,7 +67,7 @@ export function parseShard(text: string): { index: number; count: number } {
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || !Number.isSafeInteger(count) || count < 1 || count > 2 ** 32 || index < 1 || index > count) {
-    throw new UsageError(`invalid --shard "${text}" (i/N with 1 ≤ i ≤ N, e.g. 1/4)`);
+    throw new UsageError(`invalid --shard "${text}" (i/N with 1 <= i <= N, e.g. 1/4)`);
   }
   return { index, count };
 }

@@ -22,6 +22,8 @@ export interface ReverseOptions {
   /** A resolver to use instead of node:dns's (tests). */
   resolver?: PtrResolver;
   signal?: AbortSignal;
+  /** Called for an address whose PTR name held characters outside nmap's host name alphabet (shown as '*'). */
+  onIllegalName?: (address: string) => void;
 }
 
 export const DEFAULT_RDNS_CONCURRENCY = 32;
@@ -41,6 +43,21 @@ export function parseDnsServers(text: string): string[] {
     if (host === undefined || isIP(host) === 0 || !(port > 0 && port < 65536)) throw new UsageError(`invalid DNS server "${s}" in --dns-servers (an IP address, optionally :port)`);
   }
   return servers;
+}
+
+// nmap's host name alphabet (Target::setHostName): letters, digits and ".-+=:_~*".
+const HOSTNAME_CHAR = /[A-Za-z0-9.\-+=:_~*]/;
+
+/** A PTR name as nmap keeps it: every character outside its alphabet becomes '*', so no output shows a control byte. */
+export function sanitizeHostname(name: string): string {
+  let out = '';
+  for (const c of name) out += HOSTNAME_CHAR.test(c) ? c : '*';
+  return out;
+}
+
+/** A name as node:dns (c-ares) hands it back, its escapes undone: "\\DDD" (a byte in decimal) and "\\c" (c itself). */
+export function unescapeDnsName(name: string): string {
+  return name.replace(/\\(\d{3}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(Number(e) & 0xff) : e));
 }
 
 /** A node:dns Resolver; it gives up by itself after `timeoutMs` (two tries). */
@@ -68,7 +85,13 @@ export async function reverseLookup(addresses: Iterable<string>, options: Revers
     try {
       const found = await Promise.race([resolver.reverse(address).catch(() => undefined), deadline]);
       const name = found?.find((n) => n !== '');
-      if (name !== undefined) names.set(address, name.replace(/\.$/, ''));
+      if (name === undefined) return;
+      // A PTR record is anyone's bytes: back to the bytes c-ares escaped, then nmap's host
+      // name alphabet with '*' for the rest (so "evil\x1b[31m" reads as nmap shows it).
+      const raw = unescapeDnsName(name.replace(/\.$/, ''));
+      const clean = sanitizeHostname(raw);
+      if (clean !== raw) options.onIllegalName?.(address);
+      names.set(address, clean);
     } finally {
       clearTimeout(timer);
     }

@@ -1,6 +1,7 @@
 // Formatting shared by the writers: nmap's timestamps, port range lists, the command line,
 // and escaping for XML, JSON and CSV.
 import type { Technique } from '../verdicts/classify.js';
+import { protectXml } from './escape.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -46,14 +47,12 @@ export function scanInfoType(technique: Technique | string): { type: string; pro
   return { type: types[technique] ?? technique, protocol: technique === 'udp' ? 'udp' : 'tcp' };
 }
 
-// Characters XML 1.0 cannot carry at all; they are dropped rather than making the document invalid.
-// eslint-disable-next-line no-control-regex
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
-
-/** Text safe inside a double-quoted XML attribute (tabs and newlines kept as references). */
+/**
+ * Text safe inside a double-quoted XML attribute (tabs and newlines kept as references);
+ * characters XML 1.0 cannot carry, and terminal controls, become \xHH (escape.ts).
+ */
 export function xmlAttr(value: string | number): string {
-  return String(value)
-    .replace(XML_INVALID, '')
+  return protectXml(String(value))
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

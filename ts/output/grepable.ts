@@ -7,6 +7,7 @@ import { serviceName } from '../targets/services.js';
 import { serviceKey } from '../service/attach.js';
 import { grepableVersion, serviceColumn } from '../service/format.js';
 import { PRODUCT, VERSION } from '../version.js';
+import { escapeText } from './escape.js';
 import { commandLine, ctime, portRanges, scanInfoType } from './format.js';
 import { PortsMemo } from './host-memo.js';
 import { viewHost } from './host-view.js';
@@ -23,7 +24,7 @@ export class GrepableWriter implements OutputWriter {
   begin(info: RunInfo, continued?: WriterState): void {
     this.info = info;
     if (continued) return;
-    let s = `# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${commandLine(info.args)}\n`;
+    let s = `# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${escapeText(commandLine(info.args))}\n`;
     if (info.verbose && !info.listScan) {
       const lists = { tcp: '0;', udp: '0;' };
       for (const phase of scanPhases(info)) lists[scanInfoType(phase.technique).protocol] = `${phase.ports.length};${portRanges(phase.ports)}`;
@@ -35,7 +36,7 @@ export class GrepableWriter implements OutputWriter {
   host(host: HostReport): void {
     const info = this.info!;
     // nmap's grepable name is the reverse DNS one (its HostName()), else the name typed.
-    const who = `Host: ${host.address} (${host.ptr ?? host.hostname ?? ''})`;
+    const who = `Host: ${host.address} (${escapeText(host.ptr ?? host.hostname ?? '')})`;
     if (host.status.state === 'down') {
       if (hostWritten(host, info, () => false)) this.sink.write(`${who}\tStatus: Down\n`);
       return;
@@ -67,7 +68,7 @@ export class GrepableWriter implements OutputWriter {
         // -sV: the SERVICE column as normal output has it (a '?', "ssl/") and the VERSION column, '/' as '|'
         const shown = sd && (sd.name !== undefined || sd.servicefp !== undefined || sd.tunnel !== undefined);
         const svc = shown ? serviceColumn(sd, name, v.state, true).replace(/\//g, '|') : '';
-        entries.push(`${port}/${v.state}/${protocol}//${svc}//${grepableVersion(sd)}/`);
+        entries.push(`${port}/${v.state}/${protocol}//${escapeText(svc)}//${escapeText(grepableVersion(sd))}/`);
         continue;
       }
       // port/state/protocol/owner/service/rpc info/version/

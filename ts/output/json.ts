@@ -10,6 +10,7 @@ import type { HostReport, PortResult } from '../hosts/model.js';
 import { serviceName } from '../targets/services.js';
 import type { ServiceInfo } from '../service/format.js';
 import { VERSION } from '../version.js';
+import { safeJson } from './escape.js';
 import { commandLine, portRanges, scanInfoType } from './format.js';
 import { PortsMemo } from './host-memo.js';
 import { viewHost } from './host-view.js';
@@ -159,7 +160,7 @@ class HostTextMemo {
 function hostText(open: string, host: HostReport, info: RunInfo, memo: HostTextMemo): string | undefined {
   const { address, hostname, ptr, mac, vendor, latency } = host;
   // A dotted quad needs no JSON escaping; anything else goes through JSON.stringify.
-  const addr = DOTTED.test(address) ? `"${address}"` : JSON.stringify(address);
+  const addr = DOTTED.test(address) ? `"${address}"` : safeJson(JSON.stringify(address));
   const names = hostname === undefined && ptr === undefined && mac === undefined && vendor === undefined ? '' : extras(host);
   // For a finite number JSON.stringify and String agree.
   const lat = latency === undefined ? '' : `,"latency":${Number.isFinite(latency) ? latency : JSON.stringify(latency)}`;
@@ -167,7 +168,7 @@ function hostText(open: string, host: HostReport, info: RunInfo, memo: HostTextM
   if (host.status.state === 'down') return hostWritten(host, info, () => false) ? `${head}"ports":[],"extraports":[]}${memo.close}` : undefined;
   const ports = memo.ports.get(host, (h) => {
     const full = jsonHost(h, info);
-    return full ? `"ports":${JSON.stringify(full.ports)},"extraports":${JSON.stringify(full.extraports)}}${memo.close}` : null;
+    return full ? `"ports":${safeJson(JSON.stringify(full.ports))},"extraports":${JSON.stringify(full.extraports)}}${memo.close}` : null;
   });
   return ports === null ? undefined : head + ports;
 }
@@ -179,7 +180,7 @@ function extras(host: HostReport): string {
   if (host.ptr !== undefined) s += `,"ptr":${JSON.stringify(host.ptr)}`;
   if (host.mac !== undefined) s += `,"mac":${JSON.stringify(host.mac)}`;
   if (host.vendor !== undefined) s += `,"vendor":${JSON.stringify(host.vendor)}`;
-  return s;
+  return safeJson(s);
 }
 
 const DOTTED = /^[0-9.]+$/;
@@ -187,7 +188,7 @@ const DOTTED = /^[0-9.]+$/;
 /** -sL: a listed target, status "unknown" as in nmap's list scan. */
 function listedBody(target: ListedTarget): string {
   const name = target.hostname === undefined ? '' : `,"hostname":${JSON.stringify(target.hostname)}`;
-  return `"address":${JSON.stringify(target.address)},"addrtype":"ipv4"${name},"status":{"state":"unknown","reason":"user-set","reason_ttl":0},"ports":[],"extraports":[]}`;
+  return `"address":${safeJson(JSON.stringify(target.address))},"addrtype":"ipv4"${safeJson(name)},"status":{"state":"unknown","reason":"user-set","reason_ttl":0},"ports":[],"extraports":[]}`;
 }
 
 /** -oJ: one JSON document. */
@@ -204,7 +205,7 @@ export class JsonWriter implements OutputWriter {
       this.hosts = continued.hosts ?? 0;
       return;
     }
-    const head = JSON.stringify(header(info));
+    const head = safeJson(JSON.stringify(header(info)));
     // The header object, reopened to append the hosts array that is streamed below.
     this.sink.write(`${head.slice(0, -1)},"hosts":[`);
   }
@@ -221,7 +222,7 @@ export class JsonWriter implements OutputWriter {
   }
 
   end(end: RunEnd): void {
-    this.sink.write(`\n],"runstats":${JSON.stringify(runstats(end))}}\n`);
+    this.sink.write(`\n],"runstats":${safeJson(JSON.stringify(runstats(end)))}}\n`);
   }
 
   state(): WriterState {
@@ -243,7 +244,7 @@ export class NdjsonWriter implements OutputWriter {
   constructor(private readonly sink: Sink) {}
 
   private line(obj: Record<string, unknown>): void {
-    this.sink.write(`${JSON.stringify(obj)}\n`);
+    this.sink.write(`${safeJson(JSON.stringify(obj))}\n`);
   }
 
   begin(info: RunInfo, continued?: WriterState): void {

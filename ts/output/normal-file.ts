@@ -5,6 +5,7 @@
 // terminal shows them. A resumed run writes the whole report again after the first line.
 import type { HostReport } from '../hosts/model.js';
 import { PRODUCT, VERSION } from '../version.js';
+import { escapeText } from './escape.js';
 import { commandLine, ctime } from './format.js';
 import { NormalWriter } from './normal.js';
 import { SERVICE_DETECTION_NOTE } from '../service/format.js';
@@ -25,7 +26,7 @@ export class NormalFileWriter implements OutputWriter {
     this.versionScan = info.versionScan ?? false;
     this.listScan = info.listScan ?? false;
     this.writer = new NormalWriter((s) => this.sink.write(s), info.ports, { reason: info.reason, open: info.open, verbose: info.verbose, pingScan: info.pingScan, versionScan: this.versionScan });
-    if (!continued) this.sink.write(`# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${commandLine(info.args)}\n`);
+    if (!continued) this.sink.write(`# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${escapeText(commandLine(info.args))}\n`);
   }
 
   host(host: HostReport): void {

@@ -7,6 +7,7 @@ import { serviceName } from '../targets/services.js';
 import { serviceKey } from '../service/attach.js';
 import { fullVersion, hostServiceLines, serviceColumn, SERVICE_DETECTION_NOTE } from '../service/format.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
+import { escapeLines, escapeText } from './escape.js';
 import { zoneAbbreviation } from './timezone.js';
 import { doneSentence, type RunProgress } from './writer.js';
 
@@ -52,12 +53,12 @@ export function formatLatency(seconds: number): string {
 /** "NAME (ADDR)" or "ADDR", as nmap's NameIP(): the name typed as target, else the PTR name. */
 export function nameIp(host: { address: string; hostname?: string; ptr?: string }): string {
   const name = host.hostname || host.ptr;
-  return name ? `${name} (${host.address})` : host.address;
+  return name ? `${escapeText(name)} (${host.address})` : host.address;
 }
 
 /** nmap's line for an on-link host's hardware address; undefined when none is known. */
 export function macLine(host: Pick<HostReport, 'mac' | 'vendor'>): string | undefined {
-  return host.mac ? `MAC Address: ${host.mac} (${host.vendor ?? 'Unknown'})` : undefined;
+  return host.mac ? `MAC Address: ${host.mac} (${escapeText(host.vendor ?? 'Unknown')})` : undefined;
 }
 
 /** A port's reason as the REASON column shows it: "syn-ack ttl 64", "no-response". */
@@ -223,10 +224,12 @@ export class NormalWriter {
     const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host), ...body];
     // -sV: nmap's fingerprint block follows the table, the Service Info line the MAC line
     const services = this.versionScan ? hostServiceLines(host, this.ports) : undefined;
-    if (services?.block) lines.push(services.block.replace(/\n$/, ''));
+    // Service answers come from the network: the engine keeps nmap's printable fields, and
+    // whatever a caller hands in is escaped all the same.
+    if (services?.block) lines.push(escapeLines(services.block.replace(/\n$/, '')));
     const mac = macLine(host);
     if (mac) lines.push(mac);
-    if (services?.info) lines.push(services.info);
+    if (services?.info) lines.push(escapeText(services.info));
     this.write(lines.join('\n') + '\n\n');
   }
 
@@ -291,7 +294,7 @@ export class NormalWriter {
     const received = this.reason ? `, received ${host.status.reason}${host.status.ttl > 0 ? ` ttl ${host.status.ttl}` : ''}` : '';
     const latency = host.latency !== undefined ? ` (${formatLatency(host.latency)}s latency)` : '';
     const lines = [`Host is up${received}${latency}.`];
-    if (host.hostname && host.ptr && host.ptr !== host.hostname) lines.push(`rDNS record for ${host.address}: ${host.ptr}`);
+    if (host.hostname && host.ptr && host.ptr !== host.hostname) lines.push(`rDNS record for ${host.address}: ${escapeText(host.ptr)}`);
     return lines;
   }
 
@@ -308,10 +311,10 @@ export class NormalWriter {
         const v = section.ports.get(port) ?? section.unanswered;
         if (folded.has(v.state)) continue;
         const sd = host.services?.get(serviceKey(port, section.protocol));
-        const name = this.versionScan ? serviceColumn(sd, serviceName(port, section.protocol), v.state, true) : serviceName(port, section.protocol);
+        const name = this.versionScan ? escapeText(serviceColumn(sd, serviceName(port, section.protocol), v.state, true)) : serviceName(port, section.protocol);
         const row = [`${port}/${section.protocol}`, v.state, name];
         if (this.reason) row.push(reasonText(v));
-        if (this.versionScan) row.push(sd ? fullVersion(sd) : '');
+        if (this.versionScan) row.push(sd ? escapeText(fullVersion(sd)) : '');
         rows.push(row);
       }
     }

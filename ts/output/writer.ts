@@ -33,6 +33,14 @@ export interface RunInfo {
   versionScan?: boolean;
   /** -sL: targets are listed (listed()), nothing is sent. */
   listScan?: boolean;
+  /** Targets left out before the scan (no route): nmap's <target status="skipped"> in XML. */
+  skipped?: readonly SkippedTarget[];
+}
+
+/** A target the run did not scan, and why (nmap's target element: reason "invalid"). */
+export interface SkippedTarget {
+  specification: string;
+  reason: 'invalid';
 }
 
 /** One technique of a run and the ports it scans. */

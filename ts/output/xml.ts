@@ -76,6 +76,7 @@ export class XmlWriter implements OutputWriter {
       }
     }
     s += `<verbose level="${info.verbose}"/>\n<debugging level="0"/>\n`;
+    for (const t of info.skipped ?? []) s += `<target${attrs([['specification', t.specification], ['status', 'skipped'], ['reason', t.reason]])}/>\n`;
     // Several techniques mark their own tasks (phase()).
     if (info.verbose && !info.pingScan && !info.listScan && !info.scans) s += `<taskbegin${attrs([['task', this.title], ['time', unixTime(info.startedAt)]])}/>\n`;
     this.sink.write(s);

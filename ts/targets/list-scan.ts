@@ -6,6 +6,11 @@ import { formatTimestamp } from '../output/normal.js';
 import type { TargetSet } from './targets.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 
+/** The note a run prints when specs name an address again: ferroscan probes it once (nmap would scan it again). */
+export function repeatedNotice(repeated: number, verb: 'listed' | 'scanned' = 'scanned'): string {
+  return `Note: ${repeated} repeated ${repeated === 1 ? 'address' : 'addresses'} in the targets: each address is ${verb} once.`;
+}
+
 /** Writes a chunk; may return a promise that settles when the sink can take more. */
 export type ChunkSink = (chunk: string) => void | Promise<void>;
 
@@ -18,6 +23,7 @@ export async function listScan(set: TargetSet, write: ChunkSink, startedAt = new
   await write(`Starting ${PRODUCT} ${VERSION} ( ${URL} ) at ${formatTimestamp(startedAt)}\n`);
   const notice = blocklistNotice(set.blocklist ?? []);
   if (notice) await write(`${notice}\n`);
+  if (set.repeated) await write(`${repeatedNotice(set.repeated, 'listed')}\n`);
   let lines: string[] = [];
   let listed = 0;
   for (const p of set.pieces) {

@@ -55,6 +55,8 @@ export interface TargetSet {
   count: number;
   /** The default blocklist entries taken out of this set (empty when it was not applied). */
   blocklist?: readonly BlocklistEntry[];
+  /** Addresses named more than once (by overlapping or repeated specs), each kept once. */
+  repeated?: number;
 }
 
 export interface TargetOptions {
@@ -64,6 +66,11 @@ export interface TargetOptions {
   exclude?: readonly string[];
   /** Apply the default blocklist to sets larger than a /8 (default true). */
   defaultBlocklist?: boolean;
+  /**
+   * Called for a host name that does not resolve; the name is then left out and the rest
+   * parsed, as nmap goes on past "Failed to resolve". Without it, such a name throws.
+   */
+  onUnresolved?: (error: TargetError) => void;
 }
 
 /** Resolves a name to its IPv4 addresses in the resolver's order (a single string is one address). */
@@ -459,7 +466,15 @@ export async function parseTargets(specs: readonly string[], resolve: Resolver =
       continue;
     }
     const { hostname } = spec;
-    const [first, ...others] = await resolveName(hostname, token, resolve);
+    let resolved: number[];
+    try {
+      resolved = await resolveName(hostname, token, resolve);
+    } catch (e) {
+      if (!(options.onUnresolved && e instanceof TargetError)) throw e;
+      options.onUnresolved(e);
+      continue;
+    }
+    const [first, ...others] = resolved;
     // nmap keeps the name only on the address it resolved to, not on the rest of its block.
     const o = order++;
     const block = cidrOf(first, spec.bits);
@@ -474,6 +489,8 @@ export async function parseTargets(specs: readonly string[], resolve: Resolver =
   }
 
   let pieces = firstMentionWins(items);
+  // Each address is probed once however often it is named (nmap would scan it again).
+  const repeated = items.reduce((n, r) => n + (r.end - r.start + 1), 0) - countOf(pieces);
   if (options.exclude && options.exclude.length > 0) pieces = subtractAll(pieces, await parseExcludes(options.exclude, resolve), options.exclude.join(','));
   let count = countOf(pieces);
   let blocklist: BlocklistEntry[] = [];
@@ -482,7 +499,14 @@ export async function parseTargets(specs: readonly string[], resolve: Resolver =
     pieces = subtractAll(pieces, mergeRanges(DEFAULT_BLOCKLIST), 'the default blocklist');
     count = countOf(pieces);
   }
-  return { pieces, ranges: mergeRanges(pieces), count, blocklist };
+  return { pieces, ranges: mergeRanges(pieces), count, blocklist, repeated };
+}
+
+/** The set without the addresses of `drop` (sorted, merged ranges): e.g. targets that have no route. */
+export function withoutRanges(set: TargetSet, drop: readonly AddressRange[]): TargetSet {
+  if (drop.length === 0) return set;
+  const pieces = subtractAll(set.pieces, mergeRanges(drop), 'the unreachable targets');
+  return { ...set, pieces, ranges: mergeRanges(pieces), count: countOf(pieces) };
 }
 
 function countOf(pieces: readonly AddressRange[]): number {

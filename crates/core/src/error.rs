@@ -14,6 +14,9 @@ pub enum Error {
     /// No route, interface or next hop could be found for a target.
     #[error("{0}")]
     Route(String),
+    /// Root could not be given up (crate::privilege).
+    #[error("{0}")]
+    Privilege(String),
     /// A bug: an engine thread panicked. Reported, never propagated as a panic.
     #[error("internal error: {0}")]
     Internal(String),
@@ -34,6 +37,7 @@ impl Error {
             Error::InvalidOptions(_) => "EINVAL",
             Error::Route(_) => "EROUTE",
             Error::Io { .. } => "EIO",
+            Error::Privilege(_) => "EPRIV",
             Error::Internal(_) => "EINTERNAL",
         }
     }

@@ -12,6 +12,7 @@ pub mod packet;
 pub mod pcap;
 pub mod permute;
 pub mod ramp;
+pub mod privilege;
 pub mod rate;
 pub mod record;
 pub mod scan;

@@ -354,6 +354,41 @@ pub fn start_scan(options: NativeScanOptions) -> Result<NativeScan> {
     })
 }
 
+/// The most retransmissions a scan may ask for (the engine's `MAX_RETRIES_LIMIT`).
+#[napi(catch_unwind)]
+pub fn max_retries_limit() -> u32 {
+    ferroscan_core::scan::MAX_RETRIES_LIMIT as u32
+}
+
+/// A user account as the system's user database has it.
+#[napi(object)]
+pub struct UserAccount {
+    pub name: Option<String>,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Looks a user up by name (NSS); null when there is no such user.
+#[napi(catch_unwind)]
+pub fn look_up_user(name: String) -> Result<Option<UserAccount>> {
+    let found = ferroscan_core::privilege::lookup_user(&name).map_err(js_error)?;
+    Ok(found.map(|a| UserAccount { name: a.name, uid: a.uid, gid: a.gid }))
+}
+
+/// Gives root up for the whole process (ferroscan_core::privilege::drop_to): to `account`,
+/// keeping `keep` ("net_raw", "net_admin") on the calling thread, as ambient capabilities
+/// too when `ambient`. Returns the groups the process is now in.
+#[napi(catch_unwind)]
+pub fn drop_privileges(account: UserAccount, keep: Vec<String>, ambient: bool) -> Result<Vec<u32>> {
+    let caps = keep
+        .iter()
+        .map(|k| ferroscan_core::privilege::capability(k).ok_or_else(|| invalid(format!("unknown capability {k:?}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let target = ferroscan_core::privilege::Account { name: account.name, uid: account.uid, gid: account.gid };
+    let dropped = ferroscan_core::privilege::drop_to(&target, &caps, ambient).map_err(js_error)?;
+    Ok(dropped.groups)
+}
+
 /// Bytes per packed record.
 #[napi(catch_unwind)]
 pub fn record_size() -> u32 {
