@@ -101,12 +101,20 @@ export function fromSourceBuild<T>(target = engineTarget()): Attempt<T> {
   }
 }
 
-/** Loads the engine: the platform package first, then the source build; else one FerroscanError naming both gaps. */
+/**
+ * Loads the engine: the platform package first, then the source build; else one
+ * FerroscanError naming both gaps. In a clone of the repository the order is reversed:
+ * native/ holds what `npm run build` (or a bare `napi build`) last built, and the workspace
+ * link to npm/<target> only a copy staged for packing, possibly older.
+ */
 export function loadEngine<T>(): T {
   const target = engineTarget();
-  const prebuilt = fromPlatformPackage<T>(target);
-  if ('module' in prebuilt) return prebuilt.module;
-  const built = fromSourceBuild<T>(target);
-  if ('module' in built) return built.module;
-  throw new FerroscanError(`no native engine for ${target}: ${prebuilt.missing}, and ${built.missing}`);
+  const attempts = isSourceCheckout() ? [fromSourceBuild, fromPlatformPackage] : [fromPlatformPackage, fromSourceBuild];
+  const missing: string[] = [];
+  for (const attempt of attempts) {
+    const found = attempt<T>(target);
+    if ('module' in found) return found.module;
+    missing.push(found.missing);
+  }
+  throw new FerroscanError(`no native engine for ${target}: ${missing.join(', and ')}`);
 }
