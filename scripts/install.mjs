@@ -7,7 +7,8 @@
 // - Installed as a dependency: nothing to do when the prebuilt platform package
 //   (ferroscan-<target>, an optional dependency) loads. Otherwise the engine is built from
 //   the crate sources shipped in the tarball with plain cargo (`cargo build --release
-//   --locked -p ferroscan-node`; crates.io is the only network it needs) and its cdylib
+//   --locked -p ferroscan-node`; crates.io is the only network it needs; the -sV engine's
+//   openssl crate also wants OpenSSL's headers, PCRE2 comes bundled) and its cdylib
 //   copied to native/ferroscan.<target>.node, where the loader looks. Without cargo the
 //   install still succeeds, and importing ferroscan fails with the loader's reason.
 import { spawnSync } from 'node:child_process';
@@ -60,7 +61,7 @@ const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 const env = { ...process.env, CARGO_TARGET_DIR: targetDir, CARGO_PROFILE_RELEASE_DEBUG: '0', CARGO_PROFILE_RELEASE_STRIP: 'debuginfo' };
 const build = spawnSync(cargo, ['build', '--release', '--locked', '-p', 'ferroscan-node'], { cwd: root, env, stdio: 'inherit' });
 if (build.status !== 0) {
-  say(`cargo build failed (${build.error?.message ?? `exit ${build.status ?? build.signal}`}); the output above says why`);
+  say(`cargo build failed (${build.error?.message ?? `exit ${build.status ?? build.signal}`}); the output above says why (the engine needs a C compiler and OpenSSL's headers too: on Debian, build-essential pkg-config libssl-dev)`);
   process.exit(1);
 }
 const cdylib = { linux: 'libferroscan_node.so', darwin: 'libferroscan_node.dylib', win32: 'ferroscan_node.dll' }[process.platform] ?? 'libferroscan_node.so';
