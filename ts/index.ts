@@ -2,6 +2,7 @@
 // portscanner" sections document — scan(), the portscanner drop-ins, the parsers, classify,
 // the model, the output writers and the typed errors — with the types their signatures use.
 // Everything else in ts/ is internal: tests and benches import it by path.
+import { native } from './engine/native.js';
 
 // Scanning (ts/engine/)
 export { scan, Scan } from './engine/scan.js';
@@ -53,3 +54,7 @@ export type { OutputWriter, RunInfo, RunEnd, ScanPhase, PhaseEvent } from './out
 // Errors and version
 export { FerroscanError, TargetError, PortError, UsageError, ScanError, AbortError } from './errors.js';
 export { VERSION } from './version.js';
+
+// Loading the package loads the engine, so an install without one (no prebuilt package for
+// this platform, no cargo to build it) fails at import with the loader's one-line reason.
+native();
