@@ -1,0 +1,384 @@
+//! nmap's OS fingerprint database (`nmap-os-db`), read at run time: the MatchPoints weights,
+//! and every reference print with its name, classes (vendor | family | generation | device
+//! type), CPEs and test lines, parsed by the rules of nmap's parse_fingerprint_file.
+//!
+//! Beside the prints as read, the database keeps a compiled index for matching: every
+//! (test, attribute) pair gets a number, every distinct expression of a pair is compiled
+//! once, and each print becomes a run of expression numbers. Matching an observed print then
+//! evaluates each distinct expression once and sums weights over the runs (matcher.rs).
+
+use super::expr::Expr;
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Where nmap's Debian package installs the database.
+pub const DEFAULT_PATH: &str = "/usr/share/nmap/nmap-os-db";
+
+/// One `Class` line and the `CPE` lines after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsClass {
+    pub vendor: String,
+    pub family: String,
+    /// Empty in the file: None (nmap prints no generation then).
+    pub generation: Option<String>,
+    pub device_type: String,
+    pub cpe: Vec<String>,
+}
+
+/// A test line: `SEQ(SP=0-5%GCD=1)` is test SEQ with attributes SP and GCD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestLine {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+}
+
+/// One reference print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsPrint {
+    /// The `Fingerprint` line's text.
+    pub name: String,
+    /// The line number of its `Fingerprint` line (nmap's XML `line` attribute).
+    pub line: u32,
+    pub classes: Vec<OsClass>,
+    /// Sorted by test name, each test's attributes by name (stable: file order among equals).
+    pub tests: Vec<TestLine>,
+}
+
+/// A parsed database.
+#[derive(Debug)]
+pub struct OsDb {
+    pub prints: Vec<OsPrint>,
+    /// The MatchPoints weights, sorted like a print's tests.
+    pub match_points: Vec<TestLine>,
+    /// Lines nmap reports as parse errors and skips (it goes on reading).
+    pub warnings: Vec<String>,
+    pub(super) index: Index,
+}
+
+/// The compiled form of the database (see the module comment).
+#[derive(Debug, Default)]
+pub(super) struct Index {
+    /// (test, attribute) → pair number.
+    pub pairs: HashMap<(String, String), u16>,
+    /// The MatchPoints weight of each pair; None when MatchPoints has none (such a pair never
+    /// counts: nmap would stop with an error if an observed print had it).
+    pub weights: Vec<Option<u16>>,
+    /// Distinct expressions: (pair, compiled).
+    pub exprs: Vec<(u16, Expr)>,
+    /// Expression numbers, print after print.
+    pub terms: Vec<u32>,
+    /// Print i's terms are terms[starts[i]..starts[i + 1]].
+    pub starts: Vec<u32>,
+    /// A number per distinct print name (nmap keeps one match per name).
+    pub name_ids: Vec<u32>,
+}
+
+fn strip(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_ascii_whitespace())
+}
+
+/// nmap's str2AVal: `A=1%B=2` → [(A, 1), (B, 2)]; an empty string has no attributes.
+fn parse_attrs(s: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    if s.is_empty() {
+        return Ok(vec![]);
+    }
+    s.split('%')
+        .map(|av| match av.split_once('=') {
+            Some((a, v)) => Ok((a.to_string(), v.to_string())),
+            None => Err(format!("attribute without a value ({s})")),
+        })
+        .collect()
+}
+
+/// A test line `NAME(ATTRS)...`: None when it has no `(` or no `)` after it.
+fn parse_test(line: &str) -> Option<std::result::Result<TestLine, String>> {
+    let open = line.find('(')?;
+    let close = line[open + 1..].find(')')? + open + 1;
+    Some(parse_attrs(&line[open + 1..close]).map(|attrs| TestLine { name: line[..open].to_string(), attrs }))
+}
+
+fn parse_class(line: &str) -> Option<OsClass> {
+    let mut f = line.strip_prefix("Class ")?.splitn(4, '|');
+    let vendor = strip(f.next()?).to_string();
+    let family = strip(f.next()?).to_string();
+    let generation = strip(f.next()?);
+    let device_type = strip(f.next()?).to_string();
+    Some(OsClass { vendor, family, generation: (!generation.is_empty()).then(|| generation.to_string()), device_type, cpe: vec![] })
+}
+
+fn sort_print(tests: &mut [TestLine]) {
+    // strcmp order; stable, as nmap's std::stable_sort
+    for t in tests.iter_mut() {
+        t.attrs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    }
+    tests.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+}
+
+impl OsDb {
+    /// Reads the database at `path` (nmap's `/usr/share/nmap/nmap-os-db`, or `--osdb`).
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::InvalidOptions(format!(
+                "OS detection needs nmap's fingerprint database, and {} does not exist (install nmap, or give --osdb FILE)",
+                path.display()
+            )),
+            _ => Error::InvalidOptions(format!("cannot read the OS fingerprint database {}: {e}", path.display())),
+        })?;
+        Self::parse(&String::from_utf8_lossy(&bytes), &path.display().to_string())
+    }
+
+    /// Parses database text; `origin` names it in error messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let fatal = |lineno: usize, what: &str| Error::InvalidOptions(format!("{origin} line {lineno}: {what}"));
+        // fgets' view: each line with its newline, the last one possibly without
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let mut prints: Vec<OsPrint> = Vec::new();
+        let mut match_points: Option<Vec<TestLine>> = None;
+        let mut warnings = Vec::new();
+        let mut i = 0;
+        // a line handed back by a print's body ("FingerPrint ..." with no blank line before)
+        let mut pending: Option<usize> = None;
+        'top: loop {
+            let at = match pending.take() {
+                Some(at) => at,
+                None => {
+                    let Some(&line) = lines.get(i) else { break };
+                    i += 1;
+                    if line.starts_with('\n') || line.starts_with('#') {
+                        continue;
+                    }
+                    i - 1
+                }
+            };
+            let line = lines[at];
+            let lineno = at + 1;
+            let head = line.get(..11).unwrap_or("");
+            let is_mp = head.eq_ignore_ascii_case("MatchPoints");
+            if !head.eq_ignore_ascii_case("FingerPrint") && !is_mp {
+                warnings.push(format!("Parse error on line {lineno} of nmap-os-db file: {}", line.trim_end()));
+                continue;
+            }
+            let mut name = String::new();
+            if is_mp {
+                if match_points.is_some() {
+                    return Err(fatal(lineno, "a second MatchPoints directive"));
+                }
+            } else {
+                let rest = line.get(12..).unwrap_or("");
+                let Some(end) = rest.find(['\n', '#']) else {
+                    return Err(fatal(lineno, "a Fingerprint line without an end"));
+                };
+                name = strip(&rest[..end]).to_string();
+                if name.is_empty() {
+                    return Err(fatal(lineno, "a Fingerprint line without a name"));
+                }
+            }
+            let mut classes: Vec<OsClass> = Vec::new();
+            let mut tests: Vec<TestLine> = Vec::new();
+            let mut abandoned = false;
+            while let Some(&body) = lines.get(i) {
+                let body_no = i + 1;
+                i += 1;
+                if body.starts_with('#') {
+                    continue;
+                }
+                if body.starts_with('\n') {
+                    break;
+                }
+                if body.starts_with("FingerPrint ") {
+                    pending = Some(i - 1);
+                    break;
+                }
+                if body.starts_with("Class ") {
+                    classes.push(
+                        parse_class(body.trim_end_matches('\n')).ok_or_else(|| fatal(body_no, "a Class line without its four fields"))?,
+                    );
+                } else if let Some(cpe) = body.strip_prefix("CPE ") {
+                    let class = classes.last_mut().ok_or_else(|| fatal(body_no, "a CPE line before any Class line"))?;
+                    let word = cpe.split_ascii_whitespace().next().ok_or_else(|| fatal(body_no, "an empty CPE line"))?;
+                    class.cpe.push(word.to_string());
+                } else {
+                    match parse_test(body) {
+                        Some(Ok(t)) => tests.push(t),
+                        Some(Err(e)) => return Err(fatal(body_no, &e)),
+                        None => {
+                            // nmap reports the line and goes back to looking for a print
+                            warnings.push(format!("Parse error on line {body_no} of nmap-os-db file: {}", body.trim_end()));
+                            abandoned = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            sort_print(&mut tests);
+            if is_mp {
+                match_points = Some(tests);
+            } else {
+                prints.push(OsPrint { name, line: lineno as u32, classes, tests });
+            }
+            if abandoned {
+                continue 'top;
+            }
+        }
+        let match_points = match_points.ok_or_else(|| Error::InvalidOptions(format!("{origin}: no MatchPoints directive")))?;
+        let index = Index::build(&prints, &match_points, origin)?;
+        Ok(OsDb { prints, match_points, warnings, index })
+    }
+
+    /// The MatchPoints weight of `test`.`attr`.
+    pub fn weight(&self, test: &str, attr: &str) -> Option<u16> {
+        self.index.pairs.get(&(test.to_string(), attr.to_string())).and_then(|&p| self.index.weights[p as usize])
+    }
+}
+
+impl Index {
+    fn build(prints: &[OsPrint], match_points: &[TestLine], origin: &str) -> Result<Self> {
+        let mut ix = Index::default();
+        fn pair(ix: &mut Index, test: &str, attr: &str) -> Result<u16> {
+            let key = (test.to_string(), attr.to_string());
+            if let Some(&p) = ix.pairs.get(&key) {
+                return Ok(p);
+            }
+            let p = u16::try_from(ix.weights.len())
+                .map_err(|_| Error::InvalidOptions("too many distinct test attributes in the OS database".into()))?;
+            ix.pairs.insert(key, p);
+            ix.weights.push(None);
+            Ok(p)
+        }
+        for t in match_points {
+            for (a, v) in &t.attrs {
+                // nmap reads weights with strtol(.., 10) and rejects anything else
+                let w: u16 =
+                    v.parse().map_err(|_| Error::InvalidOptions(format!("{origin}: MatchPoints gives {}.{a} the weight {v:?}", t.name)))?;
+                let p = pair(&mut ix, &t.name, a)?;
+                if ix.weights[p as usize].is_none() {
+                    ix.weights[p as usize] = Some(w);
+                }
+            }
+        }
+        let mut distinct: HashMap<(u16, &str), u32> = HashMap::new();
+        let mut names: HashMap<&str, u32> = HashMap::new();
+        for print in prints {
+            ix.starts.push(ix.terms.len() as u32);
+            let next = names.len() as u32;
+            ix.name_ids.push(*names.entry(print.name.as_str()).or_insert(next));
+            // sorted already; among equal names only the first counts (as nmap's merge walk)
+            let mut last_test: Option<&str> = None;
+            for t in &print.tests {
+                if last_test == Some(t.name.as_str()) {
+                    continue;
+                }
+                last_test = Some(&t.name);
+                let mut last_attr: Option<&str> = None;
+                for (a, v) in &t.attrs {
+                    if last_attr == Some(a.as_str()) {
+                        continue;
+                    }
+                    last_attr = Some(a);
+                    let p = pair(&mut ix, &t.name, a)?;
+                    if ix.weights[p as usize].is_none() {
+                        continue;
+                    }
+                    let id = match distinct.get(&(p, v.as_str())) {
+                        Some(&id) => id,
+                        None => {
+                            let id = ix.exprs.len() as u32;
+                            ix.exprs.push((p, Expr::compile(v)));
+                            distinct.insert((p, v.as_str()), id);
+                            id
+                        }
+                    };
+                    ix.terms.push(id);
+                }
+            }
+        }
+        ix.starts.push(ix.terms.len() as u32);
+        Ok(ix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = "# a comment
+MatchPoints
+SEQ(SP=25%GCD=75)
+T1(R=100%DF=20)
+
+Fingerprint Example OS 1.0 # trailing comment
+Class Example | Example OS | 1.X | general purpose
+CPE cpe:/o:example:os:1 auto
+Class Example |Other|| router
+T1(R=Y%DF=N|Y)
+SEQ(SP=0-5%GCD=1)
+
+Fingerprint Second
+Class V | F | | WAP
+SEQ(GCD=2)
+";
+
+    #[test]
+    fn parses_prints_classes_and_sorted_tests() {
+        let db = OsDb::parse(SMALL, "small").unwrap();
+        assert!(db.warnings.is_empty(), "{:?}", db.warnings);
+        assert_eq!(db.prints.len(), 2);
+        let p = &db.prints[0];
+        assert_eq!(p.name, "Example OS 1.0");
+        assert_eq!(p.line, 6);
+        assert_eq!(p.classes.len(), 2);
+        assert_eq!(p.classes[0].generation.as_deref(), Some("1.X"));
+        assert_eq!(p.classes[0].cpe, vec!["cpe:/o:example:os:1".to_string()]);
+        assert_eq!(
+            p.classes[1],
+            OsClass { vendor: "Example".into(), family: "Other".into(), generation: None, device_type: "router".into(), cpe: vec![] }
+        );
+        assert_eq!(p.tests.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["SEQ", "T1"]);
+        assert_eq!(p.tests[1].attrs, vec![("DF".into(), "N|Y".into()), ("R".into(), "Y".into())]);
+        assert_eq!(db.weight("SEQ", "GCD"), Some(75));
+        assert_eq!(db.weight("T1", "W"), None);
+        assert_eq!(db.index.starts, vec![0, 4, 5]);
+    }
+
+    #[test]
+    fn reports_what_nmap_reports_and_stops_where_it_stops() {
+        let db = OsDb::parse("MatchPoints\nSEQ(SP=1)\n\nbogus line\nFingerprint A\nSEQ(SP=1)\nno parenthesis\nSEQ(SP=2)\n", "x").unwrap();
+        assert_eq!(db.warnings.len(), 3, "{:?}", db.warnings);
+        assert!(db.warnings[0].contains("line 4"));
+        assert_eq!(db.prints.len(), 1);
+        for (text, what) in [
+            ("MatchPoints\nSEQ(SP=1)\n\nMatchPoints\n", "second MatchPoints"),
+            ("MatchPoints\nSEQ(SP=x)\n", "weight"),
+            ("MatchPoints\nSEQ(SP=1)\n\nFingerprint A\nCPE cpe:/o:a\n", "before any Class"),
+            ("MatchPoints\nSEQ(SP=1)\n\nFingerprint A\nClass a | b\n", "four fields"),
+            ("MatchPoints\nSEQ(SP=1)\n\nFingerprint A\nSEQ(SP)\n", "without a value"),
+            ("Fingerprint A\nSEQ(SP=1)\n", "no MatchPoints"),
+        ] {
+            let e = OsDb::parse(text, "x").unwrap_err().to_string();
+            assert!(e.contains(what), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn parses_the_installed_database_completely() {
+        let path = Path::new(DEFAULT_PATH);
+        if !path.exists() {
+            eprintln!("skipped: {DEFAULT_PATH} is not installed");
+            return;
+        }
+        let db = OsDb::load(path).unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        let expected = text.lines().filter(|l| l.starts_with("Fingerprint ")).count();
+        assert_eq!(db.prints.len(), expected);
+        assert!(db.warnings.is_empty(), "{:?}", &db.warnings[..db.warnings.len().min(5)]);
+        assert_eq!(db.match_points.len(), 13);
+        // every print has a class, every test line of the file is somewhere
+        assert!(db.prints.iter().all(|p| !p.classes.is_empty()));
+        let test_lines = text.lines().filter(|l| l.contains('(') && !l.starts_with('#') && !l.starts_with("Fingerprint")).count();
+        let parsed: usize = db.prints.iter().map(|p| p.tests.len()).sum::<usize>() + db.match_points.len();
+        assert_eq!(parsed, test_lines);
+        let cpes = text.lines().filter(|l| l.starts_with("CPE ")).count();
+        assert_eq!(db.prints.iter().flat_map(|p| &p.classes).map(|c| c.cpe.len()).sum::<usize>(), cpes);
+    }
+}
