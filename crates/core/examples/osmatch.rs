@@ -14,6 +14,7 @@ fn main() {
         std::process::exit(1);
     }
     let path = std::env::var("OSDB").unwrap_or_else(|_| DEFAULT_PATH.to_string());
+    let t0 = std::time::Instant::now();
     let db = match OsDb::load(std::path::Path::new(&path)) {
         Ok(db) => db,
         Err(e) => {
@@ -28,8 +29,16 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let loaded = t0.elapsed();
     let fp = Fingerprint { tests };
-    let m = Matcher::new(&db).best(&fp, GUESS_THRESHOLD);
+    let mut matcher = Matcher::new(&db);
+    let t1 = std::time::Instant::now();
+    let n = std::env::var("REPEAT").ok().and_then(|r| r.parse().ok()).unwrap_or(1u32);
+    let mut m = matcher.best(&fp, GUESS_THRESHOLD);
+    for _ in 1..n {
+        m = matcher.best(&fp, GUESS_THRESHOLD);
+    }
+    eprintln!("loaded in {:.1} ms; {n} matches in {:.1} ms", loaded.as_secs_f64() * 1e3, t1.elapsed().as_secs_f64() * 1e3);
     println!("{:?} perfect={}", m.outcome, m.perfect);
     for e in m.entries.iter().take(12) {
         println!("{} ({:.0}%) {}", db.prints[e.print].name, (e.accuracy * 100.0).floor(), e.accuracy);

@@ -56,7 +56,8 @@ pub struct OsDb {
     pub(super) index: Index,
 }
 
-/// The compiled form of the database (see the module comment).
+/// The compiled form of the database (see the module comment). Prints share test lines
+/// (`T2(R=N)` is in hundreds), so each distinct line is scored once per match.
 #[derive(Debug, Default)]
 pub(super) struct Index {
     /// (test, attribute) → pair number.
@@ -66,10 +67,12 @@ pub(super) struct Index {
     pub weights: Vec<Option<u16>>,
     /// Distinct expressions: (pair, compiled).
     pub exprs: Vec<(u16, Expr)>,
-    /// Expression numbers, print after print.
-    pub terms: Vec<u32>,
-    /// Print i's terms are terms[starts[i]..starts[i + 1]].
-    pub starts: Vec<u32>,
+    /// Distinct test lines: line i's expressions are line_terms[line_starts[i]..line_starts[i + 1]].
+    pub line_terms: Vec<u32>,
+    pub line_starts: Vec<u32>,
+    /// Print i's lines are print_lines[print_starts[i]..print_starts[i + 1]].
+    pub print_lines: Vec<u32>,
+    pub print_starts: Vec<u32>,
     /// A number per distinct print name (nmap keeps one match per name).
     pub name_ids: Vec<u32>,
 }
@@ -235,14 +238,16 @@ impl OsDb {
 impl Index {
     fn build(prints: &[OsPrint], match_points: &[TestLine], origin: &str) -> Result<Self> {
         let mut ix = Index::default();
-        fn pair(ix: &mut Index, test: &str, attr: &str) -> Result<u16> {
-            let key = (test.to_string(), attr.to_string());
-            if let Some(&p) = ix.pairs.get(&key) {
+        let mut pairs: HashMap<&str, HashMap<&str, u16>> = HashMap::new();
+        fn pair_of<'a>(ix: &mut Index, pairs: &mut HashMap<&'a str, HashMap<&'a str, u16>>, test: &'a str, attr: &'a str) -> Result<u16> {
+            let by_attr = pairs.entry(test).or_default();
+            if let Some(&p) = by_attr.get(attr) {
                 return Ok(p);
             }
             let p = u16::try_from(ix.weights.len())
                 .map_err(|_| Error::InvalidOptions("too many distinct test attributes in the OS database".into()))?;
-            ix.pairs.insert(key, p);
+            by_attr.insert(attr, p);
+            ix.pairs.insert((test.to_string(), attr.to_string()), p);
             ix.weights.push(None);
             Ok(p)
         }
@@ -251,16 +256,25 @@ impl Index {
                 // nmap reads weights with strtol(.., 10) and rejects anything else
                 let w: u16 =
                     v.parse().map_err(|_| Error::InvalidOptions(format!("{origin}: MatchPoints gives {}.{a} the weight {v:?}", t.name)))?;
-                let p = pair(&mut ix, &t.name, a)?;
+                let p = pair_of(&mut ix, &mut pairs, &t.name, a)?;
                 if ix.weights[p as usize].is_none() {
                     ix.weights[p as usize] = Some(w);
                 }
             }
         }
+        // scores are summed as two 16-bit halves: no print may weigh 65536 or more
+        let total: u64 = ix.weights.iter().flatten().map(|&w| w as u64).sum();
+        if total >= 1 << 16 {
+            return Err(Error::InvalidOptions(format!(
+                "{origin}: the MatchPoints weights sum to {total}, more than OS matching supports (65535)"
+            )));
+        }
         let mut distinct: HashMap<(u16, &str), u32> = HashMap::new();
+        let mut lines: HashMap<Vec<u32>, u32> = HashMap::new();
         let mut names: HashMap<&str, u32> = HashMap::new();
+        let mut terms: Vec<u32> = Vec::new();
         for print in prints {
-            ix.starts.push(ix.terms.len() as u32);
+            ix.print_starts.push(ix.print_lines.len() as u32);
             let next = names.len() as u32;
             ix.name_ids.push(*names.entry(print.name.as_str()).or_insert(next));
             // sorted already; among equal names only the first counts (as nmap's merge walk)
@@ -271,12 +285,13 @@ impl Index {
                 }
                 last_test = Some(&t.name);
                 let mut last_attr: Option<&str> = None;
+                terms.clear();
                 for (a, v) in &t.attrs {
                     if last_attr == Some(a.as_str()) {
                         continue;
                     }
                     last_attr = Some(a);
-                    let p = pair(&mut ix, &t.name, a)?;
+                    let p = pair_of(&mut ix, &mut pairs, &t.name, a)?;
                     if ix.weights[p as usize].is_none() {
                         continue;
                     }
@@ -289,11 +304,23 @@ impl Index {
                             id
                         }
                     };
-                    ix.terms.push(id);
+                    terms.push(id);
                 }
+                let line = match lines.get(&terms) {
+                    Some(&l) => l,
+                    None => {
+                        let l = ix.line_starts.len() as u32;
+                        ix.line_starts.push(ix.line_terms.len() as u32);
+                        ix.line_terms.extend_from_slice(&terms);
+                        lines.insert(terms.clone(), l);
+                        l
+                    }
+                };
+                ix.print_lines.push(line);
             }
         }
-        ix.starts.push(ix.terms.len() as u32);
+        ix.print_starts.push(ix.print_lines.len() as u32);
+        ix.line_starts.push(ix.line_terms.len() as u32);
         Ok(ix)
     }
 }
@@ -338,7 +365,8 @@ SEQ(GCD=2)
         assert_eq!(p.tests[1].attrs, vec![("DF".into(), "N|Y".into()), ("R".into(), "Y".into())]);
         assert_eq!(db.weight("SEQ", "GCD"), Some(75));
         assert_eq!(db.weight("T1", "W"), None);
-        assert_eq!(db.index.starts, vec![0, 4, 5]);
+        assert_eq!(db.index.print_starts, vec![0, 2, 3]);
+        assert_eq!(db.index.line_starts, vec![0, 2, 4, 5]);
     }
 
     #[test]

@@ -30,7 +30,27 @@ enum Alt {
 struct Alternative {
     numeric: Alt,
     text: Box<str>,
+    /// The text packed as in `pack`, when it is short enough: compared without memcmp.
+    packed: Option<u128>,
     last: bool,
+}
+
+/// Up to 16 bytes as one number (zero-padded), for quick equality and prefix tests.
+fn pack(s: &[u8]) -> Option<u128> {
+    (s.len() <= 16).then(|| {
+        let mut b = [0u8; 16];
+        b[..s.len()].copy_from_slice(s);
+        u128::from_le_bytes(b)
+    })
+}
+
+/// The low `n` bytes of a packed text.
+fn prefix_mask(n: usize) -> u128 {
+    if n >= 16 {
+        u128::MAX
+    } else {
+        (1u128 << (8 * n)) - 1
+    }
 }
 
 /// A compiled expression.
@@ -43,6 +63,7 @@ pub struct Expr {
 #[derive(Debug, Clone, Copy)]
 pub struct Value<'a> {
     text: &'a str,
+    packed: Option<u128>,
     /// Some(n) when the whole value reads as a base-16 number (n truncated to 32 bits).
     number: Option<u32>,
 }
@@ -52,7 +73,7 @@ impl<'a> Value<'a> {
         let (n, used) = strtol16(text.as_bytes());
         // strtol leaves its end pointer at the start when it read no digits: the empty
         // value is therefore "numeric" (nmap reads it as 0), "x" is not
-        Value { text, number: (used == text.len()).then_some(n as u32) }
+        Value { text, packed: pack(text.as_bytes()), number: (used == text.len()).then_some(n as u32) }
     }
 
     pub fn text(&self) -> &'a str {
@@ -130,7 +151,12 @@ impl Expr {
                     None => Alt::Literal,
                 },
             };
-            alts.push(Alternative { numeric, text: String::from_utf8_lossy(&rest[..end]).into(), last: q.is_none() });
+            alts.push(Alternative {
+                numeric,
+                text: String::from_utf8_lossy(&rest[..end]).into(),
+                packed: pack(&rest[..end]),
+                last: q.is_none(),
+            });
             match q {
                 Some(q) => p += q + 1,
                 None => break,
@@ -147,8 +173,15 @@ impl Expr {
                 (Alt::Greater(Some(n)), Some(x)) => x > *n,
                 (Alt::Range(Some((lo, hi))), Some(x)) => x >= *lo && x <= *hi,
                 (Alt::Less(None) | Alt::Greater(None) | Alt::Range(None), _) => false,
-                _ if a.last => v.text == &*a.text,
-                _ => v.text.starts_with(&*a.text),
+                _ => {
+                    let n = a.text.len();
+                    match (a.packed, v.packed) {
+                        (Some(x), Some(y)) if a.last => n == v.text.len() && x == y,
+                        (Some(x), Some(y)) => n <= v.text.len() && y & prefix_mask(n) == x,
+                        _ if a.last => v.text == &*a.text,
+                        _ => v.text.starts_with(&*a.text),
+                    }
+                }
             }
         })
     }
@@ -212,6 +245,17 @@ mod tests {
         assert!(m("", "<1"));
         assert!(m("", ""));
         assert!(!m("", "0"));
+    }
+
+    #[test]
+    fn long_texts_compare_as_short_ones() {
+        let long = "M5B4NNSNW7NNT11NNSW7XYZ";
+        assert!(m(long, long));
+        assert!(m(long, "M5B4NNSNW7NNT11NNS|x"), "a prefix longer than 16 bytes");
+        assert!(!m("M5B4NNSNW7NNT11N", long));
+        assert!(m("M5B4NNSNW7NNT11N", "M5B4NNSNW7NNT11N"));
+        assert!(!m("M5B4NNSNW7NNT11", "M5B4NNSNW7NNT11N"));
+        assert!(m("AB\0", "AB\0"));
     }
 
     #[test]

@@ -76,16 +76,24 @@ impl Observed for [(&str, &str, &str)] {
 /// Matches observed prints against one database; keeps its scratch space between calls.
 pub struct Matcher<'a> {
     db: &'a OsDb,
-    /// Per expression: its pair's weight (high half) and the weight again if it matched (low
-    /// half), or 0 when the observed print lacks the pair.
-    scores: Vec<u64>,
+    /// Per expression: its pair's weight (high 16 bits) and the weight again if it matched
+    /// (low 16 bits), or 0 when the observed print lacks the pair.
+    scores: Vec<u32>,
+    /// Per distinct test line: the sum of its expressions' scores.
+    lines: Vec<u32>,
     /// Per pair: the observed value's position in `values`, or u32::MAX.
     observed: Vec<u32>,
 }
 
 impl<'a> Matcher<'a> {
     pub fn new(db: &'a OsDb) -> Self {
-        Matcher { db, scores: vec![0; db.index.exprs.len()], observed: vec![u32::MAX; db.index.weights.len()] }
+        let ix = &db.index;
+        Matcher {
+            db,
+            scores: vec![0; ix.exprs.len()],
+            lines: vec![0; ix.line_starts.len().saturating_sub(1)],
+            observed: vec![u32::MAX; ix.weights.len()],
+        }
     }
 
     /// Evaluates every distinct expression against `fp` once.
@@ -108,19 +116,24 @@ impl<'a> Matcher<'a> {
             let at = self.observed[*pair as usize];
             *score = match (ix.weights[*pair as usize], parsed.get(at as usize)) {
                 (Some(w), Some(v)) => {
-                    let w = w as u64;
-                    (w << 32) | if expr.matches(v) { w } else { 0 }
+                    let w = w as u32;
+                    (w << 16) | if expr.matches(v) { w } else { 0 }
                 }
                 _ => 0,
             };
+        }
+        for (l, score) in self.lines.iter_mut().enumerate() {
+            let terms = &ix.line_terms[ix.line_starts[l] as usize..ix.line_starts[l + 1] as usize];
+            *score = terms.iter().map(|&e| self.scores[e as usize]).sum();
         }
     }
 
     fn accuracy_of(&self, print: usize) -> f64 {
         let ix = &self.db.index;
-        let terms = &ix.terms[ix.starts[print] as usize..ix.starts[print + 1] as usize];
-        let sum: u64 = terms.iter().map(|&e| self.scores[e as usize]).sum();
-        let (total, matched) = (sum >> 32, sum & 0xffff_ffff);
+        let lines = &ix.print_lines[ix.print_starts[print] as usize..ix.print_starts[print + 1] as usize];
+        // no carry from the low half: a print's weights sum below 65536 (checked at load)
+        let sum: u32 = lines.iter().map(|&l| self.lines[l as usize]).sum();
+        let (total, matched) = (sum >> 16, sum & 0xffff);
         if total == 0 {
             0.0
         } else {

@@ -6,3 +6,8 @@ pub mod db;
 pub mod expr;
 pub mod fingerprint;
 pub mod matcher;
+pub mod prober;
+pub mod probes;
+pub mod round;
+pub mod tests;
+pub mod wire;
