@@ -24,6 +24,8 @@
 #   198.18.25.0/24, behind the router (two hops away)
 #     .2  far       the kernel's defaults
 #
+#     .32+ x0, x1, ...  LAB_EXTRA=N more hosts with the kernel's defaults (for benchmarks)
+#
 # Every target listens on TCP 22 and 80 (scripts/lab-listener.mjs); every other port is
 # closed (RST, ICMP port unreachable) except on noclosed. ICMP errors are not rate limited,
 # so each probe's answer is deterministic. `up` and `status` print KEY=VALUE lines (kept in
@@ -46,6 +48,8 @@ sw_ns="$prefix-sw"
 # on the bridge, in address order; `far` hangs off the router
 bridged=(scan linux bare ecn ttl255 noclosed router)
 targets=(linux bare ecn ttl255 noclosed far)
+extra=${LAB_EXTRA:-0}
+[[ $extra =~ ^[0-9]+$ && $extra -le 64 ]] || die "LAB_EXTRA must be 0-64"
 state="$state_root/$id"
 
 net=198.18.24
@@ -54,6 +58,11 @@ declare -A addr=([scan]=$net.1 [linux]=$net.2 [bare]=$net.3 [ecn]=$net.4 [ttl255
   [noclosed]=$net.6 [router]=$net.7 [far]=$far_net.2)
 router_far_addr=$far_net.1
 open_ports=(22 80)
+for ((i = 0; i < extra; i++)); do
+  bridged+=("x$i")
+  targets+=("x$i")
+  addr[x$i]=$net.$((32 + i))
+done
 
 # Each target's sysctls (net.ipv4.*), beyond the common ones set for every namespace.
 declare -A sysctls=(
@@ -64,6 +73,7 @@ declare -A sysctls=(
   [noclosed]=""
   [far]=""
 )
+for ((i = 0; i < extra; i++)); do sysctls[x$i]=""; done
 
 ns() { echo "$prefix-$1"; }
 in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
@@ -85,6 +95,8 @@ all_ns() {
   local r
   echo "$sw_ns"
   for r in "${bridged[@]}" far; do ns "$r"; done
+  # extra hosts of an earlier `up` with a larger LAB_EXTRA
+  ip netns list | awk '{print $1}' | grep -E "^$prefix-x[0-9]+$" || true
 }
 
 lab_down() {

@@ -4,6 +4,8 @@
 //! into JS (napi-rs catches unwinding at every exported function; the engine's threads
 //! report failure through the event channel, never by panicking into the caller).
 
+mod os;
+
 use ferroscan_core::packet::udp::MAX_PAYLOAD;
 use ferroscan_core::timing::RttBounds;
 use ferroscan_core::{Scan, ScanConfig, ScanEvent, Technique, RECORD_SIZE};
