@@ -4,7 +4,7 @@
 //! into JS (napi-rs catches unwinding at every exported function; the engine's threads
 //! report failure through the event channel, never by panicking into the caller).
 
-mod os;
+pub mod os;
 
 use ferroscan_core::packet::udp::MAX_PAYLOAD;
 use ferroscan_core::timing::RttBounds;
