@@ -151,6 +151,14 @@ export interface CliArgs {
   'start-position'?: string;
   'dry-run': boolean;
   pcap?: string;
+  /** -O: OS detection (ts/os/); -A turns it on too. */
+  O: boolean;
+  A: boolean;
+  'osscan-limit': boolean;
+  'osscan-guess': boolean;
+  fuzzy: boolean;
+  'max-os-tries'?: string;
+  osdb?: string;
   n: boolean;
   v: number;
   e?: string;
@@ -226,6 +234,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('e', { type: 'string', requiresArg: true })
     .option('S', { type: 'string', requiresArg: true })
     .option('rst-policy', { type: 'string', requiresArg: true })
+    .option('O', { type: 'boolean', default: false })
+    .option('A', { type: 'boolean', default: false })
+    .option('osscan-limit', { type: 'boolean', default: false })
+    .option('osscan-guess', { type: 'boolean', default: false })
+    .option('fuzzy', { type: 'boolean', default: false })
+    .option('max-os-tries', { type: 'string', requiresArg: true })
+    .option('osdb', { type: 'string', requiresArg: true })
     .option('help', { alias: 'h', type: 'boolean', default: false })
     .option('version', { alias: 'V', type: 'boolean', default: false })
     // Unknown options are errors; positionals are targets.

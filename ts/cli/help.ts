@@ -40,6 +40,13 @@ PORT SPECIFICATION AND SCAN ORDER:
   -r: Scan ports sequentially - don't randomize
   --top-ports <number>: Scan <number> most common ports (default: 1000)
   --seed <number>: Seed of the probe order (same seed, same order)
+OS DETECTION:
+  -O: Enable OS detection (nmap's second-generation probes; root or CAP_NET_RAW)
+  --osscan-limit: Limit OS detection to promising targets
+  --osscan-guess, --fuzzy: Guess OS more aggressively
+  --max-os-tries <tries>: Tries per host without a perfect match (default: 5, at most 50)
+  --osdb <file>: nmap's OS fingerprint database (default: /usr/share/nmap/nmap-os-db;
+    ferroscan ships none: install nmap or give one)
 TIMING AND PERFORMANCE:
   Options which take <time> are in seconds, or append 'ms' (milliseconds),
   's' (seconds), 'm' (minutes), or 'h' (hours) to the value (e.g. 30m).
@@ -83,11 +90,13 @@ LARGE SWEEPS:
   --dry-run: Build every packet and send none; reports packets per second
   --pcap <file>: Write every packet sent (or built, with --dry-run) to a pcap file
 MISC:
+  -A: Enable OS detection (nmap's -A also adds -sV, -sC and --traceroute)
   -V, --version: Print version number
   -h, --help: Print this help summary page.
 EXAMPLES:
   ${PRODUCT} -v -sS 198.18.0.0/24
   ${PRODUCT} -Pn -p80,443 --rate 50000 198.18.0.0/16
   ${PRODUCT} -p22,80 --packet-trace 198.18.0.2
+  ${PRODUCT} -O -v 198.18.0.2
   ${PRODUCT} -p- --open -oX scan.xml --ndjson scan.ndjson 198.18.0.2
 `;

@@ -4,6 +4,7 @@
 //   prepare  plan.ts      options checked in nmap's order → the engine's prepared scan
 //   discover discover.ts  hosts up (unless -Pn), reverse DNS beside the scan
 //   scan     port-scan.ts the port scans (SYN → connect fallback, then -sU's UDP scan)
+//            os-scan.ts   -O: OS detection of the hosts up
 //   report   report.ts    every host's report, the last lines, the resume file
 // The list scan (-sL) and the dry run (dry-run.ts) end early. Every failure ends as one
 // "ferroscan: ..." line on stderr and exit status 1 (run.ts), never a stack trace. Help,
@@ -20,6 +21,8 @@ import { dryRun } from './dry-run.js';
 import { parseCommand, type CliArgs } from './flags.js';
 import { HELP } from './help.js';
 import { gatherTargets, planScan, prepare, scanKind, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
+import { loadOsDatabase } from '../os/detect.js';
+import { osScan } from './os-scan.js';
 import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
 import { ScanSession } from './session.js';
@@ -69,10 +72,13 @@ function noTargets(prepared: PreparedScan, out: (s: string) => void): number {
 /** A scan run: discover → scan → report, with every output closed however it ends. */
 async function scanRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) => void): Promise<number> {
   const session = await ScanSession.open(plan, prepared, out);
+  // -O: the database is parsed on a worker thread while the hosts are scanned (errors show at -O's turn)
+  if (plan.os) loadOsDatabase(plan.os.database).catch(() => {});
   try {
     await discoverHosts(session);
     const names = lookUpNames(session);
     const outcome = await scanPorts(session);
+    await osScan(session, outcome);
     await report(session, outcome, names);
   } catch (e) {
     session.failed(e);

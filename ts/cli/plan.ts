@@ -2,7 +2,9 @@
 // timing first, then the targets' inputs, then discovery, ports and the sweep options, and
 // last the engine's options (targets resolved, ranges built). Each step throws the one-line
 // error of the first bad value it meets, before any packet is sent.
+import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { DEFAULT_OS_DB } from '../os/detect.js';
 import type { NativeSummary } from '../engine/native.js';
 import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile } from '../engine/resume.js';
 import { DEFAULT_RATE, prepareScan, type PreparedScan } from '../engine/prepare.js';
@@ -53,6 +55,33 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   seed: bigint;
   shard: { index: number; count: number } | undefined;
   startPosition: number | undefined;
+  /** -O (or -A): OS detection after the port scan. */
+  os: OsPlan | undefined;
+}
+
+/** What -O and its options ask for. */
+export interface OsPlan {
+  /** --osscan-limit: skip hosts without an open and a closed (or unfiltered) TCP port. */
+  limit: boolean;
+  /** --osscan-guess / --fuzzy: always print the closest guesses. */
+  guess: boolean;
+  /** --max-os-tries (nmap's default 5). */
+  maxTries: number | undefined;
+  /** --osdb, or nmap's installed database: read at run time. */
+  database: string;
+}
+
+/** -O, -A and the OS detection options, checked as nmap checks them. */
+export function osPlan(args: CliArgs, pingScan: boolean): OsPlan | undefined {
+  const tries = args['max-os-tries'];
+  const maxTries = tries === undefined ? undefined : Number(tries);
+  if (maxTries !== undefined && !(tries?.trim() && Number.isInteger(maxTries) && maxTries >= 1 && maxTries <= 50)) throw new UsageError(`invalid --max-os-tries "${tries}" (1 to 50)`);
+  if (!(args.O || args.A)) return undefined;
+  if (pingScan) throw new UsageError('OS detection (-O) is unreliable without a port scan: use a scan type along with it (such as -sS or -sT) instead of -sn');
+  // nmap stops before scanning when its database is missing; so do we (it is read during the scan)
+  const database = args.osdb ?? DEFAULT_OS_DB;
+  if (!existsSync(database)) throw new UsageError(`OS detection needs nmap's fingerprint database, and ${database} does not exist (install nmap, or give --osdb FILE)`);
+  return { limit: args['osscan-limit'], guess: args['osscan-guess'] || args.fuzzy, maxTries, database };
 }
 
 /** The scan type, timing template and rate options (checked before any target is read). */
@@ -114,7 +143,8 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const seed = parseSeed(args.seed) ?? randomSeed();
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
   const startPosition = parseNumber('--start-position', args['start-position'], (n) => Number.isSafeInteger(n) && n >= 0);
-  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition };
+  const os = osPlan(args, pingScan);
+  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, os };
 }
 
 /** Step 2 of main(): the plan as the engine's options, targets resolved (nothing is sent yet). */

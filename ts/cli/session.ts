@@ -68,7 +68,7 @@ export class ScanSession {
     this.outputs = Outputs.open(plan.outputTargets, out);
     this.screen = this.outputs.toStdout ? (): void => {} : out;
     const { args } = plan;
-    this.writer = new NormalWriter(this.screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan: plan.pingScan });
+    this.writer = new NormalWriter(this.screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan: plan.pingScan, osScan: plan.os !== undefined, osGuess: plan.os?.guess });
     this.technique = plan.technique;
     this.title = TECHNIQUES[plan.technique].title;
     this.phase = plan.technique;
@@ -125,7 +125,7 @@ export class ScanSession {
     if (notice) this.screen(`${notice}\n`);
     const { args, udpScan, pingScan, argv } = this.plan;
     const { technique, prepared, addresses } = this;
-    this.outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan });
+    this.outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan, osScan: this.plan.os !== undefined, osGuess: this.plan.os?.guess });
   }
 
   /** Discovery's verdicts, as the model takes them (undefined with -Pn). */

@@ -4,6 +4,7 @@
 // host discovery measured.
 import type { DiscoveredHost } from './discovery.js';
 import type { HostReport } from './model.js';
+import type { OsReport } from '../os/detect.js';
 import { formatMac, macVendor } from './oui.js';
 import type { EngineRecord } from '../engine/records.js';
 import { splitOnLink, systemRoutes, type Route } from '../engine/routes.js';
@@ -52,6 +53,8 @@ export interface HostFacts {
   /** Address → reverse DNS name. */
   names?: ReadonlyMap<string, string>;
   discovered?: ReadonlyMap<number, DiscoveredHost>;
+  /** Address → OS detection's report (-O). */
+  os?: ReadonlyMap<string, OsReport>;
 }
 
 /** The host's report with its MAC address and vendor, PTR name and discovery latency added. */
@@ -69,5 +72,7 @@ export function withFacts(host: HostReport, facts: HostFacts): HostReport {
     const vendor = macVendor(mac);
     if (vendor !== undefined) out.vendor = vendor;
   }
+  const os = facts.os?.get(host.address);
+  if (os !== undefined && host.status.state === 'up') out.os = os;
   return out;
 }

@@ -11,6 +11,7 @@ import { classify, mergeVerdict, noResponse, type PortState, type Technique, typ
 import type { EngineRecord } from '../engine/records.js';
 import { containsAddress, targetEntries, type TargetEntry, type TargetSet } from '../targets/targets.js';
 import { formatIPv4, parseIPv4 } from '../targets/address.js';
+import type { OsReport } from '../os/detect.js';
 
 export type Protocol = 'tcp' | 'udp';
 
@@ -70,6 +71,8 @@ export interface HostReport {
    * nmap's order (TCP, then UDP). The fields above then repeat the first section.
    */
   sections?: readonly PortSection[];
+  /** OS detection's report (-O). */
+  os?: OsReport;
 }
 
 export interface ModelOptions {

@@ -5,7 +5,7 @@
 // the engine (crates/core/src/os/); this file picks the ports as nmap does, starts the
 // engine and turns its report into the library's types. report.ts writes them out.
 import type * as Generated from '../../native/index.cjs';
-import { native } from '../native.js';
+import { native } from '../engine/native.js';
 import { AbortError, FerroscanError, ScanError } from '../errors.js';
 
 /** Where Debian's nmap package keeps the database. */

@@ -6,6 +6,7 @@ import { serviceName } from '../targets/services.js';
 import { PRODUCT, VERSION } from '../version.js';
 import { commandLine, ctime, portRanges, scanInfoType } from './format.js';
 import { viewHost } from './host-view.js';
+import { osGrepable } from '../os/report.js';
 import type { Sink } from './sink.js';
 import { hostWritten, scanPhases, type OutputWriter, type RunEnd, type RunInfo } from './writer.js';
 import { doneSentence } from './xml.js';
@@ -48,7 +49,8 @@ export class GrepableWriter implements OutputWriter {
     }
     // nmap names the ignored state only when exactly one state was folded.
     const ignored = view.extraports.length === 1 ? `\tIgnored State: ${view.extraports[0].state} (${view.extraports[0].count})` : '';
-    this.sink.write(`${who}\tStatus: Up\n${who}\tPorts: ${entries.join(', ')}${ignored}\n`);
+    const os = host.os ? osGrepable(host.os) : '';
+    this.sink.write(`${who}\tStatus: Up\n${who}\tPorts: ${entries.join(', ')}${ignored}${os}\n`);
   }
 
   end(end: RunEnd): void {

@@ -6,6 +6,7 @@ import type { HostReport, PortResult, PortSection, Protocol } from '../hosts/mod
 import { serviceName } from '../targets/services.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 import { zoneAbbreviation } from './timezone.js';
+import { osNormalLines } from '../os/report.js';
 
 export interface NormalOptions {
   /** --reason: add the REASON column and the host's reason. */
@@ -16,6 +17,10 @@ export interface NormalOptions {
   verbose?: number;
   /** -sn: hosts only, no port table (nmap's ping scan report). */
   pingScan?: boolean;
+  /** -O ran: the closing line says so. */
+  osScan?: boolean;
+  /** --osscan-guess: OS guesses even when the fingerprint is fit for submission. */
+  osGuess?: boolean;
 }
 
 // nmap's state numbers; ties in the "Not shown" line go to the lower number.
@@ -157,12 +162,17 @@ function memoKey(port: number, host: HostReport): number {
   return port + 65536 * host.totalPorts;
 }
 
+/** nmap's closing line after OS detection (its database is nmap's, and so are the submissions). */
+export const OS_DONE = 'OS detection performed. Please report any incorrect results at https://nmap.org/submit/ .';
+
 /** Writes nmap-style normal output through `write` (e.g. process.stdout.write). */
 export class NormalWriter {
   private readonly reason: boolean;
   private readonly open: boolean;
   private readonly verbose: number;
   private readonly pingScan: boolean;
+  private readonly osScan: boolean;
+  private readonly osGuess: boolean;
   /** portLines() of one-port hosts by verdict, port and port count (memoKey); the rest of a host's report is its own. */
   private readonly memo = new WeakMap<Verdict, Map<number, string[] | null>>();
 
@@ -176,6 +186,8 @@ export class NormalWriter {
     this.open = options.open ?? false;
     this.verbose = options.verbose ?? 0;
     this.pingScan = options.pingScan ?? false;
+    this.osScan = options.osScan ?? false;
+    this.osGuess = options.osGuess ?? false;
   }
 
   start(date: Date): void {
@@ -216,6 +228,7 @@ export class NormalWriter {
     const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host), ...body];
     const mac = macLine(host);
     if (mac) lines.push(mac);
+    if (host.os) lines.push(...osNormalLines(host.os, { verbose: this.verbose, guess: this.osGuess }));
     this.write(lines.join('\n') + '\n\n');
   }
 
@@ -309,6 +322,7 @@ export class NormalWriter {
   end(stats: { addresses: number; up: number; elapsedSeconds: number; dataSource?: string }): void {
     if (this.verbose && stats.dataSource) this.write(`Read data files from: ${stats.dataSource}\n`);
     if (stats.addresses === 1 && stats.up === 0) this.write('Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n');
+    else if (this.osScan && stats.up > 0) this.write(`${OS_DONE}\n`);
     const addrs = `${stats.addresses} IP ${stats.addresses === 1 ? 'address' : 'addresses'}`;
     const up = `${stats.up} ${stats.up === 1 ? 'host' : 'hosts'} up`;
     this.write(`${PRODUCT} done: ${addrs} (${up}) scanned in ${stats.elapsedSeconds.toFixed(2)} seconds\n`);

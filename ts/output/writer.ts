@@ -27,6 +27,9 @@ export interface RunInfo {
   reason: boolean;
   /** -sn: host discovery only; hosts carry no ports. */
   pingScan?: boolean;
+  /** -O ran; --osscan-guess was given (the normal report's guesses). */
+  osScan?: boolean;
+  osGuess?: boolean;
 }
 
 /** One technique of a run and the ports it scans. */
