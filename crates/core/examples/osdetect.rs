@@ -33,6 +33,9 @@ fn main() {
     if let Ok(g) = std::env::var("GAP_MS") {
         cfg.gap = std::time::Duration::from_millis(g.parse().unwrap_or(5));
     }
+    if let Ok(t) = std::env::var("MAX_TRIES") {
+        cfg.max_tries = t.parse().unwrap_or(5);
+    }
     if std::env::var("SERIAL").is_ok() {
         cfg.overlap_tries = false;
     }

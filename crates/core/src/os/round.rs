@@ -505,3 +505,111 @@ impl Round {
         self.u1_quoted_ttl
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::os::fingerprint::{format, merge, Fingerprint};
+    use crate::os::wire::{Udp, PROTO_UDP};
+    use std::net::Ipv4Addr;
+
+    /// The answers of the OS lab's Linux target (scripts/lab-os.sh, 198.18.24.2, kernel
+    /// defaults) to one try of ferroscan's probes, captured with tcpdump in the scanner's
+    /// namespace (the probes themselves bypass the tap). That run printed this fingerprint.
+    const CAPTURE: &[u8] = include_bytes!("../../tests/fixtures/os-linux.pcap");
+    const PRINTED: &str = "SEQ(SP=104%GCD=1%ISR=10A%TI=Z%CI=Z%II=I%TS=21)\
+OPS(O1=M5B4ST11NWA%O2=M5B4ST11NWA%O3=M5B4NNT11NWA%O4=M5B4ST11NWA%O5=M5B4ST11NWA%O6=M5B4ST11)\
+WIN(W1=FE88%W2=FE88%W3=FE88%W4=FE88%W5=FE88%W6=FE88)ECN(R=Y%DF=Y%T=40%W=FAF0%O=M5B4NNSNWA%CC=Y%Q=)\
+T1(R=Y%DF=Y%T=40%S=O%A=S+%F=AS%RD=0%Q=)T2(R=N)T3(R=N)T4(R=Y%DF=Y%T=40%W=0%S=A%A=Z%F=R%O=%RD=0%Q=)\
+T5(R=Y%DF=Y%T=40%W=0%S=Z%A=S+%F=AR%O=%RD=0%Q=)T6(R=Y%DF=Y%T=40%W=0%S=A%A=Z%F=R%O=%RD=0%Q=)\
+T7(R=Y%DF=Y%T=40%W=0%S=Z%A=S+%F=AR%O=%RD=0%Q=)U1(R=Y%DF=N%T=40%IPL=164%UN=0%RIPL=G%RID=G%RIPCK=G%RUCK=G%RUD=G)\
+IE(R=Y%DFI=N%T=40%CD=S)";
+
+    /// (µs since the epoch, IPv4 datagram) of every frame in a libpcap file.
+    fn frames(pcap: &[u8]) -> Vec<(i64, &[u8])> {
+        let u32_at = |at: usize| u32::from_le_bytes([pcap[at], pcap[at + 1], pcap[at + 2], pcap[at + 3]]);
+        let mut out = Vec::new();
+        let mut at = 24;
+        while at + 16 <= pcap.len() {
+            let (sec, usec, len) = (u32_at(at) as i64, u32_at(at + 4) as i64, u32_at(at + 8) as usize);
+            out.push((sec * 1_000_000 + usec, &pcap[at + 16 + 14..at + 16 + len]));
+            at += 16 + len;
+        }
+        out
+    }
+
+    #[test]
+    fn a_captured_try_gives_the_fingerprint_it_gave_live() {
+        let target = Ipv4Addr::new(198, 18, 24, 2);
+        let replies: Vec<(i64, Ip<'_>)> =
+            frames(CAPTURE).into_iter().filter_map(|(t, d)| Ip::new(d).map(|ip| (t, ip))).filter(|(_, ip)| ip.src() == target).collect();
+        // what the try had drawn, read back from the answers: SEQ 1's port and acknowledgement,
+        // T4's RST (its sequence number is our acknowledgement), the echo identifier, U1's ports
+        let tcp = |i: usize| Tcp::new(replies[i].1.payload()).unwrap();
+        let seq1 = tcp(0);
+        let t4 = replies
+            .iter()
+            .map(|(_, ip)| Tcp::new(ip.payload()))
+            .find(|t| t.is_some_and(|t| t.flags() == RST && t.dport() == seq1.dport() + T1_PORT + 3))
+            .flatten()
+            .unwrap();
+        let echo =
+            replies.iter().find_map(|(_, ip)| Icmp::new(ip.payload()).filter(|i| ip.protocol() == PROTO_ICMP && i.kind() == 0)).unwrap();
+        let unreach =
+            replies.iter().find_map(|(_, ip)| Icmp::new(ip.payload()).filter(|i| ip.protocol() == PROTO_ICMP && i.kind() == 3)).unwrap();
+        let quoted = Ip::new(unreach.body()).unwrap();
+        assert_eq!(quoted.protocol(), PROTO_UDP);
+        let udp = Udp::new(quoted.payload()).unwrap();
+        let params = TryParams {
+            src: Ipv4Addr::new(198, 18, 24, 1),
+            dst: target,
+            tcp_base: seq1.dport(),
+            udp_port: udp.sport(),
+            seq_base: seq1.ack().wrapping_sub(1),
+            ack: t4.seq(),
+            echo_id: echo.id(),
+            // one hop: the TTL it arrived with is the one it left with
+            udp_ttl: quoted.ttl(),
+            open_tcp: Some(22),
+            closed_tcp: 1,
+            closed_udp: udp.dport(),
+        };
+        // replay: each probe sent just before its answer (SEQ ones at their answers' times,
+        // 0.1 ms earlier: the lab's round trip), every other probe once, after the SEQ round
+        let base = Instant::now();
+        let at = |us: i64| base + Duration::from_micros((us - replies[0].0 + 1_000_000) as u64);
+        let timing = RoundTiming { gap: Duration::ZERO, ..RoundTiming::default() };
+        let mut round = Round::new(params, false, timing, base, replies[0].0 - 1_000_000);
+        let timeout = Duration::from_millis(100);
+        let mut facts = HostFacts::default();
+        for (i, (time, _)) in replies.iter().take(SEQ_PROBES).enumerate() {
+            let t = at(time - 100);
+            assert_eq!(round.poll(t, timeout), Ok((Probe::Seq(i as u8), 0)));
+            round.sent(Probe::Seq(i as u8), 0, t);
+        }
+        let mut t = at(replies[SEQ_PROBES - 1].0);
+        for (time, ip) in &replies {
+            // the SEQ round ends as its last answer arrives; the others follow
+            while let Ok((p, n)) = round.poll(t, timeout) {
+                round.sent(p, n, t);
+            }
+            t = at(*time);
+            round.on_reply(ip, &mut facts);
+        }
+        // T2 and T3 never answer: their resends run out
+        for _ in 0..20 {
+            t += Duration::from_millis(150);
+            while let Ok((p, n)) = round.poll(t, timeout) {
+                round.sent(p, n, t);
+            }
+        }
+        assert!(round.done());
+        let (fp, seq) = round.fingerprint(&mut facts, true);
+        let tests: String = fp.tests.iter().map(|t| t.to_string()).collect();
+        assert_eq!(tests, PRINTED);
+        assert_eq!(facts.distance, Some(1));
+        assert_eq!(facts.closed_udp, Some(udp.dport()));
+        assert_eq!(seq.seqs.len(), 6);
+        assert!(format("SCAN()", &merge([&Fingerprint { tests: fp.tests.clone() }]), true).starts_with("OS:SCAN()SEQ(SP="));
+    }
+}
