@@ -22,7 +22,8 @@ const dbPath = process.env.OSDB ?? '/usr/share/nmap/nmap-os-db';
 
 const loadStart = process.cpuUsage();
 const t0 = performance.now();
-const db = await native.loadOsDb(dbPath);
+const db = native.loadOsDb(dbPath);
+await db.ready();
 const loadMs = performance.now() - t0;
 const loadCpu = process.cpuUsage(loadStart);
 const fixtures = join(repo, 'test/fixtures/os');

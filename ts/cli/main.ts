@@ -21,7 +21,7 @@ import { dryRun } from './dry-run.js';
 import { parseCommand, type CliArgs } from './flags.js';
 import { HELP } from './help.js';
 import { gatherTargets, planScan, prepare, scanKind, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
-import { loadOsDatabase } from '../os/detect.js';
+import { osDatabase } from '../os/detect.js';
 import { osScan } from './os-scan.js';
 import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
@@ -72,8 +72,8 @@ function noTargets(prepared: PreparedScan, out: (s: string) => void): number {
 /** A scan run: discover → scan → report, with every output closed however it ends. */
 async function scanRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) => void): Promise<number> {
   const session = await ScanSession.open(plan, prepared, out);
-  // -O: the database is parsed on a worker thread while the hosts are scanned (errors show at -O's turn)
-  if (plan.os) loadOsDatabase(plan.os.database).catch(() => {});
+  // -O: the database is read on a thread of its own while the hosts are scanned (errors show at -O's turn)
+  if (plan.os) osDatabase(plan.os.database);
   try {
     await discoverHosts(session);
     const names = lookUpNames(session);

@@ -178,19 +178,34 @@ function engineError(e: unknown): FerroscanError {
   return m ? new ScanError(m[2], m[1]) : new ScanError(msg, 'EIO');
 }
 
-const databases = new Map<string, Promise<Generated.NativeOsDb>>();
+const databases = new Map<string, Generated.NativeOsDb>();
 
-/** Reads nmap's database once per path (on a worker thread; the scan can run meanwhile). */
-export function loadOsDatabase(path = DEFAULT_OS_DB): Promise<Generated.NativeOsDb> {
+/**
+ * nmap's database at `path`, read once per path on a thread of its own; the handle comes
+ * at once (detection starts probing before the database is read: it waits for it only to
+ * match). A database that failed to read is read again next time.
+ */
+export function osDatabase(path = DEFAULT_OS_DB): Generated.NativeOsDb {
   let db = databases.get(path);
   if (!db) {
-    db = native()
-      .loadOsDb(path)
-      .catch((e: unknown) => {
-        databases.delete(path);
-        throw engineError(e);
-      });
+    try {
+      db = native().loadOsDb(path);
+    } catch (e) {
+      throw engineError(e);
+    }
     databases.set(path, db);
+    db.ready().catch(() => databases.delete(path));
+  }
+  return db;
+}
+
+/** Reads nmap's database (once per path); resolves when it is read, rejects with why not. */
+export async function loadOsDatabase(path = DEFAULT_OS_DB): Promise<Generated.NativeOsDb> {
+  const db = osDatabase(path);
+  try {
+    await db.ready();
+  } catch (e) {
+    throw engineError(e);
   }
   return db;
 }
@@ -220,7 +235,7 @@ const drop = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o)
  */
 export async function detectOs(targets: readonly OsTarget[], options: OsOptions = {}): Promise<OsReport[]> {
   if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
-  const db = await loadOsDatabase(options.database);
+  const db = osDatabase(options.database);
   let run: Generated.NativeOsDetection;
   try {
     run = native().startOsDetection(db, {

@@ -2,7 +2,7 @@
 //!   osdetect ADDR[:OPEN[:CLOSED[:CLOSED_UDP]]]...   (root; lab addresses only)
 //! Prints each host's merged fingerprint, its guesses and the time taken.
 
-use ferroscan_core::os::db::{OsDb, DEFAULT_PATH};
+use ferroscan_core::os::db::{SharedDb, DEFAULT_PATH};
 use ferroscan_core::os::fingerprint::{format, merge, ScanInfo};
 use ferroscan_core::os::prober::{detect, OsConfig, OsTarget};
 use std::sync::atomic::AtomicBool;
@@ -25,7 +25,8 @@ fn main() {
             unfiltered_udp: None,
         });
     }
-    let db = OsDb::load(std::path::Path::new(&std::env::var("OSDB").unwrap_or_else(|_| DEFAULT_PATH.into()))).unwrap_or_else(|e| {
+    // read while the first try runs, as the CLI does
+    let shared = SharedDb::load(std::env::var("OSDB").unwrap_or_else(|_| DEFAULT_PATH.into()).into()).unwrap_or_else(|e| {
         eprintln!("osdetect: {e}");
         std::process::exit(1)
     });
@@ -40,7 +41,11 @@ fn main() {
         cfg.overlap_tries = false;
     }
     let t0 = std::time::Instant::now();
-    let run = detect(&cfg, &db, &AtomicBool::new(false)).unwrap_or_else(|e| {
+    let run = detect(&cfg, &shared, &AtomicBool::new(false)).unwrap_or_else(|e| {
+        eprintln!("osdetect: {e}");
+        std::process::exit(1)
+    });
+    let db = shared.wait().unwrap_or_else(|e| {
         eprintln!("osdetect: {e}");
         std::process::exit(1)
     });

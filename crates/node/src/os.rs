@@ -3,7 +3,7 @@
 //! Conversion only; the rules live in ferroscan-core's `os` module.
 
 use crate::{invalid, js_error};
-use ferroscan_core::os::db::OsDb;
+use ferroscan_core::os::db::{OsDb, SharedDb};
 use ferroscan_core::os::fingerprint::{format, merge, parse, DistanceMethod, Fingerprint, ScanInfo};
 use ferroscan_core::os::matcher::{classify, Classification, Matcher, Matches, Outcome, GUESS_THRESHOLD};
 use ferroscan_core::os::prober::{detect, OsConfig, OsResult, OsTarget, DEFAULT_MAX_TRIES};
@@ -16,43 +16,55 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
-/// nmap's fingerprint database, parsed once and shared by every detection.
+/// nmap's fingerprint database, read on a thread of its own from the moment it is asked for,
+/// and shared by every detection (which starts probing before it is read).
 #[napi]
 pub struct NativeOsDb {
-    db: Arc<OsDb>,
+    db: Arc<SharedDb>,
+}
+
+impl NativeOsDb {
+    fn get(&self) -> Result<Arc<OsDb>> {
+        self.db.wait().map_err(Error::from_reason)
+    }
 }
 
 #[napi]
 impl NativeOsDb {
-    /// How many reference prints the database holds.
-    #[napi(getter)]
-    pub fn prints(&self) -> u32 {
-        self.db.prints.len() as u32
+    /// Resolves once the database is read; rejects with reading's error.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub async fn ready(&self) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        let db = self.db.clone();
+        std::thread::Builder::new()
+            .name("ferroscan-osdb-wait".into())
+            .spawn(move || {
+                let _ = tx.send(db.wait().map(|_| ()));
+            })
+            .map_err(|e| Error::from_reason(format!("EIO: starting a thread: {e}")))?;
+        match rx.await {
+            Ok(r) => r.map_err(Error::from_reason),
+            Err(_) => Err(Error::from_reason("EINTERNAL: reading the OS database failed")),
+        }
     }
 
-    /// Lines nmap would report as parse errors and skip.
+    /// How many reference prints the database holds (waits until it is read).
     #[napi(getter)]
-    pub fn warnings(&self) -> Vec<String> {
-        self.db.warnings.clone()
+    pub fn prints(&self) -> Result<u32> {
+        Ok(self.get()?.prints.len() as u32)
+    }
+
+    /// Lines nmap would report as parse errors and skip (waits until it is read).
+    #[napi(getter)]
+    pub fn warnings(&self) -> Result<Vec<String>> {
+        Ok(self.get()?.warnings.clone())
     }
 }
 
-/// Reads and parses the database at `path` on a worker thread.
-#[napi(ts_return_type = "Promise<NativeOsDb>")]
-pub async fn load_os_db(path: String) -> Result<NativeOsDb> {
-    let (tx, rx) = oneshot::channel();
-    std::thread::Builder::new()
-        .name("ferroscan-osdb".into())
-        .spawn(move || {
-            let r = std::panic::catch_unwind(|| OsDb::load(std::path::Path::new(&path)));
-            let _ = tx.send(r);
-        })
-        .map_err(|e| Error::from_reason(format!("EIO: starting a thread: {e}")))?;
-    match rx.await {
-        Ok(Ok(Ok(db))) => Ok(NativeOsDb { db: Arc::new(db) }),
-        Ok(Ok(Err(e))) => Err(js_error(e)),
-        _ => Err(Error::from_reason("EINTERNAL: loading the OS database failed")),
-    }
+/// Starts reading the database at `path` on a thread; `ready()` says when it is done.
+#[napi(catch_unwind)]
+pub fn load_os_db(path: String) -> Result<NativeOsDb> {
+    Ok(NativeOsDb { db: SharedDb::load(path.into()).map_err(js_error)? })
 }
 
 #[napi(object)]
@@ -145,9 +157,10 @@ pub fn match_fingerprint(db: &NativeOsDb, fingerprint: String, threshold: Option
         return Err(invalid(format!("threshold {threshold} is not between 0 and 1")));
     }
     let fp = Fingerprint { tests };
-    let m = Matcher::new(&db.db).best(&fp, threshold);
-    let c = classify(&db.db, &m);
-    Ok(matches_of(&db.db, &m, &c))
+    let db = db.get()?;
+    let m = Matcher::new(&db).best(&fp, threshold);
+    let c = classify(&db, &m);
+    Ok(matches_of(&db, &m, &c))
 }
 
 /// Matches `fingerprint` against the whole database `times` times and returns the seconds
@@ -156,7 +169,8 @@ pub fn match_fingerprint(db: &NativeOsDb, fingerprint: String, threshold: Option
 pub fn bench_match(db: &NativeOsDb, fingerprint: String, times: u32) -> Result<f64> {
     let tests = parse(&fingerprint).map_err(|e| invalid(format!("not a fingerprint: {e}")))?;
     let fp = Fingerprint { tests };
-    let mut m = Matcher::new(&db.db);
+    let db = db.get()?;
+    let mut m = Matcher::new(&db);
     let t = std::time::Instant::now();
     for _ in 0..times {
         std::hint::black_box(m.best(&fp, GUESS_THRESHOLD));
@@ -388,8 +402,8 @@ pub fn start_os_detection(db: &NativeOsDb, options: NativeOsOptions) -> Result<N
         .spawn(move || {
             let t = std::time::Instant::now();
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| detect(&cfg, &db, &flag)));
-            let r = match r {
-                Ok(Ok(run)) => Ok(NativeOsReport {
+            let r = match r.map(|r| r.and_then(|run| db.wait().map(|d| (run, d)).map_err(|e| ferroscan_core::Error::Internal(e)))) {
+                Ok(Ok((run, db))) => Ok(NativeOsReport {
                     hosts: run.hosts.iter().map(|h| host_of(&db, &cfg, h)).collect(),
                     aborted: run.aborted,
                     sent: run.sent as f64,

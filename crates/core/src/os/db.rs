@@ -10,7 +10,8 @@
 use super::expr::Expr;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// Where nmap's Debian package installs the database.
 pub const DEFAULT_PATH: &str = "/usr/share/nmap/nmap-os-db";
@@ -33,7 +34,7 @@ pub struct TestLine {
     pub attrs: Vec<(String, String)>,
 }
 
-/// One reference print.
+/// One reference print. Its test lines live in the database's index, compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OsPrint {
     /// The `Fingerprint` line's text.
@@ -41,8 +42,6 @@ pub struct OsPrint {
     /// The line number of its `Fingerprint` line (nmap's XML `line` attribute).
     pub line: u32,
     pub classes: Vec<OsClass>,
-    /// Sorted by test name, each test's attributes by name (stable: file order among equals).
-    pub tests: Vec<TestLine>,
 }
 
 /// A parsed database.
@@ -81,24 +80,25 @@ fn strip(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_ascii_whitespace())
 }
 
+/// A test line as read, borrowing the file's text.
+struct RawTest<'a> {
+    name: &'a str,
+    attrs: Vec<(&'a str, &'a str)>,
+}
+
 /// nmap's str2AVal: `A=1%B=2` → [(A, 1), (B, 2)]; an empty string has no attributes.
-fn parse_attrs(s: &str) -> std::result::Result<Vec<(String, String)>, String> {
+fn parse_attrs(s: &str) -> std::result::Result<Vec<(&str, &str)>, String> {
     if s.is_empty() {
         return Ok(vec![]);
     }
-    s.split('%')
-        .map(|av| match av.split_once('=') {
-            Some((a, v)) => Ok((a.to_string(), v.to_string())),
-            None => Err(format!("attribute without a value ({s})")),
-        })
-        .collect()
+    s.split('%').map(|av| av.split_once('=').ok_or_else(|| format!("attribute without a value ({s})"))).collect()
 }
 
 /// A test line `NAME(ATTRS)...`: None when it has no `(` or no `)` after it.
-fn parse_test(line: &str) -> Option<std::result::Result<TestLine, String>> {
+fn parse_test(line: &str) -> Option<std::result::Result<RawTest<'_>, String>> {
     let open = line.find('(')?;
     let close = line[open + 1..].find(')')? + open + 1;
-    Some(parse_attrs(&line[open + 1..close]).map(|attrs| TestLine { name: line[..open].to_string(), attrs }))
+    Some(parse_attrs(&line[open + 1..close]).map(|attrs| RawTest { name: &line[..open], attrs }))
 }
 
 fn parse_class(line: &str) -> Option<OsClass> {
@@ -110,7 +110,7 @@ fn parse_class(line: &str) -> Option<OsClass> {
     Some(OsClass { vendor, family, generation: (!generation.is_empty()).then(|| generation.to_string()), device_type, cpe: vec![] })
 }
 
-fn sort_print(tests: &mut [TestLine]) {
+fn sort_print(tests: &mut [RawTest<'_>]) {
     // strcmp order; stable, as nmap's std::stable_sort
     for t in tests.iter_mut() {
         t.attrs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -138,6 +138,7 @@ impl OsDb {
         let lines: Vec<&str> = text.split_inclusive('\n').collect();
         let mut prints: Vec<OsPrint> = Vec::new();
         let mut match_points: Option<Vec<TestLine>> = None;
+        let mut builder = IndexBuilder::default();
         let mut warnings = Vec::new();
         let mut i = 0;
         // a line handed back by a print's body ("FingerPrint ..." with no blank line before)
@@ -178,7 +179,7 @@ impl OsDb {
                 }
             }
             let mut classes: Vec<OsClass> = Vec::new();
-            let mut tests: Vec<TestLine> = Vec::new();
+            let mut tests: Vec<RawTest<'_>> = Vec::new();
             let mut abandoned = false;
             while let Some(&body) = lines.get(i) {
                 let body_no = i + 1;
@@ -216,16 +217,21 @@ impl OsDb {
             }
             sort_print(&mut tests);
             if is_mp {
-                match_points = Some(tests);
+                let owned = tests.iter().map(|t| TestLine {
+                    name: t.name.to_string(),
+                    attrs: t.attrs.iter().map(|(a, v)| (a.to_string(), v.to_string())).collect(),
+                });
+                match_points = Some(owned.collect());
             } else {
-                prints.push(OsPrint { name, line: lineno as u32, classes, tests });
+                builder.add_print(&name, &tests)?;
+                prints.push(OsPrint { name, line: lineno as u32, classes });
             }
             if abandoned {
                 continue 'top;
             }
         }
         let match_points = match_points.ok_or_else(|| Error::InvalidOptions(format!("{origin}: no MatchPoints directive")))?;
-        let index = Index::build(&prints, &match_points, origin)?;
+        let index = builder.finish(&match_points, origin)?;
         Ok(OsDb { prints, match_points, warnings, index })
     }
 
@@ -235,90 +241,149 @@ impl OsDb {
     }
 }
 
-impl Index {
-    fn build(prints: &[OsPrint], match_points: &[TestLine], origin: &str) -> Result<Self> {
-        let mut ix = Index::default();
-        let mut pairs: HashMap<&str, HashMap<&str, u16>> = HashMap::new();
-        fn pair_of<'a>(ix: &mut Index, pairs: &mut HashMap<&'a str, HashMap<&'a str, u16>>, test: &'a str, attr: &'a str) -> Result<u16> {
-            let by_attr = pairs.entry(test).or_default();
-            if let Some(&p) = by_attr.get(attr) {
-                return Ok(p);
-            }
-            let p = u16::try_from(ix.weights.len())
-                .map_err(|_| Error::InvalidOptions("too many distinct test attributes in the OS database".into()))?;
-            by_attr.insert(attr, p);
-            ix.pairs.insert((test.to_string(), attr.to_string()), p);
-            ix.weights.push(None);
-            Ok(p)
+/// A database being read on a thread of its own: OS detection starts probing at once and
+/// waits for it only when a first try needs matching (reading it takes a few hundred ms).
+#[derive(Debug)]
+pub struct SharedDb {
+    slot: Mutex<Option<std::result::Result<Arc<OsDb>, String>>>,
+    ready: Condvar,
+}
+
+impl SharedDb {
+    /// Starts reading `path` on a new thread.
+    pub fn load(path: PathBuf) -> Result<Arc<SharedDb>> {
+        let shared = Arc::new(SharedDb { slot: Mutex::new(None), ready: Condvar::new() });
+        let s = shared.clone();
+        std::thread::Builder::new()
+            .name("ferroscan-osdb".into())
+            .spawn(move || {
+                let r = std::panic::catch_unwind(|| OsDb::load(&path))
+                    .unwrap_or_else(|_| Err(Error::Internal("reading the OS database failed".into())))
+                    .map(Arc::new)
+                    .map_err(|e| format!("{}: {e}", e.code()));
+                if let Ok(mut slot) = s.slot.lock() {
+                    *slot = Some(r);
+                }
+                s.ready.notify_all();
+            })
+            .map_err(|e| Error::io("starting a thread", e))?;
+        Ok(shared)
+    }
+
+    /// A database already parsed.
+    pub fn ready(db: OsDb) -> Arc<SharedDb> {
+        Arc::new(SharedDb { slot: Mutex::new(Some(Ok(Arc::new(db)))), ready: Condvar::new() })
+    }
+
+    /// Waits for the database; the error is reading's, as "CODE: message".
+    pub fn wait(&self) -> std::result::Result<Arc<OsDb>, String> {
+        let mut slot = self.slot.lock().map_err(|_| "EINTERNAL: OS database state poisoned".to_string())?;
+        while slot.is_none() {
+            slot = self.ready.wait(slot).map_err(|_| "EINTERNAL: OS database state poisoned".to_string())?;
         }
+        slot.clone().unwrap_or_else(|| Err("EINTERNAL: OS database missing".into()))
+    }
+}
+
+/// Builds the index print by print as the file is read, borrowing its text (no string is
+/// kept per test line, so reading and dropping the database stay cheap).
+#[derive(Default)]
+struct IndexBuilder<'t> {
+    ix: Index,
+    pairs: HashMap<(&'t str, &'t str), u16>,
+    distinct: HashMap<(u16, &'t str), u32>,
+    lines: HashMap<Vec<u32>, u32>,
+    names: HashMap<String, u32>,
+    terms: Vec<u32>,
+}
+
+impl<'t> IndexBuilder<'t> {
+    fn pair(&mut self, test: &'t str, attr: &'t str) -> Result<u16> {
+        if let Some(&p) = self.pairs.get(&(test, attr)) {
+            return Ok(p);
+        }
+        let p = u16::try_from(self.pairs.len())
+            .map_err(|_| Error::InvalidOptions("too many distinct test attributes in the OS database".into()))?;
+        self.pairs.insert((test, attr), p);
+        Ok(p)
+    }
+
+    /// One print's test lines, sorted: among equal names (and equal attributes within a
+    /// line) only the first counts, as in nmap's sorted walk.
+    fn add_print(&mut self, name: &str, tests: &[RawTest<'t>]) -> Result<()> {
+        self.ix.print_starts.push(self.ix.print_lines.len() as u32);
+        let next = self.names.len() as u32;
+        let id = *self.names.entry(name.to_string()).or_insert(next);
+        self.ix.name_ids.push(id);
+        let mut last_test: Option<&str> = None;
+        for t in tests {
+            if last_test == Some(t.name) {
+                continue;
+            }
+            last_test = Some(t.name);
+            let mut last_attr: Option<&str> = None;
+            let mut terms = std::mem::take(&mut self.terms);
+            terms.clear();
+            for &(a, v) in &t.attrs {
+                if last_attr == Some(a) {
+                    continue;
+                }
+                last_attr = Some(a);
+                let p = self.pair(t.name, a)?;
+                let id = match self.distinct.get(&(p, v)) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.ix.exprs.len() as u32;
+                        self.ix.exprs.push((p, Expr::compile(v)));
+                        self.distinct.insert((p, v), id);
+                        id
+                    }
+                };
+                terms.push(id);
+            }
+            let line = match self.lines.get(&terms) {
+                Some(&l) => l,
+                None => {
+                    let l = self.ix.line_starts.len() as u32;
+                    self.ix.line_starts.push(self.ix.line_terms.len() as u32);
+                    self.ix.line_terms.extend_from_slice(&terms);
+                    self.lines.insert(terms.clone(), l);
+                    l
+                }
+            };
+            self.ix.print_lines.push(line);
+            self.terms = terms;
+        }
+        Ok(())
+    }
+
+    /// The index, with MatchPoints' weights (wherever MatchPoints stood in the file).
+    fn finish(mut self, match_points: &'t [TestLine], origin: &str) -> Result<Index> {
+        let mut weights: Vec<(u16, u16)> = Vec::new();
         for t in match_points {
             for (a, v) in &t.attrs {
                 // nmap reads weights with strtol(.., 10) and rejects anything else
                 let w: u16 =
                     v.parse().map_err(|_| Error::InvalidOptions(format!("{origin}: MatchPoints gives {}.{a} the weight {v:?}", t.name)))?;
-                let p = pair_of(&mut ix, &mut pairs, &t.name, a)?;
-                if ix.weights[p as usize].is_none() {
-                    ix.weights[p as usize] = Some(w);
+                let p = self.pair(&t.name, a)?;
+                if !weights.iter().any(|&(q, _)| q == p) {
+                    weights.push((p, w));
                 }
             }
         }
         // scores are summed as two 16-bit halves: no print may weigh 65536 or more
-        let total: u64 = ix.weights.iter().flatten().map(|&w| w as u64).sum();
+        let total: u64 = weights.iter().map(|&(_, w)| w as u64).sum();
         if total >= 1 << 16 {
             return Err(Error::InvalidOptions(format!(
                 "{origin}: the MatchPoints weights sum to {total}, more than OS matching supports (65535)"
             )));
         }
-        let mut distinct: HashMap<(u16, &str), u32> = HashMap::new();
-        let mut lines: HashMap<Vec<u32>, u32> = HashMap::new();
-        let mut names: HashMap<&str, u32> = HashMap::new();
-        let mut terms: Vec<u32> = Vec::new();
-        for print in prints {
-            ix.print_starts.push(ix.print_lines.len() as u32);
-            let next = names.len() as u32;
-            ix.name_ids.push(*names.entry(print.name.as_str()).or_insert(next));
-            // sorted already; among equal names only the first counts (as nmap's merge walk)
-            let mut last_test: Option<&str> = None;
-            for t in &print.tests {
-                if last_test == Some(t.name.as_str()) {
-                    continue;
-                }
-                last_test = Some(&t.name);
-                let mut last_attr: Option<&str> = None;
-                terms.clear();
-                for (a, v) in &t.attrs {
-                    if last_attr == Some(a.as_str()) {
-                        continue;
-                    }
-                    last_attr = Some(a);
-                    let p = pair_of(&mut ix, &mut pairs, &t.name, a)?;
-                    if ix.weights[p as usize].is_none() {
-                        continue;
-                    }
-                    let id = match distinct.get(&(p, v.as_str())) {
-                        Some(&id) => id,
-                        None => {
-                            let id = ix.exprs.len() as u32;
-                            ix.exprs.push((p, Expr::compile(v)));
-                            distinct.insert((p, v.as_str()), id);
-                            id
-                        }
-                    };
-                    terms.push(id);
-                }
-                let line = match lines.get(&terms) {
-                    Some(&l) => l,
-                    None => {
-                        let l = ix.line_starts.len() as u32;
-                        ix.line_starts.push(ix.line_terms.len() as u32);
-                        ix.line_terms.extend_from_slice(&terms);
-                        lines.insert(terms.clone(), l);
-                        l
-                    }
-                };
-                ix.print_lines.push(line);
-            }
+        let mut ix = self.ix;
+        ix.weights = vec![None; self.pairs.len()];
+        for (p, w) in weights {
+            ix.weights[p as usize] = Some(w);
         }
+        ix.pairs = self.pairs.into_iter().map(|((t, a), p)| ((t.to_string(), a.to_string()), p)).collect();
         ix.print_starts.push(ix.print_lines.len() as u32);
         ix.line_starts.push(ix.line_terms.len() as u32);
         Ok(ix)
@@ -361,11 +426,16 @@ SEQ(GCD=2)
             p.classes[1],
             OsClass { vendor: "Example".into(), family: "Other".into(), generation: None, device_type: "router".into(), cpe: vec![] }
         );
-        assert_eq!(p.tests.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["SEQ", "T1"]);
-        assert_eq!(p.tests[1].attrs, vec![("DF".into(), "N|Y".into()), ("R".into(), "Y".into())]);
+        // two lines each, the second print's SEQ(GCD=2) its own; T1's attributes in name order
+        assert_eq!(db.index.print_starts, vec![0, 2, 3]);
+        let t1 = db.index.print_lines[1] as usize;
+        let t1_terms = &db.index.line_terms[db.index.line_starts[t1] as usize..db.index.line_starts[t1 + 1] as usize];
+        let pairs: Vec<u16> = t1_terms.iter().map(|&e| db.index.exprs[e as usize].0).collect();
+        let df = db.index.pairs[&("T1".to_string(), "DF".to_string())];
+        let r = db.index.pairs[&("T1".to_string(), "R".to_string())];
+        assert_eq!(pairs, vec![df, r]);
         assert_eq!(db.weight("SEQ", "GCD"), Some(75));
         assert_eq!(db.weight("T1", "W"), None);
-        assert_eq!(db.index.print_starts, vec![0, 2, 3]);
         assert_eq!(db.index.line_starts, vec![0, 2, 4, 5]);
     }
 
@@ -404,7 +474,7 @@ SEQ(GCD=2)
         // every print has a class, every test line of the file is somewhere
         assert!(db.prints.iter().all(|p| !p.classes.is_empty()));
         let test_lines = text.lines().filter(|l| l.contains('(') && !l.starts_with('#') && !l.starts_with("Fingerprint")).count();
-        let parsed: usize = db.prints.iter().map(|p| p.tests.len()).sum::<usize>() + db.match_points.len();
+        let parsed: usize = db.index.print_lines.len() + db.match_points.len();
         assert_eq!(parsed, test_lines);
         let cpes = text.lines().filter(|l| l.starts_with("CPE ")).count();
         assert_eq!(db.prints.iter().flat_map(|p| &p.classes).map(|c| c.cpe.len()).sum::<usize>(), cpes);

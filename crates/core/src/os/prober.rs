@@ -17,7 +17,7 @@
 //! gives every try the answers it would give it alone. A host whose counters are shared
 //! (Windows' incrementing IP IDs, say) gets its tries one after another.
 
-use super::db::OsDb;
+use super::db::{OsDb, SharedDb};
 use super::fingerprint::{DistanceMethod, Fingerprint};
 use super::matcher::{classify, Classification, Matcher, Matches, Outcome, GUESS_THRESHOLD};
 use super::probes::{Draw, TryParams, PORTS_PER_TRY};
@@ -409,7 +409,7 @@ impl Host {
 }
 
 /// Runs OS detection against every target. Blocks until done or `abort` is set.
-pub fn detect(cfg: &OsConfig, db: &OsDb, abort: &AtomicBool) -> Result<OsRun> {
+pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun> {
     if cfg.max_tries == 0 || cfg.max_tries > MAX_TRIES_LIMIT {
         return Err(Error::InvalidOptions(format!("max-os-tries must be between 1 and {MAX_TRIES_LIMIT}")));
     }
@@ -555,7 +555,17 @@ pub fn detect(cfg: &OsConfig, db: &OsDb, abort: &AtomicBool) -> Result<OsRun> {
     }
     drop(tx);
 
-    let mut matcher = Matcher::new(db);
+    // the database may still be loading: it is waited for when a first try needs matching
+    let mut loaded: Option<Arc<OsDb>> = None;
+    let mut database = || -> Result<Arc<OsDb>> {
+        if loaded.is_none() {
+            loaded = Some(db.wait().map_err(|e| match e.strip_prefix("EINVAL: ") {
+                Some(m) => Error::InvalidOptions(m.to_string()),
+                None => Error::Internal(e),
+            })?);
+        }
+        Ok(loaded.clone().unwrap_or_else(|| unreachable!()))
+    };
     let (mut sent, mut received) = (0u64, 0u64);
     let by_addr: HashMap<u32, usize> = hosts.iter().enumerate().map(|(i, h)| (u32::from(h.target.addr), i)).collect();
     let mut frames: Vec<(usize, Vec<u8>)> = Vec::new();
@@ -665,7 +675,20 @@ pub fn detect(cfg: &OsConfig, db: &OsDb, abort: &AtomicBool) -> Result<OsRun> {
         }
         let now = Instant::now();
         for h in hosts.iter_mut().filter(|h| !h.finished) {
-            settle(h, cfg, &mut matcher, timing, links[h.link].route.source, &mut rng, now);
+            overlap(h, cfg, timing, links[h.link].route.source, &mut rng, now);
+            if h.tries.get(h.evaluated).is_some_and(|t| t.round.done()) {
+                let db = match database() {
+                    Ok(db) => db,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                };
+                settle(h, cfg, &db, timing, links[h.link].route.source, &mut rng, now);
+            }
+        }
+        if failure.is_some() {
+            break;
         }
     }
     stop.store(true, Ordering::Release);
@@ -677,13 +700,16 @@ pub fn detect(cfg: &OsConfig, db: &OsDb, abort: &AtomicBool) -> Result<OsRun> {
     if let Some(e) = failure {
         return Err(e);
     }
+    let db = if hosts.is_empty() { None } else { Some(database()?) };
     let mut out: Vec<OsResult> = hosts
         .into_iter()
         .map(|h| {
             let reason = h.reason(cfg);
             let chosen = h.perfect_try.unwrap_or_else(|| best_try(&h.matches));
             let matches = h.matches.get(chosen).cloned().unwrap_or(Matches { outcome: Outcome::NoMatches, entries: vec![], perfect: 0 });
-            let classification = classify(db, &matches);
+            let classification = db
+                .as_deref()
+                .map_or(Classification { outcome: Outcome::NoMatches, classes: vec![], perfect: 0 }, |db| classify(db, &matches));
             let seq = match h.perfect_try {
                 Some(p) => h.seqs.get(p).cloned(),
                 None => h.seqs.last().cloned(),
@@ -737,26 +763,34 @@ fn best_try(matches: &[Matches]) -> usize {
     best.0
 }
 
-/// Fingerprints and matches the host's tries that have completed, in order, and decides
-/// what comes next (nmap's endRound and expireUnmatchedHosts).
-fn settle(h: &mut Host, cfg: &OsConfig, matcher: &mut Matcher<'_>, timing: RoundTiming, source: Ipv4Addr, rng: &mut Rng, now: Instant) {
-    if cfg.overlap_tries && !h.overlap_decided && h.tries.len() == 1 && h.tries[0].round.answered_phase_over() {
-        h.overlap_decided = true;
-        let extra = cfg.max_tries.saturating_sub(1);
-        if extra > 0 && h.tries_may_overlap() {
-            let stagger = timing.seq_gap / (extra + 1);
-            for k in 0..extra {
-                h.start_try(now + stagger * k, source, timing, rng);
-            }
+/// Once the first try shows how the host counts (its SEQ and closed-port answers are in),
+/// starts the remaining tries together when that is safe (see the module comment).
+fn overlap(h: &mut Host, cfg: &OsConfig, timing: RoundTiming, source: Ipv4Addr, rng: &mut Rng, now: Instant) {
+    if !cfg.overlap_tries || h.overlap_decided || h.tries.len() != 1 || !h.tries[0].round.counters_known() {
+        return;
+    }
+    h.overlap_decided = true;
+    let extra = cfg.max_tries.saturating_sub(1);
+    if extra > 0 && h.tries_may_overlap() {
+        for k in 0..extra {
+            h.start_try(now + STAGGER * k, source, timing, rng);
         }
     }
+}
+
+/// Between the starts of overlapping tries: their SEQ probes interleave a few ms apart.
+const STAGGER: Duration = Duration::from_millis(5);
+
+/// Fingerprints and matches the host's tries that have completed, in order, and decides
+/// what comes next (nmap's endRound and expireUnmatchedHosts).
+fn settle(h: &mut Host, cfg: &OsConfig, db: &OsDb, timing: RoundTiming, source: Ipv4Addr, rng: &mut Rng, now: Instant) {
     while h.evaluated < h.tries.len() && h.tries[h.evaluated].round.done() {
         let n = h.evaluated;
         h.evaluated += 1;
         let round = &h.tries[n].round;
         let (fp, seq) = round.fingerprint(&mut h.facts, h.target.closed_tcp.is_some());
         h.max_ratio = h.max_ratio.max(round.timing_ratio());
-        let m = matcher.best(&fp, GUESS_THRESHOLD);
+        let m = Matcher::new(db).best(&fp, GUESS_THRESHOLD);
         let perfect = m.outcome == Outcome::Success && m.perfect > 0;
         h.fps.push(fp);
         h.matches.push(m);

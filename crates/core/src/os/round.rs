@@ -236,10 +236,13 @@ impl Round {
         self.phase == Phase::Tui && self.to_send.is_empty() && self.active.is_empty()
     }
 
-    /// SEQ is over and every other probe has been sent at least once and answered or timed
-    /// out once: only resends of unanswered probes remain.
-    pub fn answered_phase_over(&self) -> bool {
-        self.phase == Phase::Tui && self.to_send.iter().all(|&(_, t)| t > 0) && self.active.iter().all(|a| a.tryno > 0)
+    /// SEQ is over, every other probe has been sent, and the closed-port probes (T5-T7, whose
+    /// IP IDs make CI) are answered or have timed out once: what the try says about the host's
+    /// IP ID and ISN counters is known.
+    pub fn counters_known(&self) -> bool {
+        self.phase == Phase::Tui
+            && self.to_send.iter().all(|&(_, t)| t > 0)
+            && !self.active.iter().any(|a| a.tryno == 0 && matches!(a.probe, Probe::T(4..=6)))
     }
 
     /// Whether a datagram from the host is an answer to this try's probes.
