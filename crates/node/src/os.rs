@@ -402,7 +402,7 @@ pub fn start_os_detection(db: &NativeOsDb, options: NativeOsOptions) -> Result<N
         .spawn(move || {
             let t = std::time::Instant::now();
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| detect(&cfg, &db, &flag)));
-            let r = match r.map(|r| r.and_then(|run| db.wait().map(|d| (run, d)).map_err(|e| ferroscan_core::Error::Internal(e)))) {
+            let r = match r.map(|r| r.and_then(|run| db.wait().map(|d| (run, d)).map_err(ferroscan_core::Error::Internal))) {
                 Ok(Ok((run, db))) => Ok(NativeOsReport {
                     hosts: run.hosts.iter().map(|h| host_of(&db, &cfg, h)).collect(),
                     aborted: run.aborted,
