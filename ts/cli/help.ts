@@ -90,7 +90,7 @@ LARGE SWEEPS:
   --dry-run: Build every packet and send none; reports packets per second
   --pcap <file>: Write every packet sent (or built, with --dry-run) to a pcap file
 MISC:
-  -A: Enable OS detection (nmap's -A also adds -sV, -sC and --traceroute)
+  -A: Enable OS detection (nmap's -A also runs version detection, scripts and traceroute)
   -V, --version: Print version number
   -h, --help: Print this help summary page.
 EXAMPLES:
