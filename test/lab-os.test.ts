@@ -184,5 +184,7 @@ test('a host without a closed port: nmap\'s warning and "test conditions non-ide
       if (a !== addr) t.false(osBlocks(out).get(a)?.lines.some((x) => x.startsWith('Warning: OSScan')), `${who}: ${other} warned`);
     }
   }
-  t.deepEqual(osBlocks(ferroscan.normal).get(addr)?.lines, osBlocks(nmap.normal).get(addr)?.lines);
+  // the rest of the report as nmap's (the guesses' accuracies are chance's: the test above)
+  const same = (out: string) => osBlocks(out).get(addr)?.lines.filter((l) => !l.startsWith('Aggressive OS guesses:'));
+  t.deepEqual(same(ferroscan.normal), same(nmap.normal));
 });
