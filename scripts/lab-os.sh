@@ -21,6 +21,7 @@
 #     .5  ttl255    initial TTL 255, no timestamps, larger receive buffer, no SACK
 #     .6  noclosed  only the open port answers: every other TCP and UDP port is dropped
 #     .7  router    forwards to 198.18.25.0/24
+#     .8  steady    timestamps without per-connection offsets (tcp_timestamps=2): a real uptime
 #   198.18.25.0/24, behind the router (two hops away)
 #     .2  far       the kernel's defaults
 #
@@ -46,8 +47,8 @@ id=${2:-0}
 prefix="fo${id}"
 sw_ns="$prefix-sw"
 # on the bridge, in address order; `far` hangs off the router
-bridged=(scan linux bare ecn ttl255 noclosed router)
-targets=(linux bare ecn ttl255 noclosed far)
+bridged=(scan linux bare ecn ttl255 noclosed router steady)
+targets=(linux bare ecn ttl255 noclosed steady far)
 extra=${LAB_EXTRA:-0}
 [[ $extra =~ ^[0-9]+$ && $extra -le 64 ]] || die "LAB_EXTRA must be 0-64"
 state="$state_root/$id"
@@ -55,7 +56,7 @@ state="$state_root/$id"
 net=198.18.24
 far_net=198.18.25
 declare -A addr=([scan]=$net.1 [linux]=$net.2 [bare]=$net.3 [ecn]=$net.4 [ttl255]=$net.5
-  [noclosed]=$net.6 [router]=$net.7 [far]=$far_net.2)
+  [noclosed]=$net.6 [router]=$net.7 [steady]=$net.8 [far]=$far_net.2)
 router_far_addr=$far_net.1
 open_ports=(22 80)
 for ((i = 0; i < extra; i++)); do
@@ -71,6 +72,7 @@ declare -A sysctls=(
   [ecn]="tcp_ecn=1 ip_default_ttl=128 icmp_echo_ignore_all=1"
   [ttl255]="ip_default_ttl=255 tcp_timestamps=0 tcp_sack=0 tcp_rmem=4096_262144_6291456"
   [noclosed]=""
+  [steady]="tcp_timestamps=2"
   [far]=""
 )
 for ((i = 0; i < extra; i++)); do sysctls[x$i]=""; done

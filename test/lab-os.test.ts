@@ -1,6 +1,6 @@
 // Golden tests of -O: ferroscan and nmap 7.93 run live against the same OS lab
 // (scripts/lab-os.sh: kernels with different TCP/IP sysctls, one two hops away, one without a
-// closed port), and must agree on every test value of the fingerprint that does not depend
+// closed port, one whose timestamps match a print perfectly), and must agree on every test value of the fingerprint that does not depend
 // on time or chance, on the ranked guesses, the classes and CPEs, the distance and the
 // messages.
 //
@@ -117,7 +117,7 @@ test('one try each: the same test values, and the same ranked guesses once chanc
 
 /** The normal output's OS lines whose text chance does not decide. */
 const messageLine = (l: string): boolean =>
-  /^(Warning: OSScan|No exact OS matches|No OS matches|Too many fingerprints|OS fingerprint not ideal|Network Distance:|IP ID Sequence Generation:|Device type:|OS CPE:)/.test(l);
+  /^(Warning: OSScan|No exact OS matches|No OS matches|Too many fingerprints|OS fingerprint not ideal|OS details:|Running:|Network Distance:|IP ID Sequence Generation:|Device type:|OS CPE:)/.test(l);
 
 test("nmap's five tries: the same messages, distance, ports used, classes, and guesses within what chance explains", async (t) => {
   const l = lab();
