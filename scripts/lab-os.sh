@@ -22,6 +22,8 @@
 #     .6  noclosed  only the open port answers: every other TCP and UDP port is dropped
 #     .7  router    forwards to 198.18.25.0/24
 #     .8  steady    timestamps without per-connection offsets (tcp_timestamps=2): a real uptime
+#     .9  shared    one IP ID counter for everything it sends, as older stacks and Windows
+#                   have (an nftables rule rewrites the IP ID; Debian package nftables)
 #   198.18.25.0/24, behind the router (two hops away)
 #     .2  far       the kernel's defaults
 #
@@ -47,8 +49,8 @@ id=${2:-0}
 prefix="fo${id}"
 sw_ns="$prefix-sw"
 # on the bridge, in address order; `far` hangs off the router
-bridged=(scan linux bare ecn ttl255 noclosed router steady)
-targets=(linux bare ecn ttl255 noclosed steady far)
+bridged=(scan linux bare ecn ttl255 noclosed router steady shared)
+targets=(linux bare ecn ttl255 noclosed steady shared far)
 extra=${LAB_EXTRA:-0}
 [[ $extra =~ ^[0-9]+$ && $extra -le 64 ]] || die "LAB_EXTRA must be 0-64"
 state="$state_root/$id"
@@ -56,7 +58,7 @@ state="$state_root/$id"
 net=198.18.24
 far_net=198.18.25
 declare -A addr=([scan]=$net.1 [linux]=$net.2 [bare]=$net.3 [ecn]=$net.4 [ttl255]=$net.5
-  [noclosed]=$net.6 [router]=$net.7 [steady]=$net.8 [far]=$far_net.2)
+  [noclosed]=$net.6 [router]=$net.7 [steady]=$net.8 [shared]=$net.9 [far]=$far_net.2)
 router_far_addr=$far_net.1
 open_ports=(22 80)
 for ((i = 0; i < extra; i++)); do
@@ -73,6 +75,7 @@ declare -A sysctls=(
   [ttl255]="ip_default_ttl=255 tcp_timestamps=0 tcp_sack=0 tcp_rmem=4096_262144_6291456"
   [noclosed]=""
   [steady]="tcp_timestamps=2"
+  [shared]=""
   [far]=""
 )
 for ((i = 0; i < extra; i++)); do sysctls[x$i]=""; done
@@ -143,6 +146,7 @@ common_sysctls() {
 
 lab_up() {
   [[ $(id -u) -eq 0 ]] || die "the lab needs root (it creates network namespaces)"
+  command -v nft >/dev/null || die "nft is not installed (Debian package nftables)"
   lab_down
   mkdir -p "$state"
   echo "${LAB_OWNER_PID:-}" >"$state/owner"
@@ -195,6 +199,17 @@ lab_up() {
   for p in "${open_ports[@]}"; do "${ipt[@]}" -A INPUT -p tcp --dport "$p" -j ACCEPT; done
   "${ipt[@]}" -A INPUT -p tcp -j DROP
   "${ipt[@]}" -A INPUT -p udp -j DROP
+
+  # shared: every datagram it sends leaves with the next value of one counter (the kernel's
+  # own IP IDs are per connection); numgen's 32-bit value is shifted into the 16-bit field
+  ip netns exec "$(ns shared)" nft -f - <<NFT || die "cannot set the shared IP ID rule"
+table ip fslab {
+  chain out {
+    type filter hook output priority mangle; policy accept;
+    ip saddr ${addr[shared]} ip id set numgen inc mod 65536 << 16
+  }
+}
+NFT
 
   local specs
   for r in "${targets[@]}"; do

@@ -135,7 +135,20 @@ test("nmap's five tries: the same messages, distance, ports used, classes, and g
     }
     // every lab target gets guesses and a fingerprint (-vv prints it whatever the outcome)
     t.true(n.matches.length > 0 && f.matches.length > 0 && n.fingerprint !== undefined && f.fingerprint !== undefined, `${name}: guesses and fingerprints`);
-    t.deepEqual(fb.get(addr)?.lines.filter(messageLine), nb.get(addr)?.lines.filter(messageLine), `${name}: messages`);
+    // a host on the edge of a perfect match gets one in some runs and not in others: chance
+    // decides SP and ISR (steady's Linux 5.3 - 5.4 needs both in range). When only one tool
+    // matched perfectly, the other's top guess must be that print, within TOLERANCE of 100%,
+    // and the lines that follow from perfection are left out of the comparison.
+    const perfect = (x: typeof n): boolean => x.matches.length > 0 && x.matches.every((m) => m.accuracy === 100);
+    const byPerfection = /^(Device type:|Running:|OS CPE:|OS details:|No exact OS matches|Aggressive OS guesses:)/;
+    let messages = messageLine;
+    if (perfect(n) !== perfect(f)) {
+      const [p, other] = perfect(n) ? [n, f] : [f, n];
+      t.is(other.matches[0]?.name, p.matches[0]?.name, `${name}: top guess of the run without a perfect match`);
+      t.true((other.matches[0]?.accuracy ?? 0) >= 100 - TOLERANCE, `${name}: ${other.matches[0]?.name} at ${other.matches[0]?.accuracy}%`);
+      messages = (l) => messageLine(l) && !byPerfection.test(l);
+    }
+    t.deepEqual(fb.get(addr)?.lines.filter(messages), nb.get(addr)?.lines.filter(messages), `${name}: messages`);
     for (const line of ['Uptime guess:', 'TCP Sequence Prediction:']) {
       t.is(fb.get(addr)?.lines.some((x) => x.startsWith(line)), nb.get(addr)?.lines.some((x) => x.startsWith(line)), `${name}: "${line}" printed by both or neither`);
     }
@@ -143,6 +156,7 @@ test("nmap's five tries: the same messages, distance, ports used, classes, and g
     t.is(f.distance, n.distance, `${name}: distance`);
     t.deepEqual(f.portsUsed, n.portsUsed, `${name}: ports used`);
     t.is(f.ipidClass, n.ipidClass, `${name}: IP ID sequence class`);
+    if (perfect(n) !== perfect(f)) continue;
     // the top guess is the same; every guess both list is within TOLERANCE and carries the
     // same classes; one that only one lists sits at the other's edge (within TOLERANCE of its last)
     t.is(f.matches[0]?.name, n.matches[0]?.name, `${name}: top guess`);

@@ -7,15 +7,18 @@
 //! All hosts run at once, each on its own schedule, on one thread: it sends what is due,
 //! then waits for answers (a receive thread per interface) until the next thing is due.
 //!
-//! Where this differs from nmap, on purpose: nmap runs a try's SEQ probes for every host,
-//! then the other probes, waits one second (2.5 s before the fourth) and starts the next try.
-//! Here a host's next try starts as soon as its previous one is settled. And when the first
-//! try shows that the host's IP IDs and ISNs do not count across connections (TI and CI
-//! zero or random, ISNs unpredictable: SP ≥ 0x40), its remaining tries start together,
-//! staggered within one SEQ gap, while the first one still waits out its unanswered resends:
-//! each try's answers come from its own ports, and a host whose counters are per connection
-//! gives every try the answers it would give it alone. A host whose counters are shared
-//! (Windows' incrementing IP IDs, say) gets its tries one after another.
+//! Where this differs from nmap, on purpose, in time only: nmap runs a try's SEQ probes for
+//! every host, then the other probes, waits one second (2.5 s before the fourth) and starts
+//! the next try. Here all of a host's tries start together, 5 ms apart, each from its own
+//! source ports, and are judged in order as nmap judges them (the first perfect match ends
+//! the host; later tries' results are dropped). That is sound for a host whose IP IDs and
+//! ISNs do not count across connections (TI and CI zero or random, ISNs unpredictable:
+//! SP ≥ 0x40, as Linux's): it gives every try the answers it would give it alone. Once the
+//! first try shows otherwise (Windows' incrementing IP IDs, say: the overlap shows as well,
+//! the counter then moving by several per probe), every try is discarded and the host's
+//! tries run again one after another, each as soon as the previous one is settled. The
+//! cost of this speed: a host that matches perfectly at its first try got up to
+//! --max-os-tries tries' worth of probes where nmap sends one.
 
 use super::db::{OsDb, SharedDb};
 use super::fingerprint::{DistanceMethod, Fingerprint};
@@ -280,6 +283,8 @@ struct Host {
     tcp_base: u16,
     udp_base: u16,
     tries: Vec<TryState>,
+    /// Tries started so far, discarded ones included: each takes its own source ports.
+    slots: usize,
     evaluated: usize,
     overlap_decided: bool,
     facts: HostFacts,
@@ -368,8 +373,8 @@ impl Host {
     }
 
     fn start_try(&mut self, at: Instant, source: Ipv4Addr, timing: RoundTiming, rng: &mut Rng) {
-        let n = self.tries.len();
-        let params = self.params(n, source, rng);
+        let params = self.params(self.slots, source, rng);
+        self.slots += 1;
         let (wall, _) = unix_now();
         let now = Instant::now();
         let wall_at = wall + at.saturating_duration_since(now).as_micros() as i64;
@@ -517,8 +522,9 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
         };
         let localhost = r.loopback || locals.contains(&t.addr) || t.addr.is_loopback();
         let on_link = !r.loopback && r.gateway.is_none();
-        let base = 33000 + rng.below(31000 - MAX_TRIES_LIMIT * PORTS_PER_TRY as u32) as u16;
-        let udp_base = 33000 + rng.below(31000 - MAX_TRIES_LIMIT) as u16;
+        // room for every slot: each try once, and again when speculative tries are discarded
+        let base = 33000 + rng.below(31000 - MAX_SLOTS * PORTS_PER_TRY as u32) as u16;
+        let udp_base = 33000 + rng.below(31000 - MAX_SLOTS) as u16;
         let closed_tcp = t.closed_tcp.or(t.unfiltered_tcp).unwrap_or_else(|| 30000 + rng.below(14781) as u16);
         let closed_udp = t.closed_udp.or(t.unfiltered_udp).unwrap_or_else(|| 30000 + rng.below(14781) as u16);
         let mut h = Host {
@@ -532,6 +538,7 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
             tcp_base: base,
             udp_base,
             tries: vec![],
+            slots: 0,
             evaluated: 0,
             overlap_decided: false,
             facts: HostFacts::default(),
@@ -550,7 +557,15 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
         if t.closed_udp.is_some() {
             h.facts.closed_udp = t.closed_udp;
         }
-        h.start_try(Instant::now(), links[link].route.source, timing, &mut rng);
+        let now = Instant::now();
+        h.start_try(now, links[link].route.source, timing, &mut rng);
+        if cfg.overlap_tries {
+            // the other tries start at once, speculatively: kept if the first try shows
+            // per-connection counters, discarded (and run one after another) if not
+            for k in 1..cfg.max_tries {
+                h.start_try(now + STAGGER * k, links[link].route.source, timing, &mut rng);
+            }
+        }
         hosts.push(h);
     }
     drop(tx);
@@ -676,7 +691,9 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
         let now = Instant::now();
         for h in hosts.iter_mut().filter(|h| !h.finished) {
             overlap(h, cfg, timing, links[h.link].route.source, &mut rng, now);
-            if h.tries.get(h.evaluated).is_some_and(|t| t.round.done()) {
+            // with overlapping tries, nothing is judged before the first try says they may stay
+            let judged = !cfg.overlap_tries || h.overlap_decided;
+            if judged && h.tries.get(h.evaluated).is_some_and(|t| t.round.done()) {
                 let db = match database() {
                     Ok(db) => db,
                     Err(e) => {
@@ -764,19 +781,24 @@ fn best_try(matches: &[Matches]) -> usize {
 }
 
 /// Once the first try shows how the host counts (its SEQ and closed-port answers are in),
-/// starts the remaining tries together when that is safe (see the module comment).
+/// keeps the tries that started with it if that is safe (see the module comment); if not,
+/// every try so far is discarded and they run again, one after another.
 fn overlap(h: &mut Host, cfg: &OsConfig, timing: RoundTiming, source: Ipv4Addr, rng: &mut Rng, now: Instant) {
-    if !cfg.overlap_tries || h.overlap_decided || h.tries.len() != 1 || !h.tries[0].round.counters_known() {
+    if !cfg.overlap_tries || h.overlap_decided || h.evaluated > 0 || !h.tries.first().is_some_and(|t| t.round.counters_known()) {
         return;
     }
     h.overlap_decided = true;
-    let extra = cfg.max_tries.saturating_sub(1);
-    if extra > 0 && h.tries_may_overlap() {
-        for k in 0..extra {
-            h.start_try(now + STAGGER * k, source, timing, rng);
-        }
+    if h.tries.len() > 1 && !h.tries_may_overlap() {
+        h.tries.clear();
+        h.facts = HostFacts { closed_udp: h.facts.closed_udp, ..HostFacts::default() };
+        // after the answers to what was already sent have come (they would move the
+        // host's shared counters under the new try's feet)
+        h.start_try(now + Duration::from_micros(h.rtt.timeout_us()), source, timing, rng);
     }
 }
+
+/// Most tries a host may start: each once, and again after discarded speculative ones.
+const MAX_SLOTS: u32 = 2 * MAX_TRIES_LIMIT;
 
 /// Between the starts of overlapping tries: their SEQ probes interleave a few ms apart.
 const STAGGER: Duration = Duration::from_millis(5);
