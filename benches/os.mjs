@@ -76,7 +76,10 @@ for (const w of workloads) {
 }
 const loadAfter = loadavg();
 const med = (w, t) => median(results[w][t]);
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout.trim();
+const dirty = spawnSync('git', ['status', '--porcelain', '--', 'crates', 'ts'], { cwd: repo, encoding: 'utf8' }).stdout.trim() !== '';
 const lines = [
+  `code: commit ${commit}${dirty ? ' with uncommitted changes' : ''}`,
   `lab: scripts/lab-os.sh (LAB_EXTRA=10), ${RUNS} runs per command, tools alternating; ${cpus().length} cores, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after`,
   '',
   '| workload | ferroscan -O (median, s) | nmap -O (median, s) | ferroscan ÷ nmap | runs (ferroscan; nmap) |',
