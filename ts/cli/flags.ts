@@ -159,6 +159,9 @@ export interface CliArgs {
   fuzzy: boolean;
   'max-os-tries'?: string;
   osdb?: string;
+  /** --os-hints: passive OS hints from the scan's own SYN+ACKs (p0f's signatures). */
+  'os-hints': boolean;
+  'p0f-db'?: string;
   n: boolean;
   v: number;
   e?: string;
@@ -241,6 +244,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('fuzzy', { type: 'boolean', default: false })
     .option('max-os-tries', { type: 'string', requiresArg: true })
     .option('osdb', { type: 'string', requiresArg: true })
+    .option('os-hints', { type: 'boolean', default: false })
+    .option('p0f-db', { type: 'string', requiresArg: true })
     .option('help', { alias: 'h', type: 'boolean', default: false })
     .option('version', { alias: 'V', type: 'boolean', default: false })
     // Unknown options are errors; positionals are targets.

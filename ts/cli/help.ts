@@ -47,6 +47,8 @@ OS DETECTION:
   --max-os-tries <tries>: Tries per host without a perfect match (default: 5, at most 50)
   --osdb <file>: nmap's OS fingerprint database (default: /usr/share/nmap/nmap-os-db;
     ferroscan ships none: install nmap or give one)
+  --os-hints: Passive OS hints from the SYN scan's own SYN+ACKs, no extra packet (p0f's
+    signatures; --p0f-db <file>, default /etc/p0f/p0f.fp)
 TIMING AND PERFORMANCE:
   Options which take <time> are in seconds, or append 'ms' (milliseconds),
   's' (seconds), 'm' (minutes), or 'h' (hours) to the value (e.g. 30m).

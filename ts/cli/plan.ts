@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { DEFAULT_OS_DB } from '../os/detect.js';
+import { DEFAULT_P0F_DB } from '../os/hints.js';
 import type { NativeSummary } from '../engine/native.js';
 import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile } from '../engine/resume.js';
 import { DEFAULT_RATE, prepareScan, type PreparedScan } from '../engine/prepare.js';
@@ -57,6 +58,8 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   startPosition: number | undefined;
   /** -O (or -A): OS detection after the port scan. */
   os: OsPlan | undefined;
+  /** --os-hints: p0f's signature file, matched against the scan's SYN+ACKs. */
+  osHints: string | undefined;
 }
 
 /** What -O and its options ask for. */
@@ -82,6 +85,18 @@ export function osPlan(args: CliArgs, pingScan: boolean): OsPlan | undefined {
   const database = args.osdb ?? DEFAULT_OS_DB;
   if (!existsSync(database)) throw new UsageError(`OS detection needs nmap's fingerprint database, and ${database} does not exist (install nmap, or give --osdb FILE)`);
   return { limit: args['osscan-limit'], guess: args['osscan-guess'] || args.fuzzy, maxTries, database };
+}
+
+/** --os-hints and --p0f-db, checked: the hints come from the SYN+ACKs of a SYN scan. */
+export function hintsPlan(args: CliArgs, pingScan: boolean, technique: string): string | undefined {
+  if (!args['os-hints']) {
+    if (args['p0f-db'] !== undefined) throw new UsageError('--p0f-db names the signatures of --os-hints; give --os-hints too');
+    return undefined;
+  }
+  if (pingScan || !(technique === 'syn' || technique === 'flags')) throw new UsageError('--os-hints reads the SYN+ACKs of a SYN scan (-sS)');
+  const path = args['p0f-db'] ?? DEFAULT_P0F_DB;
+  if (!existsSync(path)) throw new UsageError(`--os-hints needs p0f's signatures, and ${path} does not exist (install p0f, or give --p0f-db FILE)`);
+  return path;
 }
 
 /** The scan type, timing template and rate options (checked before any target is read). */
@@ -144,7 +159,8 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
   const startPosition = parseNumber('--start-position', args['start-position'], (n) => Number.isSafeInteger(n) && n >= 0);
   const os = osPlan(args, pingScan);
-  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, os };
+  const osHints = hintsPlan(args, pingScan, technique);
+  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, os, osHints };
 }
 
 /** Step 2 of main(): the plan as the engine's options, targets resolved (nothing is sent yet). */
@@ -176,6 +192,7 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
   }
   if (plan.startPosition !== undefined) prepared.native.startPosition = plan.startPosition;
   if (args.pcap !== undefined) prepared.native.pcap = args.pcap;
+  if (plan.osHints !== undefined) prepared.native.osHints = plan.osHints;
   return prepared;
 }
 

@@ -11,6 +11,7 @@ import { PacketTracer } from '../engine/trace.js';
 import type { EngineRecord } from '../engine/records.js';
 import type { DiscoveredHost } from '../hosts/discovery.js';
 import { MacBook, type HostFacts } from '../hosts/host-facts.js';
+import { HintBook } from '../os/hints.js';
 import type { HostStatus, PortResult, ScanModel } from '../hosts/model.js';
 import { NormalWriter } from '../output/normal.js';
 import { Outputs } from '../output/outputs.js';
@@ -94,7 +95,7 @@ export class ScanSession {
     }, timeoutMs);
     session.hostTimer?.unref();
     if (process.stderr.isTTY) await loadLiveLine();
-    session.facts = { macs: new MacBook(prepared.targets, { interface: plan.args.e }) };
+    session.facts = { macs: new MacBook(prepared.targets, { interface: plan.args.e }), ...(plan.osHints !== undefined && { hints: new HintBook(plan.osHints) }) };
     return session;
   }
 
@@ -174,6 +175,7 @@ export class ScanSession {
 
   private records(records: EngineRecord[]): void {
     this.facts.macs?.note(records);
+    this.facts.hints?.note(records);
     if (!this.tracer) return;
     const lines = this.tracer.batch(records, this.engineElapsedUs());
     // The live line is lifted around every stdout write.

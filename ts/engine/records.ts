@@ -20,6 +20,9 @@ export const enum RecordKind {
   ProbeSent = 5,
   /** An ARP reply (discovery on the local link): address = who answered, mac = its hardware address. */
   Arp = 6,
+  /** --os-hints: what p0f's signatures make of a SYN+ACK (flags = match bits, icmpType = p0f's
+   *  distance, icmpCode = window scale, rttUs = the label's index, quirks, mss). */
+  PassiveHint = 7,
 }
 
 /** TCP flag bits as they appear in the `flags` field. */
@@ -53,6 +56,9 @@ export interface EngineRecord {
   technique?: number;
   /** The reply frame's Ethernet source address ("02:ab:..", lower case), when known. */
   mac?: string;
+  /** PassiveHint only: p0f's quirk bits and the MSS. */
+  quirks?: number;
+  mss?: number;
 }
 
 /** Formatted MAC addresses by their 48-bit value: a scan sees few distinct ones. */
@@ -94,6 +100,12 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
       target,
       responder: from === target ? address : formatIPv4(from),
     };
+    if (record.kind === RecordKind.PassiveHint) {
+      record.quirks = buf.readUInt32LE(off + 36);
+      record.mss = buf.readUInt16LE(off + 40);
+      out[i] = record;
+      continue;
+    }
     // all zero: unknown (loopback, connect scan)
     const mac = buf.readUIntBE(off + 40, 6);
     if (mac !== 0) record.mac = macName(mac, buf, off + 40);

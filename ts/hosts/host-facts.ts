@@ -5,6 +5,7 @@
 import type { DiscoveredHost } from './discovery.js';
 import type { HostReport } from './model.js';
 import type { OsReport } from '../os/detect.js';
+import type { HintBook } from '../os/hints.js';
 import { formatMac, macVendor } from './oui.js';
 import type { EngineRecord } from '../engine/records.js';
 import { splitOnLink, systemRoutes, type Route } from '../engine/routes.js';
@@ -55,6 +56,8 @@ export interface HostFacts {
   discovered?: ReadonlyMap<number, DiscoveredHost>;
   /** Address → OS detection's report (-O). */
   os?: ReadonlyMap<string, OsReport>;
+  /** --os-hints: each host's first passive hint. */
+  hints?: HintBook;
 }
 
 /** The host's report with its MAC address and vendor, PTR name and discovery latency added. */
@@ -74,5 +77,7 @@ export function withFacts(host: HostReport, facts: HostFacts): HostReport {
   }
   const os = facts.os?.get(host.address);
   if (os !== undefined && host.status.state === 'up') out.os = os;
+  const hint = facts.hints?.get(value);
+  if (hint !== undefined && host.status.state === 'up') out.osHint = hint;
   return out;
 }

@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { commandLine, portRanges, scanInfoType } from './format.js';
 import { viewHost } from './host-view.js';
 import { osJson } from '../os/report.js';
+import { hintJson } from '../os/hints.js';
 import type { Sink } from './sink.js';
 import { hostWritten, scanPhases, type OutputWriter, type RunEnd, type RunInfo } from './writer.js';
 
@@ -41,6 +42,8 @@ export interface JsonHost {
   extraports: { state: string; count: number; reasons: { reason: string; count: number; protocol: string; ports: string }[] }[];
   /** OS detection's report (-O): docs/json-output.md. */
   os?: Record<string, unknown>;
+  /** --os-hints: the passive hint (docs/json-output.md). */
+  osHint?: Record<string, unknown>;
 }
 
 function header(info: RunInfo): Record<string, unknown> {
@@ -98,6 +101,7 @@ export function jsonHost(host: HostReport, info: RunInfo): JsonHost | undefined 
   for (const [port, v, protocol] of view.shown()) h.ports.push(jsonPort(port, protocol, v));
   h.extraports = view.extraports.map((x) => ({ state: x.state, count: x.count, reasons: x.reasons.map((r) => ({ reason: r.reason, count: r.count, protocol: r.protocol, ports: r.ports })) }));
   if (host.os) h.os = osJson(host.os);
+  if (host.osHint) h.osHint = hintJson(host.osHint);
   return h;
 }
 

@@ -7,6 +7,7 @@ import { serviceName } from '../targets/services.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 import { zoneAbbreviation } from './timezone.js';
 import { osNormalLines } from '../os/report.js';
+import { hintLine } from '../os/hints.js';
 
 export interface NormalOptions {
   /** --reason: add the REASON column and the host's reason. */
@@ -229,6 +230,7 @@ export class NormalWriter {
     const mac = macLine(host);
     if (mac) lines.push(mac);
     if (host.os) lines.push(...osNormalLines(host.os, { verbose: this.verbose, guess: this.osGuess }));
+    if (host.osHint) lines.push(hintLine(host.osHint));
     this.write(lines.join('\n') + '\n\n');
   }
 

@@ -11,6 +11,7 @@ import { PRODUCT, VERSION } from '../version.js';
 import { commandLine, ctime, portRanges, scanInfoType, unixTime, xmlArgs, xmlAttr } from './format.js';
 import { viewHost } from './host-view.js';
 import { osXml } from '../os/report.js';
+import { hintXml } from '../os/hints.js';
 import type { Sink } from './sink.js';
 import { hostWritten, scanPhases, type OutputWriter, type PhaseEvent, type RunEnd, type RunInfo } from './writer.js';
 
@@ -122,6 +123,7 @@ export class XmlWriter implements OutputWriter {
     }
     lines.push(`${ports}</ports>`);
     if (host.os) lines.push(osXml(host.os, { verbose: info.verbose, guess: info.osGuess ?? false }).replace(/\n$/, ''));
+    if (host.osHint && hintXml(host.osHint)) lines.push(hintXml(host.osHint).replace(/\n$/, ''));
     lines.push(`<times${attrs(timesOf(host))}/>`);
     lines.push('</host>');
     this.sink.write(lines.join('\n') + '\n');

@@ -418,3 +418,36 @@ pub fn start_os_detection(db: &NativeOsDb, options: NativeOsOptions) -> Result<N
         .map_err(|e| Error::from_reason(format!("EIO: starting a thread: {e}")))?;
     Ok(NativeOsDetection { abort, result: Mutex::new(Some(rx)) })
 }
+
+/// One `label` of p0f's SYN+ACK signatures, as `--os-hints` records name them by index.
+#[napi(object)]
+pub struct NativeP0fLabel {
+    /// "Linux 3.x": name and flavor, as p0f prints them.
+    pub os: String,
+    /// The OS family class ("unix", "win", ...).
+    pub class: String,
+    pub name: String,
+    pub flavor: String,
+    /// A last-resort signature ('g').
+    pub generic: bool,
+    /// Its line in the file.
+    pub line: u32,
+}
+
+/// The labels of p0f's `[tcp:response]` section, in order (hint records carry their index).
+#[napi(catch_unwind, js_name = "p0fLabels")]
+pub fn p0f_labels(path: String) -> Result<Vec<NativeP0fLabel>> {
+    let db = ferroscan_core::os::p0f::P0fDb::load(std::path::Path::new(&path)).map_err(js_error)?;
+    Ok(db
+        .labels
+        .iter()
+        .map(|l| NativeP0fLabel {
+            os: l.os(),
+            class: l.class.clone(),
+            name: l.name.clone(),
+            flavor: l.flavor.clone(),
+            generic: l.generic,
+            line: l.line,
+        })
+        .collect())
+}

@@ -6,6 +6,7 @@ pub mod db;
 pub mod expr;
 pub mod fingerprint;
 pub mod matcher;
+pub mod p0f;
 pub mod prober;
 pub mod probes;
 pub mod round;

@@ -46,6 +46,8 @@ pub struct ScanConfig {
     pub min_rate: f64,
     /// Adapt the rate to loss (see congestion.rs); off, the rate stays at `rate`.
     pub adaptive: bool,
+    /// `--os-hints`: p0f's signatures, matched against every SYN+ACK (os/p0f.rs).
+    pub os_hints: Option<std::sync::Arc<crate::os::p0f::P0fDb>>,
 }
 
 impl ScanConfig {
@@ -71,6 +73,7 @@ impl ScanConfig {
             rtt: RttBounds::default(),
             min_rate: 0.0,
             adaptive: true,
+            os_hints: None,
         }
     }
 }

@@ -95,6 +95,8 @@ struct Shared {
     records: AtomicU64,
     discarded: AtomicU64,
     tx_error: Mutex<Option<Error>>,
+    /// `--os-hints`: SYN+ACKs are matched against these p0f signatures (receive.rs).
+    os_hints: Option<Arc<crate::os::p0f::P0fDb>>,
 }
 
 impl Shared {
@@ -134,6 +136,7 @@ impl Shared {
             records: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             tx_error: Mutex::new(None),
+            os_hints: cfg.os_hints.clone(),
         }
     }
 

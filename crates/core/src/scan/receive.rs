@@ -140,6 +140,23 @@ fn on_frame(s: &Shared, frame: &[u8], arrived_us: u64, batch: &mut Vec<u8>) {
     if emit {
         rec.emit(batch);
         s.records.fetch_add(1, Ordering::Relaxed);
+        if let Some(db) = &s.os_hints {
+            hint(s, db, frame, &rec, batch);
+        }
+    }
+}
+
+/// `--os-hints`: what p0f's signatures say of a SYN+ACK, as a record after its own. The SYN
+/// it answers carried the template's MSS (1460), which p0f weighs in window multiples.
+fn hint(s: &Shared, db: &crate::os::p0f::P0fDb, frame: &[u8], rec: &crate::record::Record, batch: &mut Vec<u8>) {
+    const SYN_ACK: u8 = 0x12;
+    if rec.kind != crate::record::RecordKind::Tcp || rec.tcp_flags & SYN_ACK != SYN_ACK {
+        return;
+    }
+    if let Some(o) = frame.get(14..).and_then(crate::os::p0f::observe) {
+        let h = db.match_response(&o, crate::packet::template::PROBE_MSS);
+        crate::record::emit_hint(rec.target, rec.port, rec.technique, &o, &h, batch);
+        s.records.fetch_add(1, Ordering::Relaxed);
     }
 }
 
