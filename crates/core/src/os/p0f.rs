@@ -237,7 +237,7 @@ impl P0fDb {
             let window_ok = match s.window {
                 Window::Any => true,
                 Window::Value(w) => w == o.window,
-                Window::Modulo(w) => o.window % w == 0,
+                Window::Modulo(w) => o.window.is_multiple_of(w),
                 Window::Mss(m) => !use_mtu && multi == Some(m),
                 Window::Mtu(m) => use_mtu && multi == Some(m),
             };
