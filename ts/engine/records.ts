@@ -20,9 +20,6 @@ export const enum RecordKind {
   ProbeSent = 5,
   /** An ARP reply (discovery on the local link): address = who answered, mac = its hardware address. */
   Arp = 6,
-  /** --os-hints: what p0f's signatures make of a SYN+ACK (flags = match bits, icmpType = p0f's
-   *  distance, icmpCode = window scale, rttUs = the label's index, quirks, mss). */
-  PassiveHint = 7,
 }
 
 /** TCP flag bits as they appear in the `flags` field. */
@@ -56,8 +53,9 @@ export interface EngineRecord {
   technique?: number;
   /** The reply frame's Ethernet source address ("02:ab:..", lower case), when known. */
   mac?: string;
-  /** PassiveHint only: p0f's quirk bits and the MSS. */
-  quirks?: number;
+  /** --os-hints, a SYN+ACK's record: what p0f made of it, packed (label index in the low 16
+   *  bits, flags in the next 8, distance in the top 8: crates/core/src/record.rs), and its MSS. */
+  hint?: number;
   mss?: number;
 }
 
@@ -100,11 +98,10 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
       target,
       responder: from === target ? address : formatIPv4(from),
     };
-    if (record.kind === RecordKind.PassiveHint) {
-      record.quirks = buf.readUInt32LE(off + 36);
-      record.mss = buf.readUInt16LE(off + 40);
-      out[i] = record;
-      continue;
+    // --os-hints: bit 7 of byte 38 says a hint is there
+    if (buf[off + 38] & 0x80) {
+      record.hint = buf.readUInt32LE(off + 36);
+      record.mss = buf.readUInt16LE(off + 46);
     }
     // all zero: unknown (loopback, connect scan)
     const mac = buf.readUIntBE(off + 40, 6);

@@ -45,8 +45,8 @@ async function* drain(
       onRecords?.(records);
       const results: PortResult[] = [];
       for (const record of records) {
-        // Probe-sent records (tracing) and passive OS hints are for onRecords only; they carry no verdict.
-        if (record.kind === RecordKind.ProbeSent || record.kind === RecordKind.PassiveHint) continue;
+        // Probe-sent records (tracing) are for onRecords only; they carry no verdict.
+        if (record.kind === RecordKind.ProbeSent) continue;
         const result = model.add(record);
         if (result) results.push(result);
       }

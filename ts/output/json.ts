@@ -10,7 +10,7 @@ import { VERSION } from '../version.js';
 import { commandLine, portRanges, scanInfoType } from './format.js';
 import { viewHost } from './host-view.js';
 import { osJson } from '../os/report.js';
-import { hintJson } from '../os/hints.js';
+import { hintJson, hintJsonText } from '../os/hints.js';
 import type { Sink } from './sink.js';
 import { hostWritten, scanPhases, type OutputWriter, type RunEnd, type RunInfo } from './writer.js';
 
@@ -105,6 +105,17 @@ export function jsonHost(host: HostReport, info: RunInfo): JsonHost | undefined 
   return h;
 }
 
+/** A host's JSON text. Its osHint (the last key) is shared by many hosts and written from
+ *  its memoised text: serialising it anew for each host of a sweep costs more than the rest. */
+function hostText(h: JsonHost | (JsonHost & { type: string })): string {
+  const hint = h.osHint;
+  if (hint === undefined) return JSON.stringify(h);
+  h.osHint = undefined; // JSON.stringify leaves it out
+  const text = JSON.stringify(h);
+  h.osHint = hint;
+  return `${text.slice(0, -1)},"osHint":${hintJsonText(hint)}}`;
+}
+
 /** -oJ: one JSON document. */
 export class JsonWriter implements OutputWriter {
   private info: RunInfo | undefined;
@@ -122,7 +133,7 @@ export class JsonWriter implements OutputWriter {
   host(host: HostReport): void {
     const h = jsonHost(host, this.info!);
     if (!h) return;
-    this.sink.write(`${this.hosts++ ? ',' : ''}\n${JSON.stringify(h)}`);
+    this.sink.write(`${this.hosts++ ? ',' : ''}\n${hostText(h)}`);
   }
 
   end(end: RunEnd): void {
@@ -154,7 +165,7 @@ export class NdjsonWriter implements OutputWriter {
 
   host(host: HostReport): void {
     const h = jsonHost(host, this.info!);
-    if (h) this.line({ type: 'host', ...h });
+    if (h) this.sink.write(`${hostText({ type: 'host', ...h })}\n`);
   }
 
   end(end: RunEnd): void {

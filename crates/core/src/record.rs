@@ -24,10 +24,10 @@
 //!  40   6 the reply frame's Ethernet source MAC (zero when unknown, e.g. loopback)
 //!  46   2 reserved (zero)
 //! ```
-//! Kind 7 (`--os-hints`, after the TCP record of a SYN+ACK) reuses the layout: byte 1 its
-//! p0f match (bit 0 matched, 1 fuzzy, 2 generic, 3 TTL is a maximum), 2 TTL, 3 p0f's
-//! distance, 4 window scale, 8 window, 12 the p0f label's index (u32, all ones when none),
-//! 36 p0f's quirks (u32), 40 MSS (u16).
+//! With `--os-hints`, a SYN+ACK's TCP record (kind 1) also carries what p0f makes of it, in
+//! bytes otherwise reserved: 36 the p0f label's index (u16, 0xFFFF none), 38 flags (bit 7: a
+//! hint is present; 0 matched, 1 fuzzy, 2 generic, 3 the TTL is a maximum), 39 p0f's
+//! distance, 46 the MSS (u16).
 //! The family byte and the 16-byte target field leave room for IPv6; an IPv6 responder
 //! will take bytes 32..48 and move the MAC to a record kind of its own (layout version 2).
 
@@ -47,28 +47,18 @@ pub enum RecordKind {
     ProbeSent = 5,
     /// An ARP reply (discovery): target = the answering address, mac = its hardware address.
     Arp = 6,
-    /// `--os-hints`: what p0f makes of a SYN+ACK (layout in the module comment).
-    PassiveHint = 7,
 }
 
-/// The packed kind-7 record of a SYN+ACK's passive OS hint.
-pub fn emit_hint(target: Ipv4Addr, port: u16, technique: u8, o: &crate::os::p0f::Observed, h: &crate::os::p0f::Hint, out: &mut Vec<u8>) {
-    let mut r = [0u8; RECORD_SIZE];
-    r[0] = RecordKind::PassiveHint as u8;
-    r[1] = h.label.is_some() as u8 | (h.fuzzy as u8) << 1 | (h.generic as u8) << 2 | (h.bad_ttl as u8) << 3;
-    r[2] = o.ttl;
-    r[3] = h.distance;
-    r[4] = o.scale;
-    r[5] = 4;
-    r[6..8].copy_from_slice(&port.to_le_bytes());
-    r[8..10].copy_from_slice(&o.window.to_le_bytes());
-    r[10] = technique;
-    r[12..16].copy_from_slice(&h.label.map_or(u32::MAX, |l| l as u32).to_le_bytes());
-    r[16..20].copy_from_slice(&target.octets());
-    r[32..36].copy_from_slice(&target.octets());
-    r[36..40].copy_from_slice(&o.quirks.to_le_bytes());
-    r[40..42].copy_from_slice(&o.mss.to_le_bytes());
-    out.extend_from_slice(&r);
+/// Writes a SYN+ACK's passive OS hint into its packed TCP record (layout above).
+pub fn set_hint(record: &mut [u8], h: &crate::os::p0f::Hint, mss: u16) {
+    if record.len() < RECORD_SIZE {
+        return;
+    }
+    let label = h.label.map_or(u16::MAX, |l| l.min(u16::MAX as usize - 1) as u16);
+    record[36..38].copy_from_slice(&label.to_le_bytes());
+    record[38] = 0x80 | h.label.is_some() as u8 | (h.fuzzy as u8) << 1 | (h.generic as u8) << 2 | (h.bad_ttl as u8) << 3;
+    record[39] = h.distance;
+    record[46..48].copy_from_slice(&mss.to_le_bytes());
 }
 
 /// One validated reply.

@@ -136,6 +136,29 @@ pub struct Observed {
     pub ts1: u32,
 }
 
+/// Everything of an `Observed` that matching depends on (the timestamp only as zero or not):
+/// equal keys, equal hints.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MatchKey(u8, u8, u16, u16, u8, Vec<u8>, u8, u32, bool, u16, bool);
+
+impl Observed {
+    pub fn match_key(&self) -> MatchKey {
+        MatchKey(
+            self.ttl,
+            self.ip_opt_len,
+            self.mss,
+            self.window,
+            self.scale,
+            self.layout.clone(),
+            self.eol_pad,
+            self.quirks,
+            self.payload,
+            self.header_len,
+            self.ts1 != 0,
+        )
+    }
+}
+
 /// A hint: the label matched (if any) and the distance p0f concludes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hint {
