@@ -31,6 +31,13 @@ export type { EngineRecord } from './engine/records.js';
 export { ScanModel } from './hosts/model.js';
 export type { PortResult, HostReport, HostStatus, HostsModel, ModelOptions, PortSection, Protocol } from './hosts/model.js';
 
+// Service and version detection, -sV (ts/service/): run it on a scan's open ports; its
+// answers are what the writers print when a HostReport carries `services`.
+export { detectServices, DEFAULT_VERSION_DB } from './service/detect.js';
+export type { DetectOptions, DetectedService, ServiceTarget } from './service/detect.js';
+export { ServiceBook, serviceTargets } from './service/attach.js';
+export type { ServiceInfo } from './service/format.js';
+
 // OS detection (ts/os/): nmap's -O against hosts, and matching nmap fingerprints against nmap-os-db
 export { detectOs, matchOsFingerprint, osTargetOf, DEFAULT_OS_DB } from './os/detect.js';
 export type { OsReport, OsMatches, OsMatch, OsClass, OsSequence, OsTarget, OsOptions, OsOutcome } from './os/detect.js';

@@ -83,6 +83,9 @@ export function preprocessArgv(argv: readonly string[]): string[] {
       chosen = technique;
       chosenFlag = arg;
     } else if (arg === '-sn') out.push('--ping-scan');
+    else if (arg === '-sV') out.push('--service-version');
+    // -A: nmap's -sV -O (plus --traceroute and -sC once they exist)
+    else if (arg === '-A') out.push('--service-version', '-O');
     else if (/^-s[A-Za-z]+$/.test(arg)) throw new UsageError(`scan type "${arg}" is not supported yet`);
     else if (arg === '-T') {
       if (i + 1 >= argv.length) throw new UsageError('option -T needs a timing template (0-5 or a name such as aggressive)');
@@ -124,6 +127,15 @@ export interface CliArgs {
   r: boolean;
   'exclude-ports'?: string;
   'list-scan': boolean;
+  /** -sV (and -A). */
+  'service-version': boolean;
+  'version-intensity'?: string;
+  'version-light': boolean;
+  'version-all': boolean;
+  'version-trace': boolean;
+  versiondb?: string;
+  allports: boolean;
+  'version-parallelism'?: string;
   iL?: string;
   exclude?: string;
   excludefile?: string;
@@ -153,7 +165,6 @@ export interface CliArgs {
   pcap?: string;
   /** -O: OS detection (ts/os/); -A turns it on too. */
   O: boolean;
-  A: boolean;
   'osscan-limit': boolean;
   'osscan-guess': boolean;
   fuzzy: boolean;
@@ -212,6 +223,14 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('r', { type: 'boolean', default: false })
     .option('exclude-ports', { type: 'string', requiresArg: true })
     .option('list-scan', { type: 'boolean', default: false })
+    .option('service-version', { type: 'boolean', default: false, hidden: true })
+    .option('version-intensity', { type: 'string', requiresArg: true })
+    .option('version-light', { type: 'boolean', default: false })
+    .option('version-all', { type: 'boolean', default: false })
+    .option('version-trace', { type: 'boolean', default: false })
+    .option('versiondb', { type: 'string', requiresArg: true })
+    .option('allports', { type: 'boolean', default: false })
+    .option('version-parallelism', { type: 'string', requiresArg: true })
     .option('iL', { type: 'string', requiresArg: true })
     .option('exclude', { type: 'string', requiresArg: true })
     .option('excludefile', { type: 'string', requiresArg: true })
@@ -238,7 +257,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('S', { type: 'string', requiresArg: true })
     .option('rst-policy', { type: 'string', requiresArg: true })
     .option('O', { type: 'boolean', default: false })
-    .option('A', { type: 'boolean', default: false })
     .option('osscan-limit', { type: 'boolean', default: false })
     .option('osscan-guess', { type: 'boolean', default: false })
     .option('fuzzy', { type: 'boolean', default: false })

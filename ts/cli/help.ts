@@ -32,6 +32,17 @@ SCAN TECHNIQUES:
   -sN/sF/sX: TCP Null, FIN, and Xmas scans
   --scanflags <flags>: Customize TCP scan flags (e.g. SYNFIN, URGPSH, or a number)
   -sL: List Scan - simply list targets to scan (sends nothing)
+SERVICE/VERSION DETECTION:
+  -sV: Probe open ports to determine service/version info (nmap's probes, read at run time
+    from /usr/share/nmap/nmap-service-probes: Debian's nmap-common package)
+  --version-intensity <level>: Set from 0 (light) to 9 (try all probes) (default: 7)
+  --version-light: Limit to most likely probes (intensity 2)
+  --version-all: Try every single probe (intensity 9)
+  --version-trace: Show detailed version scan activity (for debugging)
+  --versiondb <file>: Read the service probes from <file> instead
+  --allports: Also probe the ports the probe file excludes (9100-9107, printers)
+  --version-parallelism <number>: Connections open at once for -sV (default: 1024);
+    a port's probes run in parallel connections, resolved in nmap's order
 PORT SPECIFICATION AND SCAN ORDER:
   -p <port ranges>: Only scan specified ports
     Ex: -p22; -p1-65535; -p-; -p 22,80,1024-; -p http,ssh; -p U:53,T:21-25,80
@@ -92,7 +103,7 @@ LARGE SWEEPS:
   --dry-run: Build every packet and send none; reports packets per second
   --pcap <file>: Write every packet sent (or built, with --dry-run) to a pcap file
 MISC:
-  -A: Enable OS detection (nmap's -A also runs version detection, scripts and traceroute)
+  -A: Enable OS detection and version detection (-O -sV; nmap's -A also runs scripts and traceroute)
   -V, --version: Print version number
   -h, --help: Print this help summary page.
 EXAMPLES:
@@ -101,4 +112,5 @@ EXAMPLES:
   ${PRODUCT} -p22,80 --packet-trace 198.18.0.2
   ${PRODUCT} -O -v 198.18.0.2
   ${PRODUCT} -p- --open -oX scan.xml --ndjson scan.ndjson 198.18.0.2
+  ${PRODUCT} -sV -p 21,22,80,443 198.18.0.2
 `;

@@ -4,7 +4,8 @@
 //   prepare  plan.ts      options checked in nmap's order → the engine's prepared scan
 //   discover discover.ts  hosts up (unless -Pn), reverse DNS beside the scan
 //   scan     port-scan.ts the port scans (SYN → connect fallback, then -sU's UDP scan)
-//            os-scan.ts   -O: OS detection of the hosts up
+//   services service-scan.ts  -sV: nmap's service probes on the open ports
+//   os       os-scan.ts   -O: OS detection of the hosts up
 //   report   report.ts    every host's report, the last lines, the resume file
 // The list scan (-sL) and the dry run (dry-run.ts) end early. Every failure ends as one
 // "ferroscan: ..." line on stderr and exit status 1 (run.ts), never a stack trace. Help,
@@ -25,6 +26,7 @@ import { osDatabase } from '../os/detect.js';
 import { osScan } from './os-scan.js';
 import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
+import { preloadServices, scanServices } from './service-scan.js';
 import { ScanSession } from './session.js';
 
 /** Runs the CLI; resolves with the exit status. */
@@ -75,11 +77,13 @@ async function scanRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) 
   // -O: the database is read on a thread of its own while the hosts are scanned (errors show at -O's turn)
   if (plan.os) osDatabase(plan.os.database);
   try {
+    preloadServices(session);
     await discoverHosts(session);
     const names = lookUpNames(session);
     const outcome = await scanPorts(session);
+    const services = await scanServices(session, outcome);
     await osScan(session, outcome);
-    await report(session, outcome, names);
+    await report(session, outcome, names, services);
   } catch (e) {
     session.failed(e);
     throw e;

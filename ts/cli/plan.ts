@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { DEFAULT_OS_DB } from '../os/detect.js';
 import { DEFAULT_P0F_DB } from '../os/hints.js';
+import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
 import type { NativeSummary } from '../engine/native.js';
 import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile } from '../engine/resume.js';
 import { DEFAULT_RATE, prepareScan, type PreparedScan } from '../engine/prepare.js';
@@ -60,6 +61,8 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   os: OsPlan | undefined;
   /** --os-hints: p0f's signature file, matched against the scan's SYN+ACKs. */
   osHints: string | undefined;
+  /** -sV's options, undefined without -sV. */
+  versionScan: DetectOptions | undefined;
 }
 
 /** What -O and its options ask for. */
@@ -79,7 +82,7 @@ export function osPlan(args: CliArgs, pingScan: boolean): OsPlan | undefined {
   const tries = args['max-os-tries'];
   const maxTries = tries === undefined ? undefined : Number(tries);
   if (maxTries !== undefined && !(tries?.trim() && Number.isInteger(maxTries) && maxTries >= 1 && maxTries <= 50)) throw new UsageError(`invalid --max-os-tries "${tries}" (1 to 50)`);
-  if (!(args.O || args.A)) return undefined;
+  if (!args.O) return undefined;
   if (pingScan) throw new UsageError('OS detection (-O) is unreliable without a port scan: use a scan type along with it (such as -sS or -sT) instead of -sn');
   // nmap stops before scanning when its database is missing; so do we (it is read during the scan)
   const database = args.osdb ?? DEFAULT_OS_DB;
@@ -160,7 +163,20 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const startPosition = parseNumber('--start-position', args['start-position'], (n) => Number.isSafeInteger(n) && n >= 0);
   const os = osPlan(args, pingScan);
   const osHints = hintsPlan(args, pingScan, technique);
-  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, os, osHints };
+  const versionScan = versionOptions(args, pingScan);
+  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan, os, osHints };
+}
+
+/** The -sV options, or undefined without -sV; a missing probe database is a one-line error now, before any packet. */
+export function versionOptions(args: CliArgs, pingScan: boolean): DetectOptions | undefined {
+  if (!args['service-version'] || pingScan) return undefined;
+  let intensity = parseNumber('--version-intensity', args['version-intensity'], (n) => Number.isInteger(n) && n >= 0 && n <= 9) ?? 7;
+  if (args['version-light']) intensity = 2;
+  if (args['version-all']) intensity = 9;
+  const versionDb = args.versiondb ?? DEFAULT_VERSION_DB;
+  if (!existsSync(versionDb)) throw new UsageError(missingDbMessage(versionDb));
+  const parallelism = parseNumber('--version-parallelism', args['version-parallelism'], (n) => Number.isInteger(n) && n >= 1 && n <= 65536);
+  return { versionDb, intensity, allPorts: args.allports, trace: args['version-trace'], ...(parallelism !== undefined && { parallelism }) };
 }
 
 /** Step 2 of main(): the plan as the engine's options, targets resolved (nothing is sent yet). */

@@ -58,7 +58,8 @@ export class ScanSession {
   private openBefore = 0;
   private running: ScanModel | undefined;
   private engineElapsedUs = (): number => 0;
-  private readonly traceOut: (s: string) => void;
+  /** Where --packet-trace and --version-trace lines go. */
+  readonly traceOut: (s: string) => void;
 
   private constructor(
     readonly plan: ScanPlan,
@@ -69,7 +70,7 @@ export class ScanSession {
     this.outputs = Outputs.open(plan.outputTargets, out);
     this.screen = this.outputs.toStdout ? (): void => {} : out;
     const { args } = plan;
-    this.writer = new NormalWriter(this.screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan: plan.pingScan, osScan: plan.os !== undefined, osGuess: plan.os?.guess });
+    this.writer = new NormalWriter(this.screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan: plan.pingScan, versionScan: plan.versionScan !== undefined, osScan: plan.os !== undefined, osGuess: plan.os?.guess });
     this.technique = plan.technique;
     this.title = TECHNIQUES[plan.technique].title;
     this.phase = plan.technique;
@@ -126,7 +127,7 @@ export class ScanSession {
     if (notice) this.screen(`${notice}\n`);
     const { args, udpScan, pingScan, argv } = this.plan;
     const { technique, prepared, addresses } = this;
-    this.outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan, osScan: this.plan.os !== undefined, osGuess: this.plan.os?.guess });
+    this.outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan, versionScan: this.plan.versionScan !== undefined, osScan: this.plan.os !== undefined, osGuess: this.plan.os?.guess });
   }
 
   /** Discovery's verdicts, as the model takes them (undefined with -Pn). */

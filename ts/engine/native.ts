@@ -10,6 +10,9 @@ export type NativeScanOptions = Generated.NativeScanOptions;
 export type NativeSummary = Generated.NativeSummary;
 export type NativeScan = Generated.NativeScan;
 export type UdpPayload = Generated.UdpPayload;
+export type NativeServiceOptions = Generated.NativeServiceOptions;
+export type NativeServiceResult = Generated.NativeServiceResult;
+export type NativeServiceScan = Generated.NativeServiceScan;
 
 /** The addon's exports. startScan throws (synchronously) an Error whose message starts
  *  with "EPERM:" when raw sockets are not permitted, "EINVAL:" for bad options, "EROUTE:"

@@ -49,6 +49,11 @@ export function readResumeFile(path: string): ResumeState {
   } catch (e) {
     throw new UsageError(`cannot read resume file "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  return parseResumeFile(text, path);
+}
+
+/** Checks a resume file's text (`path` names it in errors); every problem is one UsageError line. */
+export function parseResumeFile(text: string, path: string): ResumeState {
   let v: Partial<ResumeState>;
   try {
     v = JSON.parse(text) as Partial<ResumeState>;
@@ -56,6 +61,9 @@ export function readResumeFile(path: string): ResumeState {
     throw new UsageError(`resume file "${path}" is not a ferroscan resume file (not JSON)`);
   }
   const ok =
+    // JSON.parse may give null or a non-object ("null", "1", "[]"): not a state
+    typeof v === 'object' &&
+    v !== null &&
     v.version === RESUME_VERSION &&
     Array.isArray(v.argv) &&
     v.argv.every((a) => typeof a === 'string') &&

@@ -11,6 +11,7 @@ import { classify, mergeVerdict, noResponse, type PortState, type Technique, typ
 import type { EngineRecord } from '../engine/records.js';
 import { containsAddress, targetEntries, type TargetEntry, type TargetSet } from '../targets/targets.js';
 import { formatIPv4, parseIPv4 } from '../targets/address.js';
+import type { ServiceInfo } from '../service/format.js';
 import type { OsReport } from '../os/detect.js';
 import type { OsHint } from '../os/hints.js';
 
@@ -72,6 +73,8 @@ export interface HostReport {
    * nmap's order (TCP, then UDP). The fields above then repeat the first section.
    */
   sections?: readonly PortSection[];
+  /** -sV: what the service scan found, by "port/protocol" (ts/service/attach.ts). */
+  services?: ReadonlyMap<string, ServiceInfo>;
   /** OS detection's report (-O). */
   os?: OsReport;
   /** --os-hints: what p0f makes of the host's SYN+ACK. */

@@ -3,6 +3,8 @@
 // host, between "#" comment lines, field for field as nmap 7.93 writes them.
 import type { HostReport } from '../hosts/model.js';
 import { serviceName } from '../targets/services.js';
+import { serviceKey } from '../service/attach.js';
+import { grepableVersion, serviceColumn } from '../service/format.js';
 import { PRODUCT, VERSION } from '../version.js';
 import { commandLine, ctime, portRanges, scanInfoType } from './format.js';
 import { viewHost } from './host-view.js';
@@ -44,6 +46,14 @@ export class GrepableWriter implements OutputWriter {
     const entries: string[] = [];
     for (const [port, v, protocol] of view.shown()) {
       const name = serviceName(port, protocol);
+      const sd = host.services?.get(serviceKey(port, protocol));
+      if (info.versionScan) {
+        // -sV: the SERVICE column as normal output has it (a '?', "ssl/") and the VERSION column, '/' as '|'
+        const shown = sd && (sd.name !== undefined || sd.servicefp !== undefined || sd.tunnel !== undefined);
+        const svc = shown ? serviceColumn(sd, name, v.state, true).replace(/\//g, '|') : '';
+        entries.push(`${port}/${v.state}/${protocol}//${svc}//${grepableVersion(sd)}/`);
+        continue;
+      }
       // port/state/protocol/owner/service/rpc info/version/
       entries.push(`${port}/${v.state}/${protocol}//${name === 'unknown' ? '' : name.replace(/[/,]/g, '|')}///`);
     }

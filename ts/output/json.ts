@@ -6,6 +6,7 @@
 import type { Verdict } from '../verdicts/classify.js';
 import type { HostReport, PortResult } from '../hosts/model.js';
 import { serviceName } from '../targets/services.js';
+import type { ServiceInfo } from '../service/format.js';
 import { VERSION } from '../version.js';
 import { commandLine, portRanges, scanInfoType } from './format.js';
 import { viewHost } from './host-view.js';
@@ -25,6 +26,18 @@ export interface JsonPort {
   reason_ttl: number;
   reason_ip?: string;
   service?: string;
+  /** -sV: nmap's <service> fields (name as probed or from the table). */
+  product?: string;
+  version?: string;
+  extrainfo?: string;
+  hostname?: string;
+  ostype?: string;
+  devicetype?: string;
+  tunnel?: 'ssl';
+  method?: 'probed' | 'table';
+  conf?: number;
+  cpe?: string[];
+  servicefp?: string;
 }
 
 export interface JsonHost {
@@ -71,11 +84,21 @@ function runstats(end: RunEnd): Record<string, unknown> {
   return stats;
 }
 
-function jsonPort(port: number, protocol: 'tcp' | 'udp', v: Pick<Verdict, 'state' | 'reason' | 'ttl' | 'reasonIp'>): JsonPort {
+function jsonPort(port: number, protocol: 'tcp' | 'udp', v: Pick<Verdict, 'state' | 'reason' | 'ttl' | 'reasonIp'>, sd?: ServiceInfo): JsonPort {
   const p: JsonPort = { protocol, port, state: v.state, reason: v.reason, reason_ttl: v.ttl };
   if (v.reasonIp !== undefined) p.reason_ip = v.reasonIp;
   const name = serviceName(port, protocol);
   if (name !== 'unknown') p.service = name;
+  if (sd) {
+    // -sV: the XML <service> element's fields, the fingerprint without nmap's line breaks
+    if (sd.name !== undefined) p.service = sd.name;
+    for (const k of ['product', 'version', 'extrainfo', 'hostname', 'ostype', 'devicetype'] as const) if (sd[k]) p[k] = sd[k];
+    if (sd.tunnel) p.tunnel = sd.tunnel;
+    p.method = sd.method;
+    p.conf = sd.conf;
+    if (sd.cpe.length) p.cpe = [...sd.cpe];
+    if (sd.servicefp) p.servicefp = sd.servicefp.replace(/\nSF:/g, '');
+  }
   return p;
 }
 
@@ -98,7 +121,7 @@ export function jsonHost(host: HostReport, info: RunInfo): JsonHost | undefined 
   const view = viewHost(host, info.ports, info);
   if (!hostWritten(host, info, () => view.hiddenByOpen)) return undefined;
   const h = base();
-  for (const [port, v, protocol] of view.shown()) h.ports.push(jsonPort(port, protocol, v));
+  for (const [port, v, protocol] of view.shown()) h.ports.push(jsonPort(port, protocol, v, host.services?.get(`${port}/${protocol}`)));
   h.extraports = view.extraports.map((x) => ({ state: x.state, count: x.count, reasons: x.reasons.map((r) => ({ reason: r.reason, count: r.count, protocol: r.protocol, ports: r.ports })) }));
   if (host.os) h.os = osJson(host.os);
   if (host.osHint) h.osHint = hintJson(host.osHint);

@@ -4,6 +4,8 @@
 import type { PortState, Verdict } from '../verdicts/classify.js';
 import type { HostReport, PortResult, PortSection, Protocol } from '../hosts/model.js';
 import { serviceName } from '../targets/services.js';
+import { serviceKey } from '../service/attach.js';
+import { fullVersion, hostServiceLines, serviceColumn, SERVICE_DETECTION_NOTE } from '../service/format.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 import { zoneAbbreviation } from './timezone.js';
 import { osNormalLines } from '../os/report.js';
@@ -18,6 +20,8 @@ export interface NormalOptions {
   verbose?: number;
   /** -sn: hosts only, no port table (nmap's ping scan report). */
   pingScan?: boolean;
+  /** -sV: the VERSION column, the fingerprint block and the "Service Info" line. */
+  versionScan?: boolean;
   /** -O ran: the closing line says so. */
   osScan?: boolean;
   /** --osscan-guess: OS guesses even when the fingerprint is fit for submission. */
@@ -166,12 +170,20 @@ function memoKey(port: number, host: HostReport): number {
 /** nmap's closing line after OS detection (its database is nmap's, and so are the submissions). */
 export const OS_DONE = 'OS detection performed. Please report any incorrect results at https://nmap.org/submit/ .';
 
+/** nmap's closing line after -O and/or -sV (one line for both), or undefined. */
+export function detectionNote(osScan: boolean, versionScan: boolean): string | undefined {
+  if (osScan && versionScan) return 'OS and Service detection performed. Please report any incorrect results at https://nmap.org/submit/ .';
+  if (osScan) return OS_DONE;
+  return versionScan ? SERVICE_DETECTION_NOTE : undefined;
+}
+
 /** Writes nmap-style normal output through `write` (e.g. process.stdout.write). */
 export class NormalWriter {
   private readonly reason: boolean;
   private readonly open: boolean;
   private readonly verbose: number;
   private readonly pingScan: boolean;
+  private readonly versionScan: boolean;
   private readonly osScan: boolean;
   private readonly osGuess: boolean;
   /** portLines() of one-port hosts by verdict, port and port count (memoKey); the rest of a host's report is its own. */
@@ -184,6 +196,7 @@ export class NormalWriter {
     options: NormalOptions = {},
   ) {
     this.reason = options.reason ?? false;
+    this.versionScan = options.versionScan ?? false;
     this.open = options.open ?? false;
     this.verbose = options.verbose ?? 0;
     this.pingScan = options.pingScan ?? false;
@@ -227,10 +240,14 @@ export class NormalWriter {
     const body = this.portLines(host);
     if (body === null) return;
     const lines: string[] = [`${PRODUCT} scan report for ${nameIp(host)}`, ...this.upLines(host), ...body];
+    // -sV: nmap's fingerprint block follows the table, the Service Info line the MAC line
+    const services = this.versionScan ? hostServiceLines(host, this.ports) : undefined;
+    if (services?.block) lines.push(services.block.replace(/\n$/, ''));
     const mac = macLine(host);
     if (mac) lines.push(mac);
     if (host.os) lines.push(...osNormalLines(host.os, { verbose: this.verbose, guess: this.osGuess }));
     if (host.osHint) lines.push(hintLine(host.osHint));
+    if (services?.info) lines.push(services.info);
     this.write(lines.join('\n') + '\n\n');
   }
 
@@ -301,6 +318,7 @@ export class NormalWriter {
 
   private table(host: HostReport, folded: ReadonlySet<PortState>): string[] {
     const rows: string[][] = [this.reason ? ['PORT', 'STATE', 'SERVICE', 'REASON'] : ['PORT', 'STATE', 'SERVICE']];
+    if (this.versionScan) rows[0].push('VERSION');
     // TCP rows, then UDP rows, as nmap walks them.
     for (const section of portSections(host, this.ports)) {
       // A host may carry no silent ports at all (an interrupted scan reports only what answered).
@@ -310,21 +328,29 @@ export class NormalWriter {
       for (const port of shown) {
         const v = section.ports.get(port) ?? section.unanswered;
         if (folded.has(v.state)) continue;
-        const row = [`${port}/${section.protocol}`, v.state, serviceName(port, section.protocol)];
+        const sd = host.services?.get(serviceKey(port, section.protocol));
+        const name = this.versionScan ? serviceColumn(sd, serviceName(port, section.protocol), v.state, true) : serviceName(port, section.protocol);
+        const row = [`${port}/${section.protocol}`, v.state, name];
         if (this.reason) row.push(reasonText(v));
+        if (this.versionScan) row.push(sd ? fullVersion(sd) : '');
         rows.push(row);
       }
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     // Columns are one space apart; the last one is not padded (no trailing blanks).
-    return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join(' '));
+    const lines = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join(' '));
+    // an empty VERSION cell leaves no blanks behind the SERVICE column either
+    return this.versionScan ? lines.map((l) => l.trimEnd()) : lines;
   }
 
   /** The closing lines: the single-host hint when nothing answered, and the summary. */
   end(stats: { addresses: number; up: number; elapsedSeconds: number; dataSource?: string }): void {
     if (this.verbose && stats.dataSource) this.write(`Read data files from: ${stats.dataSource}\n`);
     if (stats.addresses === 1 && stats.up === 0) this.write('Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n');
-    else if (this.osScan && stats.up > 0) this.write(`${OS_DONE}\n`);
+    else if (stats.up > 0) {
+      const note = detectionNote(this.osScan, this.versionScan);
+      if (note) this.write(`${note}\n`);
+    }
     const addrs = `${stats.addresses} IP ${stats.addresses === 1 ? 'address' : 'addresses'}`;
     const up = `${stats.up} ${stats.up === 1 ? 'host' : 'hosts'} up`;
     this.write(`${PRODUCT} done: ${addrs} (${up}) scanned in ${stats.elapsedSeconds.toFixed(2)} seconds\n`);

@@ -27,6 +27,8 @@ export interface RunInfo {
   reason: boolean;
   /** -sn: host discovery only; hosts carry no ports. */
   pingScan?: boolean;
+  /** -sV: hosts carry services (HostReport.services). */
+  versionScan?: boolean;
   /** -O ran; --osscan-guess was given (the normal report's guesses). */
   osScan?: boolean;
   osGuess?: boolean;

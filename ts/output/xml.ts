@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { TECHNIQUES } from '../verdicts/classify.js';
 import type { HostReport } from '../hosts/model.js';
 import { serviceName } from '../targets/services.js';
+import { serviceKey } from '../service/attach.js';
+import { xmlServiceAttributes } from '../service/format.js';
 import { PRODUCT, VERSION } from '../version.js';
 import { commandLine, ctime, portRanges, scanInfoType, unixTime, xmlArgs, xmlAttr } from './format.js';
 import { viewHost } from './host-view.js';
@@ -118,7 +120,13 @@ export class XmlWriter implements OutputWriter {
     for (const [port, v, protocol] of view.shown()) {
       const name = serviceName(port, protocol);
       ports += `<port protocol="${protocol}" portid="${port}"><state${attrs([['state', v.state], ['reason', v.reason], ['reason_ttl', v.ttl], ['reason_ip', v.reasonIp]])}/>`;
-      if (name !== 'unknown') ports += `<service name="${xmlAttr(name)}" method="table" conf="3"/>`;
+      const sd = host.services?.get(serviceKey(port, protocol));
+      const svc = sd && xmlServiceAttributes(sd);
+      if (svc) {
+        // -sV: nmap's print_xml_service, its CPEs as children
+        ports += `<service${attrs(svc)}`;
+        ports += sd.cpe.length ? `>${sd.cpe.map((c) => `<cpe>${xmlAttr(c)}</cpe>`).join('')}</service>` : '/>';
+      } else if (name !== 'unknown') ports += `<service name="${xmlAttr(name)}" method="table" conf="3"/>`;
       ports += '</port>\n';
     }
     lines.push(`${ports}</ports>`);

@@ -47,10 +47,12 @@ export function parseNmapServices(text: string, source = NMAP_SERVICES): Service
       port = port * 10 + c;
     }
     const protoText = text.slice(slash + 1, tab2);
-    if (!digits || (protoText !== 'tcp' && protoText !== 'udp')) continue;
+    // five digits can spell more than the largest port: such a line is malformed
+    if (!digits || port > 65535 || (protoText !== 'tcp' && protoText !== 'udp')) continue;
     const proto = protoText as Protocol;
-    const name = text.slice(lineStart, tab1);
-    if (!table.names[proto].has(port)) table.names[proto].set(port, name);
+    // a port listed again (a damaged or hand-edited file) keeps its first line, name and rank
+    if (table.names[proto].has(port)) continue;
+    table.names[proto].set(port, text.slice(lineStart, tab1));
     let fEnd = text.indexOf('\t', tab2 + 1);
     if (fEnd < 0 || fEnd > end) fEnd = end;
     const f = tab2 < end ? Number(text.slice(tab2 + 1, fEnd)) : 0;
@@ -70,9 +72,12 @@ export function parsePortTable(text: string, source: string): ServiceTable {
   const byRank: [number, number][] = [];
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
-    const [rank, port, name] = line.split('\t');
-    byRank.push([Number(rank), Number(port)]);
-    if (name && name !== 'unknown') table.names.tcp.set(Number(port), name);
+    const [rank, portText, name] = line.split('\t');
+    const port = Number(portText);
+    // a line that names no port (a damaged file) is skipped, not ranked as NaN
+    if (!/^\d{1,5}$/.test(portText ?? '') || port > 65535 || !Number.isFinite(Number(rank))) continue;
+    byRank.push([Number(rank), port]);
+    if (name && name !== 'unknown') table.names.tcp.set(port, name);
   }
   byRank.sort((a, b) => a[0] - b[0]);
   table.ranked.tcp = byRank.map((r) => r[1]);

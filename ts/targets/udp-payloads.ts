@@ -58,9 +58,12 @@ function unquote(body: string): Buffer {
       continue;
     }
     const n = body[++i];
-    if (n === 'x') {
-      out.push(parseInt(body.slice(i + 1, i + 3), 16));
-      i += 2;
+    if (n === undefined) out.push(0x5c);
+    else if (n === 'x') {
+      // one or two hex digits; "\x1\\" is 0x01 then a backslash, not 0x01 eating it
+      const hex = /^[0-9A-Fa-f]{1,2}/.exec(body.slice(i + 1, i + 3))?.[0] ?? '';
+      out.push(hex === '' ? 0x78 : parseInt(hex, 16));
+      i += hex.length;
     } else if (n === '0') out.push(0);
     else if (n === 'n') out.push(10);
     else if (n === 'r') out.push(13);
@@ -88,15 +91,21 @@ export function parseNmapPayloads(text: string): Map<number, Buffer> {
   }
   for (let i = 0; i < tokens.length; i++) {
     if (tokens[i] !== 'udp') continue;
-    const ports = (tokens[++i] ?? '').split(',').flatMap((p) => {
-      const [a, b] = p.split('-').map(Number);
-      return b === undefined ? [a] : Array.from({ length: b - a + 1 }, (_, k) => a + k);
-    });
+    // "N" or "N-M" items of ports 0-65535; a malformed item is skipped, never expanded
+    // (an unchecked "1-65535113" meant a 65-million-entry array)
+    const ports: number[] = [];
+    for (const item of (tokens[++i] ?? '').split(',')) {
+      const r = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item);
+      const a = r ? Number(r[1]) : NaN;
+      const b = r?.[2] !== undefined ? Number(r[2]) : a;
+      if (!(a <= b && b <= 65535)) continue;
+      for (let p = a; p <= b; p++) ports.push(p);
+    }
     const parts: Buffer[] = [];
     while (tokens[i + 1]?.startsWith('"')) parts.push(unquote(tokens[++i].slice(1)));
     if (tokens[i + 1] === 'source') i += 2;
     const payload = Buffer.concat(parts);
-    for (const p of ports) if (Number.isInteger(p) && p >= 0 && p <= 65535 && !m.has(p)) m.set(p, payload);
+    for (const p of ports) if (!m.has(p)) m.set(p, payload);
   }
   return m;
 }

@@ -14,6 +14,7 @@ pub mod permute;
 pub mod rate;
 pub mod record;
 pub mod scan;
+pub mod service;
 pub mod space;
 pub mod technique;
 pub mod timing;

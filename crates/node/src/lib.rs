@@ -5,6 +5,7 @@
 //! report failure through the event channel, never by panicking into the caller).
 
 pub mod os;
+pub mod service;
 
 use ferroscan_core::packet::udp::MAX_PAYLOAD;
 use ferroscan_core::timing::RttBounds;

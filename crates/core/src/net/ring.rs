@@ -211,11 +211,16 @@ impl Block<'_> {
 
     /// The frames in the block, in the order they arrived.
     pub fn frames(&self) -> Frames<'_> {
-        let b = self.bytes();
-        let left = read_u32(b, BLOCK_NUM_PKTS_AT).unwrap_or(0);
-        let at = read_u32(b, BLOCK_FIRST_AT).unwrap_or(0) as usize;
-        Frames { block: b, at, left }
+        frames_in(self.bytes())
     }
+}
+
+/// The frames of a block given as bytes (a tpacket_block_desc, then its tpacket3_hdr
+/// chain): what `Block::frames` walks, open to the fuzz target of a malformed block.
+pub fn frames_in(b: &[u8]) -> Frames<'_> {
+    let left = read_u32(b, BLOCK_NUM_PKTS_AT).unwrap_or(0);
+    let at = read_u32(b, BLOCK_FIRST_AT).unwrap_or(0) as usize;
+    Frames { block: b, at, left }
 }
 
 impl Drop for Block<'_> {
@@ -282,7 +287,13 @@ impl<'b> Iterator for Frames<'b> {
             return None;
         };
         self.left -= 1;
-        // the last frame's offset is 0: the count ends the walk first
+        // the last frame's offset is 0: the count ends the walk first. A zero offset with
+        // frames still counted (a malformed block) would yield this frame again and again,
+        // up to 2^32 times: end the walk instead. Any other offset moves on, so the walk is
+        // bounded by the block's length.
+        if next == 0 {
+            self.left = 0;
+        }
         self.at += next as usize;
         Some(f)
     }
@@ -440,6 +451,21 @@ mod tests {
         elsewhere[21] = 2;
         assert_eq!(run(&p, &elsewhere), 0, "a reply to another host");
         assert_eq!(run(&p, &tcp(TARGET, ME)), 0, "IPv4 in an ARP scan");
+    }
+
+    /// A block whose count says more frames than its chain holds (found by fuzzing: a zero
+    /// next offset kept yielding the first frame, 2^31 times): the walk ends at the chain's end.
+    #[test]
+    fn a_zero_next_offset_ends_the_walk() {
+        let mut b = vec![0u8; 256];
+        b[BLOCK_NUM_PKTS_AT..BLOCK_NUM_PKTS_AT + 4].copy_from_slice(&0x8800_0000u32.to_ne_bytes());
+        b[BLOCK_FIRST_AT..BLOCK_FIRST_AT + 4].copy_from_slice(&48u32.to_ne_bytes());
+        let h = 48;
+        b[h + offset_of!(libc::tpacket3_hdr, tp_snaplen)..][..4].copy_from_slice(&14u32.to_ne_bytes());
+        b[h + offset_of!(libc::tpacket3_hdr, tp_mac)..][..2].copy_from_slice(&80u16.to_ne_bytes());
+        let frames: Vec<Frame<'_>> = frames_in(&b).collect();
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].data.len(), 14);
     }
 
     #[test]
