@@ -59,7 +59,10 @@ for (let i = 0; i < RUNS; i++) {
 const m = (k, f) => median(results[k].map(f));
 const cost = median(ratios) - 1;
 const cpuCost = m('with', (x) => x.cpu) / m('without', (x) => x.cpu) - 1;
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout.trim();
+const dirty = spawnSync('git', ['status', '--porcelain', '--', 'crates', 'ts'], { cwd: repo, encoding: 'utf8' }).stdout.trim() !== '';
 const lines = [
+  `code: commit ${commit}${dirty ? ' with uncommitted changes' : ''}`,
   `lab: scripts/lab.sh, \`ferroscan -sS -Pn -n -p ${facts.LAB_SWEEP_PORT} --rate ${RATE} --open -oJ FILE [--os-hints] ${cidr}\`, ${RUNS} runs each, alternating; ${cpus().length} cores, load average ${load.map((l) => l.toFixed(2)).join(' ')} before`,
   '',
   '| | wall (median, s) | CPU (median, s) | scan, runstats (median, s) | hosts | hinted | runs (wall, s) |',
