@@ -9,6 +9,7 @@
 //   node benches/os-match.mjs          (no root, no network)
 //   Environment: TIMES (default 2000), OSDB (default /usr/share/nmap/nmap-os-db),
 //     NO_RESULTS=1 (print only).
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
@@ -37,7 +38,10 @@ for (const f of readdirSync(fixtures).filter((n) => n.endsWith('.fp')).sort()) {
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   rows.push({ print: f.replace(/\.fp$/, ''), wallPerSec: times / wall, cpuPerSec: times / cpuSeconds, usPerMatch: (cpuSeconds / times) * 1e6 });
 }
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout.trim();
+const dirty = spawnSync('git', ['status', '--porcelain', '--', 'crates', 'ts'], { cwd: repo, encoding: 'utf8' }).stdout.trim() !== '';
 const lines = [
+  `code: commit ${commit}${dirty ? ' with uncommitted changes' : ''}`,
   `database: ${dbPath}, ${db.prints} prints, loaded in ${loadMs.toFixed(0)} ms (${((loadCpu.user + loadCpu.system) / 1000).toFixed(0)} ms CPU, on another thread)`,
   `${times} matches per print; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`,
   '',
