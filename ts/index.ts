@@ -1,6 +1,7 @@
 // ferroscan's public library entry: exactly the API the README's "Library" and "Replacing
 // portscanner" sections document — scan(), the portscanner drop-ins, the parsers, classify,
-// the model, the output writers and the typed errors — with the types their signatures use.
+// the model, OS detection, the output writers and the typed errors — with the types their
+// signatures use.
 // Everything else in ts/ is internal: tests and benches import it by path.
 import { native } from './engine/native.js';
 
@@ -37,6 +38,10 @@ export { detectServices, DEFAULT_VERSION_DB } from './service/detect.js';
 export type { DetectOptions, DetectedService, ServiceTarget } from './service/detect.js';
 export { ServiceBook, serviceTargets } from './service/attach.js';
 export type { ServiceInfo } from './service/format.js';
+
+// OS detection (ts/os/): nmap's -O against hosts, and matching nmap fingerprints against nmap-os-db
+export { detectOs, matchOsFingerprint, osTargetOf, DEFAULT_OS_DB } from './os/detect.js';
+export type { OsReport, OsMatches, OsMatch, OsClass, OsSequence, OsTarget, OsOptions, OsOutcome } from './os/detect.js';
 
 // Output writers (ts/output/): feed them begin(), result()/host(), end() to write nmap's formats of any results.
 export { NormalWriter } from './output/normal.js';

@@ -83,7 +83,9 @@ export function preprocessArgv(argv: readonly string[]): string[] {
       chosen = technique;
       chosenFlag = arg;
     } else if (arg === '-sn') out.push('--ping-scan');
-    else if (arg === '-sV' || arg === '-A') out.push('--service-version');
+    else if (arg === '-sV') out.push('--service-version');
+    // -A: nmap's -sV -O (plus --traceroute and -sC once they exist)
+    else if (arg === '-A') out.push('--service-version', '-O');
     else if (/^-s[A-Za-z]+$/.test(arg)) throw new UsageError(`scan type "${arg}" is not supported yet`);
     else if (arg === '-T') {
       if (i + 1 >= argv.length) throw new UsageError('option -T needs a timing template (0-5 or a name such as aggressive)');
@@ -125,7 +127,7 @@ export interface CliArgs {
   r: boolean;
   'exclude-ports'?: string;
   'list-scan': boolean;
-  /** -sV (and -A, which is -sV for now). */
+  /** -sV (and -A). */
   'service-version': boolean;
   'version-intensity'?: string;
   'version-light': boolean;
@@ -169,6 +171,16 @@ export interface CliArgs {
   'max-attempts'?: string;
   'task-queue'?: string;
   'temporal-namespace'?: string;
+  /** -O: OS detection (ts/os/); -A turns it on too. */
+  O: boolean;
+  'osscan-limit': boolean;
+  'osscan-guess': boolean;
+  fuzzy: boolean;
+  'max-os-tries'?: string;
+  osdb?: string;
+  /** --os-hints: passive OS hints from the scan's own SYN+ACKs (p0f's signatures). */
+  'os-hints': boolean;
+  'p0f-db'?: string;
   n: boolean;
   v: number;
   e?: string;
@@ -259,6 +271,14 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('S', { type: 'string', requiresArg: true })
     .option('rst-policy', { type: 'string', requiresArg: true })
     .option('drop-privileges', { type: 'boolean', default: true })
+    .option('O', { type: 'boolean', default: false })
+    .option('osscan-limit', { type: 'boolean', default: false })
+    .option('osscan-guess', { type: 'boolean', default: false })
+    .option('fuzzy', { type: 'boolean', default: false })
+    .option('max-os-tries', { type: 'string', requiresArg: true })
+    .option('osdb', { type: 'string', requiresArg: true })
+    .option('os-hints', { type: 'boolean', default: false })
+    .option('p0f-db', { type: 'string', requiresArg: true })
     .option('help', { alias: 'h', type: 'boolean', default: false })
     .option('version', { alias: 'V', type: 'boolean', default: false })
     // Unknown options are errors; positionals are targets.

@@ -49,8 +49,6 @@ SERVICE/VERSION DETECTION:
   --allports: Also probe the ports the probe file excludes (9100-9107, printers)
   --version-parallelism <number>: Connections open at once for -sV (default:
     1024); a port's probes run in parallel connections, resolved in nmap's order
-  -A: Enable service/version detection (-sV; OS detection and scripts are not
-    there yet)
 PORT SPECIFICATION AND SCAN ORDER:
   -p <port ranges>: Only scan specified ports
     Ex: -p22; -p1-65535; -p-; -p 22,80,1024-; -p http,ssh; -p U:53,T:21-25,80
@@ -59,6 +57,16 @@ PORT SPECIFICATION AND SCAN ORDER:
   -r: Scan ports sequentially - don't randomize
   --top-ports <number>: Scan <number> most common ports (default: 1000)
   --seed <number>: Seed of the probe order (same seed, same order)
+OS DETECTION:
+  -O: Enable OS detection (nmap's second-generation probes; root or CAP_NET_RAW)
+  --osscan-limit: Limit OS detection to promising targets
+  --osscan-guess, --fuzzy: Guess OS more aggressively
+  --max-os-tries <tries>: Tries per host without a perfect match (default: 5,
+    at most 50)
+  --osdb <file>: nmap's OS fingerprint database (default:
+    /usr/share/nmap/nmap-os-db; ferroscan ships none: install nmap or give one)
+  --os-hints: Passive OS hints from the SYN scan's own SYN+ACKs, no extra
+    packet (p0f's signatures; --p0f-db <file>, default /etc/p0f/p0f.fp)
 TIMING AND PERFORMANCE:
   Options which take <time> are in seconds, or append 'ms' (milliseconds),
   's' (seconds), 'm' (minutes), or 'h' (hours) to the value (e.g. 30m).
@@ -137,12 +145,15 @@ MISC:
   --no-drop-privileges: Keep root for the whole run. By default a run as root
     gives root up once its raw sockets are open, to the sudo user (else to
     nobody), keeping only CAP_NET_RAW and CAP_NET_ADMIN
+  -A: Enable OS detection and version detection (-O -sV; nmap's -A also
+    runs scripts and traceroute)
   -V, --version: Print version number
   -h, --help: Print this help summary page.
 EXAMPLES:
   ${PRODUCT} -v -sS 198.18.0.0/24
   ${PRODUCT} -Pn -p80,443 --rate 50000 198.18.0.0/16
   ${PRODUCT} -p22,80 --packet-trace 198.18.0.2
+  ${PRODUCT} -O -v 198.18.0.2
   ${PRODUCT} -p- --open -oX scan.xml --ndjson scan.ndjson 198.18.0.2
   ${PRODUCT} -sV -p 21,22,80,443 198.18.0.2
 `;

@@ -6,6 +6,7 @@
 //   scan     port-scan.ts the port scans (SYN → connect fallback, then -sU's UDP scan), or
 //                         with --temporal the sweep on Temporal workers (cluster.ts)
 //   services service-scan.ts  -sV: nmap's service probes on the open ports
+//   os       os-scan.ts   -O: OS detection of the hosts up
 //   report   report.ts    every host's report, the last lines, the resume file
 // The list scan (-sL) and the dry run (dry-run.ts) end early. Every failure ends as one
 // "ferroscan: ..." line on stderr and exit status 1 (run.ts), never a stack trace. Help,
@@ -23,6 +24,8 @@ import { PRODUCT, URL, VERSION } from '../version.js';
 import { discoverHosts, lookUpNames } from './discover.js';
 import { parseCommand, type CliArgs } from './flags.js';
 import { gatherTargets, planScan, prepare, scanKind, skipUnresolved, type ScanKind, type ScanPlan, type TargetInputs } from './plan.js';
+import { osDatabase } from '../os/detect.js';
+import { osScan } from './os-scan.js';
 import { scanPorts } from './port-scan.js';
 import { report } from './report.js';
 import { preloadServices, scanServices } from './service-scan.js';
@@ -80,6 +83,8 @@ function noTargets(prepared: PreparedScan, out: (s: string) => void): number {
 /** A scan run: discover → scan → report, with every output closed however it ends. */
 async function scanRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) => void): Promise<number> {
   const session = await ScanSession.open(plan, prepared, out);
+  // -O: the database is read on a thread of its own while the hosts are scanned (errors show at -O's turn)
+  if (plan.os) osDatabase(plan.os.database);
   try {
     preloadServices(session);
     await discoverHosts(session);
@@ -91,6 +96,7 @@ async function scanRun(plan: ScanPlan, prepared: PreparedScan, out: (s: string) 
     }, () => undefined);
     const outcome = await scanPorts(session);
     const services = await scanServices(session, outcome);
+    await osScan(session, outcome);
     await report(session, outcome, names, services);
   } catch (e) {
     session.failed(e);

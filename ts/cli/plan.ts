@@ -4,6 +4,8 @@
 // error of the first bad value it meets, before any packet is sent.
 import { existsSync } from 'node:fs';
 import { UsageError, type TargetError } from '../errors.js';
+import { DEFAULT_OS_DB } from '../os/detect.js';
+import { DEFAULT_P0F_DB } from '../os/hints.js';
 import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
 import { armDrop, currentDrop, dropAccount, readableBy } from '../engine/privilege.js';
 import { describeRange, unroutableRanges } from '../engine/reachable.js';
@@ -61,6 +63,10 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   seed: bigint;
   shard: { index: number; count: number } | undefined;
   startPosition: number | undefined;
+  /** -O (or -A): OS detection after the port scan. */
+  os: OsPlan | undefined;
+  /** --os-hints: p0f's signature file, matched against the scan's SYN+ACKs. */
+  osHints: string | undefined;
   /** -sV's options, undefined without -sV. */
   versionScan: DetectOptions | undefined;
   /** --temporal: the port scan runs as a sweep on Temporal workers (cluster.ts). */
@@ -71,6 +77,43 @@ export interface ScanPlan extends ScanKind, TargetInputs {
   resumedFrom?: string;
   /** Targets with no route, left out by prepare() and reported one by one. */
   unroutable: AddressRange[];
+}
+
+/** What -O and its options ask for. */
+export interface OsPlan {
+  /** --osscan-limit: skip hosts without an open and a closed (or unfiltered) TCP port. */
+  limit: boolean;
+  /** --osscan-guess / --fuzzy: always print the closest guesses. */
+  guess: boolean;
+  /** --max-os-tries (nmap's default 5). */
+  maxTries: number | undefined;
+  /** --osdb, or nmap's installed database: read at run time. */
+  database: string;
+}
+
+/** -O, -A and the OS detection options, checked as nmap checks them. */
+export function osPlan(args: CliArgs, pingScan: boolean): OsPlan | undefined {
+  const tries = args['max-os-tries'];
+  const maxTries = tries === undefined ? undefined : Number(tries);
+  if (maxTries !== undefined && !(tries?.trim() && Number.isInteger(maxTries) && maxTries >= 1 && maxTries <= 50)) throw new UsageError(`invalid --max-os-tries "${tries}" (1 to 50)`);
+  if (!args.O) return undefined;
+  if (pingScan) throw new UsageError('OS detection (-O) is unreliable without a port scan: use a scan type along with it (such as -sS or -sT) instead of -sn');
+  // nmap stops before scanning when its database is missing; so do we (it is read during the scan)
+  const database = args.osdb ?? DEFAULT_OS_DB;
+  if (!existsSync(database)) throw new UsageError(`OS detection needs nmap's fingerprint database, and ${database} does not exist (install nmap, or give --osdb FILE)`);
+  return { limit: args['osscan-limit'], guess: args['osscan-guess'] || args.fuzzy, maxTries, database };
+}
+
+/** --os-hints and --p0f-db, checked: the hints come from the SYN+ACKs of a SYN scan. */
+export function hintsPlan(args: CliArgs, pingScan: boolean, technique: string): string | undefined {
+  if (!args['os-hints']) {
+    if (args['p0f-db'] !== undefined) throw new UsageError('--p0f-db names the signatures of --os-hints; give --os-hints too');
+    return undefined;
+  }
+  if (pingScan || !(technique === 'syn' || technique === 'flags')) throw new UsageError('--os-hints reads the SYN+ACKs of a SYN scan (-sS)');
+  const path = args['p0f-db'] ?? DEFAULT_P0F_DB;
+  if (!existsSync(path)) throw new UsageError(`--os-hints needs p0f's signatures, and ${path} does not exist (install p0f, or give --p0f-db FILE)`);
+  return path;
 }
 
 /** The scan type, timing template and rate options (checked before any target is read). */
@@ -132,9 +175,11 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const seed = parseSeed(args.seed) ?? randomSeed();
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
   const startPosition = parseNumber('--start-position', args['start-position'], (n) => Number.isSafeInteger(n) && n >= 0);
+  const os = osPlan(args, pingScan);
+  const osHints = hintsPlan(args, pingScan, technique);
   const versionScan = versionOptions(args, pingScan);
   const cluster = parseClusterOptions(args, { pingScan, udpScan });
-  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan, cluster, unroutable: [] };
+  return { ...kind, ...targets, technique, argv, args, outputTargets, pingScan, discoveryPlan, dnsServers, udpScan, ports, statsEvery, seed, shard, startPosition, versionScan, cluster, unroutable: [], os, osHints };
 }
 
 /** The -sV options, or undefined without -sV; a missing probe database is a one-line error now, before any packet. */
@@ -190,6 +235,7 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
   }
   if (plan.startPosition !== undefined) prepared.native.startPosition = plan.startPosition;
   if (args.pcap !== undefined) prepared.native.pcap = args.pcap;
+  if (plan.osHints !== undefined) prepared.native.osHints = plan.osHints;
   return prepared;
 }
 

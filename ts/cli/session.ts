@@ -13,6 +13,7 @@ import { RecordKind, type EngineRecord } from '../engine/records.js';
 import { readJournal, type JournalContents } from '../engine/resume-journal.js';
 import type { DiscoveredHost } from '../hosts/discovery.js';
 import { MacBook, type HostFacts } from '../hosts/host-facts.js';
+import { HintBook } from '../os/hints.js';
 import type { HostStatus, PortResult, ScanModel } from '../hosts/model.js';
 import { NormalWriter } from '../output/normal.js';
 import { Outputs } from '../output/outputs.js';
@@ -96,7 +97,7 @@ export class ScanSession {
     this.outputs = Outputs.open(files.targets, out, files.continued);
     this.screen = this.outputs.toStdout ? (): void => {} : out;
     const { args } = plan;
-    this.writer = new NormalWriter(this.screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan: plan.pingScan, versionScan: plan.versionScan !== undefined });
+    this.writer = new NormalWriter(this.screen, prepared.ports, { reason: args.reason, open: args.open, verbose: args.v, pingScan: plan.pingScan, versionScan: plan.versionScan !== undefined, osScan: plan.os !== undefined, osGuess: plan.os?.guess });
     this.technique = plan.technique;
     this.title = TECHNIQUES[plan.technique].title;
     this.phase = plan.technique;
@@ -144,6 +145,7 @@ export class ScanSession {
     session.hostTimer?.unref();
     if (process.stderr.isTTY) await loadLiveLine();
     session.facts.macs = new MacBook(prepared.targets, { interface: plan.args.e });
+    if (plan.osHints !== undefined) session.facts.hints = new HintBook(plan.osHints);
     session.checkpoints.start();
     return session;
   }
@@ -177,7 +179,7 @@ export class ScanSession {
     if (this.prepared.targets.repeated) this.screen(`${repeatedNotice(this.prepared.targets.repeated)}\n`);
     const { args, udpScan, pingScan, argv } = this.plan;
     const { technique, prepared, addresses } = this;
-    this.outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan, versionScan: this.plan.versionScan !== undefined, skipped: skippedTargets(this.plan.unroutable) });
+    this.outputs.begin({ startedAt: at, args: [PRODUCT, ...argv], technique, ports: prepared.ports, ...(udpScan && { scans: [{ technique, ports: prepared.ports }, udpScan] }), addresses, verbose: args.v, open: args.open, reason: args.reason, pingScan, versionScan: this.plan.versionScan !== undefined, skipped: skippedTargets(this.plan.unroutable), osScan: this.plan.os !== undefined, osGuess: this.plan.os?.guess });
   }
 
   /** Discovery's verdicts, as the model takes them (undefined with -Pn). */
@@ -212,8 +214,8 @@ export class ScanSession {
       }
       this.checkpoints.portScanStarted(engine);
       // Hosts stream while the first (and only) technique runs; -sS -sU writes them at the
-      // end, and so does -sV (a host's services are known only after the service scan).
-      if (!this.plan.udpScan && !this.plan.versionScan) this.stream.attach(model);
+      // end, and so do -sV and -O (a host's services and OS are known only after their scans).
+      if (!this.plan.udpScan && !this.plan.versionScan && !this.plan.os) this.stream.attach(model);
     } else this.stream.detach();
     this.announce(at);
     this.status?.stop();
@@ -239,6 +241,7 @@ export class ScanSession {
 
   private records(records: EngineRecord[], batch: Buffer): void {
     this.facts.macs?.note(records);
+    this.facts.hints?.note(records);
     if (this.checkpoints.enabled) this.checkpoints.journal?.batch(batch);
     if (!this.tracer) return;
     const lines = this.tracer.batch(records, this.engineElapsedUs());

@@ -53,6 +53,10 @@ export interface EngineRecord {
   technique?: number;
   /** The reply frame's Ethernet source address ("02:ab:..", lower case), when known. */
   mac?: string;
+  /** --os-hints, a SYN+ACK's record: what p0f made of it, packed (label index in the low 16
+   *  bits, flags in the next 8, distance in the top 8: crates/core/src/record.rs), and its MSS. */
+  hint?: number;
+  mss?: number;
 }
 
 /** Formatted MAC addresses by their 48-bit value: a scan sees few distinct ones. */
@@ -94,6 +98,11 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
       target,
       responder: from === target ? address : formatIPv4(from),
     };
+    // --os-hints: bit 7 of byte 38 says a hint is there
+    if (buf[off + 38] & 0x80) {
+      record.hint = buf.readUInt32LE(off + 36);
+      record.mss = buf.readUInt16LE(off + 46);
+    }
     // all zero: unknown (loopback, connect scan)
     const mac = buf.readUIntBE(off + 40, 6);
     if (mac !== 0) record.mac = macName(mac, buf, off + 40);

@@ -12,6 +12,8 @@ import type { EngineRecord } from '../engine/records.js';
 import { containsAddress, targetEntries, type TargetEntry, type TargetSet } from '../targets/targets.js';
 import { formatIPv4, parseIPv4 } from '../targets/address.js';
 import type { ServiceInfo } from '../service/format.js';
+import type { OsReport } from '../os/detect.js';
+import type { OsHint } from '../os/hints.js';
 
 export type Protocol = 'tcp' | 'udp';
 
@@ -73,6 +75,10 @@ export interface HostReport {
   sections?: readonly PortSection[];
   /** -sV: what the service scan found, by "port/protocol" (ts/service/attach.ts). */
   services?: ReadonlyMap<string, ServiceInfo>;
+  /** OS detection's report (-O). */
+  os?: OsReport;
+  /** --os-hints: what p0f makes of the host's SYN+ACK. */
+  osHint?: OsHint;
 }
 
 export interface ModelOptions {

@@ -11,6 +11,7 @@ import { escapeText } from './escape.js';
 import { commandLine, ctime, portRanges, scanInfoType } from './format.js';
 import { PortsMemo } from './host-memo.js';
 import { viewHost } from './host-view.js';
+import { osGrepable } from '../os/report.js';
 import type { Sink } from './sink.js';
 import { doneSentence, hostWritten, scanPhases, type ListedTarget, type OutputWriter, type RunEnd, type RunInfo, type WriterState } from './writer.js';
 
@@ -47,7 +48,8 @@ export class GrepableWriter implements OutputWriter {
     }
     const ports = this.portsMemo.get(host, (h) => this.ports(h));
     if (ports === null) return;
-    this.sink.write(`${who}\tStatus: Up\n${who}${ports}\n`);
+    const os = host.os ? osGrepable(host.os) : '';
+    this.sink.write(`${who}\tStatus: Up\n${who}${ports}${os}\n`);
   }
 
   /** -sL: nmap's "Status: Unknown" line. */

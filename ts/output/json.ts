@@ -14,6 +14,8 @@ import { safeJson } from './escape.js';
 import { commandLine, portRanges, scanInfoType } from './format.js';
 import { PortsMemo } from './host-memo.js';
 import { viewHost } from './host-view.js';
+import { osJson } from '../os/report.js';
+import { hintJson, hintJsonText } from '../os/hints.js';
 import type { Sink } from './sink.js';
 import { downCount, hostWritten, scanPhases, type ListedTarget, type OutputWriter, type RunEnd, type RunInfo, type WriterState } from './writer.js';
 
@@ -56,6 +58,10 @@ export interface JsonHost {
   latency?: number;
   ports: JsonPort[];
   extraports: { state: string; count: number; reasons: { reason: string; count: number; protocol: string; ports: string }[] }[];
+  /** OS detection's report (-O): docs/json-output.md. */
+  os?: Record<string, unknown>;
+  /** --os-hints: the passive hint (docs/json-output.md). */
+  osHint?: Record<string, unknown>;
 }
 
 function header(info: RunInfo): Record<string, unknown> {
@@ -127,6 +133,8 @@ export function jsonHost(host: HostReport, info: RunInfo): JsonHost | undefined 
   const h = base();
   for (const [port, v, protocol] of view.shown()) h.ports.push(jsonPort(port, protocol, v, host.services?.get(`${port}/${protocol}`)));
   h.extraports = view.extraports.map((x) => ({ state: x.state, count: x.count, reasons: x.reasons.map((r) => ({ reason: r.reason, count: r.count, protocol: r.protocol, ports: r.ports })) }));
+  if (host.os) h.os = osJson(host.os);
+  if (host.osHint) h.osHint = hintJson(host.osHint);
   return h;
 }
 
@@ -168,9 +176,13 @@ function hostText(open: string, host: HostReport, info: RunInfo, memo: HostTextM
   if (host.status.state === 'down') return hostWritten(host, info, () => false) ? `${head}"ports":[],"extraports":[]}${memo.close}` : undefined;
   const ports = memo.ports.get(host, (h) => {
     const full = jsonHost(h, info);
-    return full ? `"ports":${safeJson(JSON.stringify(full.ports))},"extraports":${JSON.stringify(full.extraports)}}${memo.close}` : null;
+    return full ? `"ports":${safeJson(JSON.stringify(full.ports))},"extraports":${JSON.stringify(full.extraports)}` : null;
   });
-  return ports === null ? undefined : head + ports;
+  if (ports === null) return undefined;
+  // jsonHost's last keys, the host's own: -O's report, and --os-hints' (shared by many hosts, so its text is memoised)
+  const os = host.os ? `,"os":${safeJson(JSON.stringify(osJson(host.os)))}` : '';
+  const hint = host.osHint ? `,"osHint":${safeJson(hintJsonText(hintJson(host.osHint)))}` : '';
+  return `${head}${ports}${os}${hint}}${memo.close}`;
 }
 
 /** The optional name and hardware fields, in jsonHost's order. */

@@ -7,8 +7,7 @@ import type { HostReport } from '../hosts/model.js';
 import { PRODUCT, VERSION } from '../version.js';
 import { escapeText } from './escape.js';
 import { commandLine, ctime } from './format.js';
-import { NormalWriter } from './normal.js';
-import { SERVICE_DETECTION_NOTE } from '../service/format.js';
+import { detectionNote, NormalWriter } from './normal.js';
 import type { Sink } from './sink.js';
 import { doneSentence, type ListedTarget, type OutputWriter, type RunEnd, type RunInfo, type WriterState } from './writer.js';
 
@@ -18,6 +17,7 @@ export class NormalFileWriter implements OutputWriter {
   private verbose = 0;
   private versionScan = false;
   private listScan = false;
+  private osScan = false;
 
   constructor(private readonly sink: Sink) {}
 
@@ -25,7 +25,8 @@ export class NormalFileWriter implements OutputWriter {
     this.verbose = info.verbose;
     this.versionScan = info.versionScan ?? false;
     this.listScan = info.listScan ?? false;
-    this.writer = new NormalWriter((s) => this.sink.write(s), info.ports, { reason: info.reason, open: info.open, verbose: info.verbose, pingScan: info.pingScan, versionScan: this.versionScan });
+    this.osScan = info.osScan ?? false;
+    this.writer = new NormalWriter((s) => this.sink.write(s), info.ports, { reason: info.reason, open: info.open, verbose: info.verbose, pingScan: info.pingScan, versionScan: this.versionScan, osGuess: info.osGuess });
     if (!continued) this.sink.write(`# ${PRODUCT} ${VERSION} scan initiated ${ctime(info.startedAt)} as: ${escapeText(commandLine(info.args))}\n`);
   }
 
@@ -42,7 +43,10 @@ export class NormalFileWriter implements OutputWriter {
     let s = '';
     if (this.verbose && end.dataSource) s += `Read data files from: ${end.dataSource}\n`;
     if (end.addresses === 1 && end.up === 0 && !end.progress && !this.listScan) s += 'Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n';
-    if (this.versionScan && end.up > 0 && end.error === undefined) s += `${SERVICE_DETECTION_NOTE}\n`;
+    else if (end.up > 0 && end.error === undefined && !end.progress) {
+      const note = detectionNote(this.osScan, this.versionScan);
+      if (note) s += `${note}\n`;
+    }
     if (end.error !== undefined) s += `# ${PRODUCT} stopped early: ${end.error}\n`;
     s += `# ${PRODUCT} done at ${ctime(end.finishedAt)} -- ${doneSentence(end)}\n`;
     this.sink.write(s);

@@ -10,6 +10,8 @@ import { PRODUCT, URL, VERSION } from '../version.js';
 import { escapeLines, escapeText } from './escape.js';
 import { zoneAbbreviation } from './timezone.js';
 import { doneSentence, type RunProgress } from './writer.js';
+import { osNormalLines } from '../os/report.js';
+import { hintLine } from '../os/hints.js';
 
 export interface NormalOptions {
   /** --reason: add the REASON column and the host's reason. */
@@ -22,6 +24,10 @@ export interface NormalOptions {
   pingScan?: boolean;
   /** -sV: the VERSION column, the fingerprint block and the "Service Info" line. */
   versionScan?: boolean;
+  /** -O ran: the closing line says so. */
+  osScan?: boolean;
+  /** --osscan-guess: OS guesses even when the fingerprint is fit for submission. */
+  osGuess?: boolean;
 }
 
 // nmap's state numbers; ties in the "Not shown" line go to the lower number.
@@ -163,6 +169,16 @@ function memoKey(port: number, host: HostReport): number {
   return port + 65536 * host.totalPorts;
 }
 
+/** nmap's closing line after OS detection (its database is nmap's, and so are the submissions). */
+export const OS_DONE = 'OS detection performed. Please report any incorrect results at https://nmap.org/submit/ .';
+
+/** nmap's closing line after -O and/or -sV (one line for both), or undefined. */
+export function detectionNote(osScan: boolean, versionScan: boolean): string | undefined {
+  if (osScan && versionScan) return 'OS and Service detection performed. Please report any incorrect results at https://nmap.org/submit/ .';
+  if (osScan) return OS_DONE;
+  return versionScan ? SERVICE_DETECTION_NOTE : undefined;
+}
+
 /** Writes nmap-style normal output through `write` (e.g. process.stdout.write). */
 export class NormalWriter {
   private readonly reason: boolean;
@@ -170,6 +186,8 @@ export class NormalWriter {
   private readonly verbose: number;
   private readonly pingScan: boolean;
   private readonly versionScan: boolean;
+  private readonly osScan: boolean;
+  private readonly osGuess: boolean;
   /** portLines() of one-port hosts by verdict, port and port count (memoKey); the rest of a host's report is its own. */
   private readonly memo = new WeakMap<Verdict, Map<number, string[] | null>>();
 
@@ -184,6 +202,8 @@ export class NormalWriter {
     this.open = options.open ?? false;
     this.verbose = options.verbose ?? 0;
     this.pingScan = options.pingScan ?? false;
+    this.osScan = options.osScan ?? false;
+    this.osGuess = options.osGuess ?? false;
   }
 
   start(date: Date): void {
@@ -229,6 +249,8 @@ export class NormalWriter {
     if (services?.block) lines.push(escapeLines(services.block.replace(/\n$/, '')));
     const mac = macLine(host);
     if (mac) lines.push(mac);
+    if (host.os) lines.push(...osNormalLines(host.os, { verbose: this.verbose, guess: this.osGuess }));
+    if (host.osHint) lines.push(hintLine(host.osHint));
     if (services?.info) lines.push(escapeText(services.info));
     this.write(lines.join('\n') + '\n\n');
   }
@@ -329,7 +351,10 @@ export class NormalWriter {
   end(stats: { addresses: number; up: number; elapsedSeconds: number; dataSource?: string; progress?: RunProgress }): void {
     if (this.verbose && stats.dataSource) this.write(`Read data files from: ${stats.dataSource}\n`);
     if (stats.addresses === 1 && stats.up === 0 && !stats.progress) this.write('Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn\n');
-    if (this.versionScan && stats.up > 0 && !stats.progress) this.write(`${SERVICE_DETECTION_NOTE}\n`);
+    else if (stats.up > 0 && !stats.progress) {
+      const note = detectionNote(this.osScan, this.versionScan);
+      if (note) this.write(`${note}\n`);
+    }
     this.write(`${PRODUCT} done: ${doneSentence({ ...stats, finishedAt: new Date() })}\n`);
   }
 }

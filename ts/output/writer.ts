@@ -31,6 +31,9 @@ export interface RunInfo {
   pingScan?: boolean;
   /** -sV: hosts carry services (HostReport.services). */
   versionScan?: boolean;
+  /** -O ran; --osscan-guess was given (the normal report's guesses). */
+  osScan?: boolean;
+  osGuess?: boolean;
   /** -sL: targets are listed (listed()), nothing is sent. */
   listScan?: boolean;
   /** Targets left out before the scan (no route): nmap's <target status="skipped"> in XML. */

@@ -16,6 +16,8 @@ import { PRODUCT, VERSION } from '../version.js';
 import { commandLine, ctime, portRanges, scanInfoType, unixTime, xmlArgs, xmlAttr } from './format.js';
 import { PortsMemo, UnixClock } from './host-memo.js';
 import { viewHost } from './host-view.js';
+import { osXml } from '../os/report.js';
+import { hintXml } from '../os/hints.js';
 import type { Sink } from './sink.js';
 import { doneSentence, downCount, hostWritten, scanPhases, type ListedTarget, type OutputWriter, type PhaseEvent, type RunEnd, type RunInfo, type WriterState } from './writer.js';
 
@@ -117,7 +119,17 @@ export class XmlWriter implements OutputWriter {
     if (ports === null) return;
     // Hosts are scanned together: each one starts with the scan and ends when it is complete.
     const end = this.clock.seconds(this.endedAt ?? Date.now());
-    this.sink.write(`<host starttime="${this.startText}" endtime="${end}">${this.status(host)}\n${this.addresses(host)}${this.hostnames(host)}${ports}\n${times(host)}\n</host>\n`);
+    this.sink.write(`<host starttime="${this.startText}" endtime="${end}">${this.status(host)}\n${this.addresses(host)}${this.hostnames(host)}${ports}\n${this.osText(host)}${times(host)}\n</host>\n`);
+  }
+
+  /** -O's <os> and the rest of its report, and --os-hints' passive <os>: after <ports>, each line ending with a newline. */
+  private osText(host: HostReport): string {
+    const info = this.info!;
+    let s = '';
+    if (host.os) s += `${osXml(host.os, { verbose: info.verbose, guess: info.osGuess ?? false }).replace(/\n$/, '')}\n`;
+    const hint = host.osHint && hintXml(host.osHint);
+    if (hint) s += `${hint.replace(/\n$/, '')}\n`;
+    return s;
   }
 
   /** -sL: a target as nmap's list scan writes it, status "unknown". */

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod cookie;
 pub mod error;
 pub mod net;
+pub mod os;
 pub mod pace;
 pub mod packet;
 pub mod pcap;

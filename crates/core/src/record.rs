@@ -24,6 +24,10 @@
 //!  40   6 the reply frame's Ethernet source MAC (zero when unknown, e.g. loopback)
 //!  46   2 reserved (zero)
 //! ```
+//! With `--os-hints`, a SYN+ACK's TCP record (kind 1) also carries what p0f makes of it, in
+//! bytes otherwise reserved: 36 the p0f label's index (u16, 0xFFFF none), 38 flags (bit 7: a
+//! hint is present; 0 matched, 1 fuzzy, 2 generic, 3 the TTL is a maximum), 39 p0f's
+//! distance, 46 the MSS (u16).
 //! The family byte and the 16-byte target field leave room for IPv6; an IPv6 responder
 //! will take bytes 32..48 and move the MAC to a record kind of its own (layout version 2).
 
@@ -43,6 +47,18 @@ pub enum RecordKind {
     ProbeSent = 5,
     /// An ARP reply (discovery): target = the answering address, mac = its hardware address.
     Arp = 6,
+}
+
+/// Writes a SYN+ACK's passive OS hint into its packed TCP record (layout above).
+pub fn set_hint(record: &mut [u8], h: &crate::os::p0f::Hint, mss: u16) {
+    if record.len() < RECORD_SIZE {
+        return;
+    }
+    let label = h.label.map_or(u16::MAX, |l| l.min(u16::MAX as usize - 1) as u16);
+    record[36..38].copy_from_slice(&label.to_le_bytes());
+    record[38] = 0x80 | h.label.is_some() as u8 | (h.fuzzy as u8) << 1 | (h.generic as u8) << 2 | (h.bad_ttl as u8) << 3;
+    record[39] = h.distance;
+    record[46..48].copy_from_slice(&mss.to_le_bytes());
 }
 
 /// One validated reply.

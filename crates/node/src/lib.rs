@@ -4,6 +4,7 @@
 //! into JS (napi-rs catches unwinding at every exported function; the engine's threads
 //! report failure through the event channel, never by panicking into the caller).
 
+pub mod os;
 pub mod service;
 
 use ferroscan_core::packet::udp::MAX_PAYLOAD;
@@ -85,6 +86,8 @@ pub struct NativeScanOptions {
     pub min_rate: Option<f64>,
     /// Adapt the rate to loss (default true); false keeps it at `rate`.
     pub adaptive: Option<bool>,
+    /// `--os-hints`: p0f's signature file; every SYN+ACK then gets a kind-7 hint record.
+    pub os_hints: Option<String>,
 }
 
 /// The payload sent to one UDP port.
@@ -220,6 +223,11 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
         rtt,
         min_rate: o.min_rate.unwrap_or(0.0),
         adaptive: o.adaptive.unwrap_or(true),
+        os_hints: o
+            .os_hints
+            .map(|p| ferroscan_core::os::p0f::P0fDb::load(std::path::Path::new(&p)).map(std::sync::Arc::new))
+            .transpose()
+            .map_err(js_error)?,
     })
 }
 

@@ -12,6 +12,9 @@ use std::net::Ipv4Addr;
 
 const ETH: usize = 14;
 const IP: usize = 20;
+/// The MSS option every TCP probe carries.
+pub const PROBE_MSS: u16 = 1460;
+
 /// TCP header with one MSS option, as nmap's SYN probes carry.
 const TCP: usize = 24;
 pub const FRAME_LEN: usize = ETH + IP + TCP;
@@ -82,7 +85,7 @@ impl TcpTemplate {
             tcp.set_data_offset((TCP / 4) as u8);
             tcp.set_flags(flags);
             tcp.set_window(window);
-            tcp.set_options(&[TcpOption::mss(1460)]);
+            tcp.set_options(&[TcpOption::mss(PROBE_MSS)]);
         }
         let ip_sum = add_bytes(0, &frame[ETH..ETH + IP]);
         // pseudo header: src, dst (zero here), zero, protocol, TCP length

@@ -52,6 +52,8 @@ pub struct ScanConfig {
     /// Adapt the rate to loss (congestion.rs, ramp.rs); off, the rate stays at `rate`
     /// (and `ramp` is ignored).
     pub adaptive: bool,
+    /// `--os-hints`: p0f's signatures, matched against every SYN+ACK (os/p0f.rs).
+    pub os_hints: Option<std::sync::Arc<crate::os::p0f::P0fDb>>,
 }
 
 impl ScanConfig {
@@ -79,6 +81,7 @@ impl ScanConfig {
             rtt: RttBounds::default(),
             min_rate: 0.0,
             adaptive: true,
+            os_hints: None,
         }
     }
 }

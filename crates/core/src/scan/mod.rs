@@ -110,6 +110,10 @@ struct Shared {
     records: AtomicU64,
     discarded: AtomicU64,
     tx_error: Mutex<Option<Error>>,
+    /// `--os-hints`: SYN+ACKs are matched against these p0f signatures (receive.rs), each
+    /// distinct reading once.
+    os_hints: Option<Arc<crate::os::p0f::P0fDb>>,
+    hint_cache: Mutex<HashMap<crate::os::p0f::MatchKey, crate::os::p0f::Hint>>,
 }
 
 impl Shared {
@@ -157,6 +161,8 @@ impl Shared {
             records: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             tx_error: Mutex::new(None),
+            os_hints: cfg.os_hints.clone(),
+            hint_cache: Mutex::new(HashMap::new()),
         }
     }
 

@@ -153,6 +153,9 @@ fn on_frame(s: &Shared, frame: &[u8], arrived_us: u64, batch: &mut Vec<u8>) {
     if emit {
         rec.emit(batch);
         s.records.fetch_add(1, Ordering::Relaxed);
+        if let Some(db) = &s.os_hints {
+            hint(s, db, frame, &rec, batch);
+        }
     }
 }
 
@@ -162,6 +165,33 @@ fn read_ring_stats(s: &Shared, ring: &RxRing) {
         s.ring_frames.fetch_add(st.frames, Ordering::Relaxed);
         s.ring_drops.fetch_add(st.drops, Ordering::Relaxed);
     }
+}
+
+/// `--os-hints`: what p0f's signatures say of a SYN+ACK, written into its record (the last in
+/// the batch). The SYN it answers carried the template's MSS, which p0f weighs in window
+/// multiples. Answers that look alike (a sweep's are mostly one kernel's) are matched once.
+fn hint(s: &Shared, db: &crate::os::p0f::P0fDb, frame: &[u8], rec: &crate::record::Record, batch: &mut [u8]) {
+    const SYN_ACK: u8 = 0x12;
+    if rec.kind != crate::record::RecordKind::Tcp || rec.tcp_flags & SYN_ACK != SYN_ACK {
+        return;
+    }
+    let Some(o) = frame.get(14..).and_then(crate::os::p0f::observe) else { return };
+    let key = o.match_key();
+    let h = match s.hint_cache.lock() {
+        Ok(mut cache) => match cache.get(&key) {
+            Some(h) => *h,
+            None => {
+                let h = db.match_response(&o, crate::packet::template::PROBE_MSS);
+                if cache.len() < 4096 {
+                    cache.insert(key, h);
+                }
+                h
+            }
+        },
+        Err(_) => db.match_response(&o, crate::packet::template::PROBE_MSS),
+    };
+    let at = batch.len().saturating_sub(crate::record::RECORD_SIZE);
+    crate::record::set_hint(&mut batch[at..], &h, o.mss);
 }
 
 /// The receive thread: frames in, validated and deduplicated records out to the sink in
