@@ -95,6 +95,8 @@ LARGE SWEEPS:
   --dry-run: Build every packet and send none; reports packets per second
   --pcap <file>: Write every packet sent (or built, with --dry-run) to a pcap file
 MISC:
+  -6: Enable IPv6 scanning (targets from 2001:db8::1, 2001:db8::/112 or fe80::1%eth0;
+    names resolve to AAAA records; on-link hosts are found by neighbour discovery)
   -V, --version: Print version number
   -h, --help: Print this help summary page.
 EXAMPLES:
@@ -103,4 +105,5 @@ EXAMPLES:
   ${PRODUCT} -p22,80 --packet-trace 198.18.0.2
   ${PRODUCT} -p- --open -oX scan.xml --ndjson scan.ndjson 198.18.0.2
   ${PRODUCT} -sV -p 21,22,80,443 198.18.0.2
+  ${PRODUCT} -6 -sS -p 22,80 2001:2::2
 `;

@@ -10,6 +10,7 @@ import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERS
 import { DEFAULT_RATE, prepareScan, type PreparedScan } from '../engine/prepare.js';
 import { engineRate, resolveTiming, type Timing } from '../engine/timing.js';
 import { parseDiscoveryFlags, type DiscoveryPlan } from '../hosts/discovery.js';
+import { ipv6Probes } from '../hosts/discovery6.js';
 import { parseDnsServers } from '../hosts/rdns.js';
 import type { OutputTarget } from '../output/outputs.js';
 import { selectPorts } from '../targets/ports.js';
@@ -99,6 +100,8 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const pingScan = args['ping-scan'];
   if (pingScan && (args.technique !== undefined || kind.tcpFlags !== undefined)) throw new UsageError('-sn (no port scan) cannot be combined with a port scan type');
   const discoveryPlan = parseDiscoveryFlags(args.ping ? args.ping.split(' ') : [], args['disable-arp-ping']);
+  // nmap: timestamp and mask pings, when asked for, are IPv4 only
+  if (args.ipv6 && args.ping) ipv6Probes(parseDiscoveryFlags(args.ping.split(' ')).probes);
   if (args.n && args.R) throw new UsageError('-n (no reverse DNS) and -R (reverse DNS for all targets) exclude each other');
   const dnsServers = args['dns-servers'] === undefined ? undefined : parseDnsServers(args['dns-servers']);
   let technique = kind.technique;
@@ -138,7 +141,9 @@ export function versionOptions(args: CliArgs, pingScan: boolean): DetectOptions 
 export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
   const { args, timing } = plan;
   const prepared = await prepareScan({
-    targets: plan.specs.length || args.iL !== undefined ? plan.specs : ['127.0.0.1'],
+    targets: plan.specs.length || args.iL !== undefined ? plan.specs : [args.ipv6 ? '::1' : '127.0.0.1'],
+    // as nmap: IPv6 with -6 only, and then IPv6 only
+    ipv6: args.ipv6,
     ports: plan.ports,
     technique: plan.technique,
     tcpFlags: plan.tcpFlags,

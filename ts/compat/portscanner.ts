@@ -14,12 +14,11 @@
 import net from 'node:net';
 import { classify, mergeVerdict, noResponse, type PortState, type Verdict } from '../verdicts/classify.js';
 import { AbortError, PortError, ScanError, TargetError } from '../errors.js';
-import { isLocalAddress } from '../hosts/model.js';
+import { formatAddress, isLocalAddress } from '../hosts/model.js';
 import type { NativeScan } from '../engine/native.js';
 import { MAX_PORT } from '../targets/ports.js';
 import { RECORD_SIZE, RecordKind, type EngineRecord } from '../engine/records.js';
 import { prepareScan, startEngine } from '../engine/prepare.js';
-import { formatIPv4 } from '../targets/address.js';
 
 /** portscanner's answer for one port: 'open' when something accepts connections, else 'closed'. */
 export type PortStatus = 'open' | 'closed';
@@ -198,7 +197,7 @@ async function runCheck(
     if (prepared.targets.count !== 1) {
       throw new TargetError(`host "${host}" names ${prepared.targets.count} addresses; give one`, host);
     }
-    const address = formatIPv4(prepared.targets.ranges[0].start);
+    const address = formatAddress(prepared.targets.ranges[0].start);
     prepared.native.rate = opts.rate ?? (isLoopback(address) ? Infinity : DEFAULT_CHECK_RATE);
     // portscanner's timeout bounds each probe's wait; faster paths adapt below it.
     prepared.native.initialRttTimeoutMs = timeout;

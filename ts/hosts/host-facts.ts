@@ -7,22 +7,31 @@ import type { HostReport } from './model.js';
 import { formatMac, macVendor } from './oui.js';
 import type { EngineRecord } from '../engine/records.js';
 import { splitOnLink, systemRoutes, type Route } from '../engine/routes.js';
-import type { TargetSet } from '../targets/targets.js';
-import { parseIPv4, type AddressRange } from '../targets/address.js';
+import { groupByRoute6, systemRoutes6 } from '../engine/routes6.js';
+import { isIPv6Set, type AnyTargetSet } from '../targets/targets.js';
+import type { AddressRange } from '../targets/address.js';
+import { isLinkLocal6, type AddressRange6, type AddressValue } from '../targets/address6.js';
+import { addressValue } from './model.js';
 
 const NO_MAC = '00:00:00:00:00:00';
 
 /** Hardware addresses of on-link targets, from the records of any scan. */
 export class MacBook {
-  private readonly onLink: AddressRange[];
-  private readonly macs = new Map<number, string>();
+  private readonly onLink: readonly (AddressRange | AddressRange6)[];
+  private readonly macs = new Map<AddressValue, string>();
 
-  constructor(targets: TargetSet, options: { routes?: readonly Route[]; interface?: string } = {}) {
-    this.onLink = splitOnLink(targets.ranges, options.routes ?? systemRoutes(), options.interface).onLink;
+  constructor(targets: AnyTargetSet, options: { routes?: readonly Route[]; interface?: string } = {}) {
+    if (isIPv6Set(targets)) {
+      // link-local targets are on their zone's link; the rest as the IPv6 table says
+      const iface = options.interface ?? targets.zone;
+      const routed = targets.ranges.filter((r) => !isLinkLocal6(r.start));
+      const direct = groupByRoute6(routed, systemRoutes6(), iface).filter((g) => g.direct).flatMap((g) => g.ranges);
+      this.onLink = [...targets.ranges.filter((r) => isLinkLocal6(r.start)), ...direct];
+    } else this.onLink = splitOnLink(targets.ranges, options.routes ?? systemRoutes(), options.interface).onLink;
   }
 
   /** Whether an address is reached directly on a link (its frames carry its own MAC). */
-  isOnLink(value: number): boolean {
+  isOnLink(value: AddressValue): boolean {
     return this.onLink.some((r) => value >= r.start && value <= r.end);
   }
 
@@ -33,16 +42,16 @@ export class MacBook {
       if (r.mac === undefined || r.mac === NO_MAC || r.kind === 5) continue;
       // An ICMP error from a router carries the router's MAC, not the target's.
       if (r.responder !== r.address && r.kind === 2) continue;
-      const v = r.target ?? parseIPv4(r.address);
+      const v = r.target ?? addressValue(r.address);
       if (v !== undefined && !this.macs.has(v) && this.isOnLink(v)) this.macs.set(v, r.mac);
     }
   }
 
-  set(value: number, mac: string): void {
+  set(value: AddressValue, mac: string): void {
     if (!this.macs.has(value)) this.macs.set(value, mac);
   }
 
-  get(value: number): string | undefined {
+  get(value: AddressValue): string | undefined {
     return this.macs.get(value);
   }
 }
@@ -51,12 +60,12 @@ export interface HostFacts {
   macs?: MacBook;
   /** Address → reverse DNS name. */
   names?: ReadonlyMap<string, string>;
-  discovered?: ReadonlyMap<number, DiscoveredHost>;
+  discovered?: ReadonlyMap<AddressValue, DiscoveredHost>;
 }
 
 /** The host's report with its MAC address and vendor, PTR name and discovery latency added. */
 export function withFacts(host: HostReport, facts: HostFacts): HostReport {
-  const value = parseIPv4(host.address);
+  const value = addressValue(host.address);
   if (value === undefined) return host;
   const out: HostReport = { ...host };
   const ptr = facts.names?.get(host.address);

@@ -40,7 +40,7 @@ export interface JsonPort {
 
 export interface JsonHost {
   address: string;
-  addrtype: 'ipv4';
+  addrtype: 'ipv4' | 'ipv6';
   hostname?: string;
   /** Reverse DNS name. */
   ptr?: string;
@@ -100,7 +100,7 @@ function jsonPort(port: number, protocol: 'tcp' | 'udp', v: Pick<Verdict, 'state
 export function jsonHost(host: HostReport, info: RunInfo): JsonHost | undefined {
   const base = (): JsonHost => {
     // Keys in the documented order; optional ones only when known.
-    const h = { address: host.address, addrtype: 'ipv4' } as JsonHost;
+    const h = { address: host.address, addrtype: host.address.includes(':') ? 'ipv6' : 'ipv4' } as JsonHost;
     if (host.hostname !== undefined) h.hostname = host.hostname;
     if (host.ptr !== undefined) h.ptr = host.ptr;
     if (host.mac !== undefined) h.mac = host.mac;

@@ -133,9 +133,9 @@ export class XmlWriter implements OutputWriter {
     this.sink.write(lines.join('\n') + '\n');
   }
 
-  /** The IPv4 address and, for an on-link host, its MAC address (vendor when known), as nmap writes them. */
+  /** The IP address (addrtype ipv4 or ipv6) and, for an on-link host, its MAC address (vendor when known), as nmap writes them. */
   private addresses(host: HostReport): string[] {
-    const lines = [`<address addr="${xmlAttr(host.address)}" addrtype="ipv4"/>`];
+    const lines = [`<address addr="${xmlAttr(host.address)}" addrtype="${host.address.includes(':') ? 'ipv6' : 'ipv4'}"/>`];
     if (host.mac) lines.push(`<address${attrs([['addr', host.mac], ['addrtype', 'mac'], ['vendor', host.vendor]])}/>`);
     return lines;
   }

@@ -1,21 +1,25 @@
-//! Parses a received Ethernet frame into the facts of a possible reply: a TCP segment, or
-//! an ICMP error quoting a TCP probe. Validation against the cookie happens in the caller;
-//! this only reads, and never panics on short or malformed input.
+//! Parses a received Ethernet frame into the facts of a possible reply: a TCP segment, a UDP
+//! datagram, an echo reply, an ARP reply or neighbour advertisement, or an ICMP/ICMPv6 error
+//! quoting one of our probes. IPv4 and IPv6 (extension headers walked, in the frame and in
+//! an error's quote) give the same facts. Validation against the cookie happens in the
+//! caller; this only reads, and never panics on short or malformed input.
 
+use super::icmp6;
+use super::ipv6;
 use pnet_packet::ethernet::{EtherTypes, EthernetPacket};
 use pnet_packet::icmp::IcmpPacket;
 use pnet_packet::ip::IpNextHeaderProtocols;
 use pnet_packet::ipv4::Ipv4Packet;
 use pnet_packet::tcp::TcpPacket;
 use pnet_packet::Packet;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
 /// The 4-tuple of the probe a reply refers to, seen from the prober.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProbeTuple {
-    pub src: Ipv4Addr,
+    pub src: IpAddr,
     pub sport: u16,
-    pub dst: Ipv4Addr,
+    pub dst: IpAddr,
     pub dport: u16,
 }
 
@@ -29,9 +33,12 @@ pub enum Reply {
     IcmpReply { probe: ProbeTuple, icmp_type: u8, echoed: u32, ttl: u8 },
     /// An ARP reply (discovery on the local link).
     Arp(super::arp::ArpReply),
-    /// An ICMP error quoting our probe: the quoted protocol (1, 6 or 17) and what it echoes:
-    /// for TCP the sequence number, for ICMP the identifier and sequence joined.
-    Icmp { probe: ProbeTuple, quoted_proto: u8, quoted_seq: u32, icmp_type: u8, icmp_code: u8, ttl: u8, responder: Ipv4Addr },
+    /// A neighbour advertisement (IPv6 discovery on the local link).
+    Ndp(icmp6::Advertisement),
+    /// An ICMP or ICMPv6 error quoting our probe: the quoted protocol (1 or 58, 6 or 17) and
+    /// what it echoes: for TCP the sequence number, for ICMP the identifier and sequence
+    /// joined. `ttl` is the error's own TTL or hop limit.
+    Icmp { probe: ProbeTuple, quoted_proto: u8, quoted_seq: u32, icmp_type: u8, icmp_code: u8, ttl: u8, responder: IpAddr },
 }
 
 /// Reads a frame that starts with an Ethernet header.
@@ -40,10 +47,96 @@ pub fn parse_frame(frame: &[u8]) -> Option<Reply> {
     if eth.get_ethertype() == EtherTypes::Arp {
         return super::arp::parse_reply_full(frame).map(Reply::Arp);
     }
+    if eth.get_ethertype() == EtherTypes::Ipv6 {
+        return parse_ipv6(eth.payload());
+    }
     if eth.get_ethertype() != EtherTypes::Ipv4 {
         return None;
     }
     parse_ipv4(eth.payload())
+}
+
+/// The ports and the echoed number (TCP's sequence number, ICMP's identifier and sequence)
+/// of a transport header's first 8 bytes, as an error quotes them.
+fn quoted_tuple(proto: u8, qt: &[u8], icmp_proto: u8) -> (u16, u16, u32) {
+    let seq = u32::from_be_bytes([qt[4], qt[5], qt[6], qt[7]]);
+    if proto == icmp_proto {
+        (0, 0, seq)
+    } else {
+        (u16::from_be_bytes([qt[0], qt[1]]), u16::from_be_bytes([qt[2], qt[3]]), seq)
+    }
+}
+
+/// Reads an IPv6 datagram (the frame's payload).
+pub fn parse_ipv6(raw: &[u8]) -> Option<Reply> {
+    let d = ipv6::parse(raw)?;
+    if d.later_fragment {
+        return None;
+    }
+    let (src, dst, ttl) = (IpAddr::V6(d.src), IpAddr::V6(d.dst), d.hop_limit);
+    let p = d.payload;
+    match d.proto {
+        ipv6::next::TCP => {
+            let tcp = TcpPacket::new(p)?;
+            Some(Reply::Tcp {
+                probe: ProbeTuple { src: dst, sport: tcp.get_destination(), dst: src, dport: tcp.get_source() },
+                seq: tcp.get_sequence(),
+                ack: tcp.get_acknowledgement(),
+                flags: tcp.get_flags(),
+                window: tcp.get_window(),
+                ttl,
+            })
+        }
+        ipv6::next::UDP => {
+            let u = p.get(..8)?;
+            let len = u16::from_be_bytes([u[4], u[5]]);
+            Some(Reply::Udp {
+                probe: ProbeTuple { src: dst, sport: u16::from_be_bytes([u[2], u[3]]), dst: src, dport: u16::from_be_bytes([u[0], u[1]]) },
+                len: len.saturating_sub(8),
+                ttl,
+            })
+        }
+        ipv6::next::ICMPV6 => parse_icmp6(p, src, d.dst, ttl),
+        _ => None,
+    }
+}
+
+/// Reads an ICMPv6 message from `src` to `to`.
+fn parse_icmp6(m: &[u8], src: IpAddr, to: Ipv6Addr, ttl: u8) -> Option<Reply> {
+    let (t, c) = (*m.first()?, *m.get(1)?);
+    match t {
+        icmp6::ECHO_REPLY => {
+            let h = m.get(4..8)?;
+            Some(Reply::IcmpReply {
+                probe: ProbeTuple { src: IpAddr::V6(to), sport: 0, dst: src, dport: 0 },
+                icmp_type: t,
+                echoed: super::icmp::join(u16::from_be_bytes([h[0], h[1]]), u16::from_be_bytes([h[2], h[3]])),
+                ttl,
+            })
+        }
+        icmp6::NEIGHBOR_ADVERTISEMENT => icmp6::parse_advertisement(m, ttl, to).map(Reply::Ndp),
+        // errors: 4 bytes (unused, MTU or pointer), then as much of our datagram as fits
+        icmp6::DEST_UNREACH | icmp6::PACKET_TOO_BIG | icmp6::TIME_EXCEEDED | icmp6::PARAM_PROBLEM => {
+            let q = ipv6::parse(m.get(8..)?)?;
+            let known = [ipv6::next::TCP, ipv6::next::UDP, ipv6::next::ICMPV6];
+            if q.later_fragment || !known.contains(&q.proto) {
+                return None;
+            }
+            // the quote must reach the sequence number (TCP) or identifier and sequence (ICMPv6)
+            let qt = q.payload.get(..8)?;
+            let (sport, dport, quoted_seq) = quoted_tuple(q.proto, qt, ipv6::next::ICMPV6);
+            Some(Reply::Icmp {
+                probe: ProbeTuple { src: IpAddr::V6(q.src), sport, dst: IpAddr::V6(q.dst), dport },
+                quoted_proto: q.proto,
+                quoted_seq,
+                icmp_type: t,
+                icmp_code: c,
+                ttl,
+                responder: src,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The IPv4 header's payload, bounded by the header's own lengths (frames may be padded).
@@ -68,9 +161,9 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
             let tcp = TcpPacket::new(payload)?;
             Some(Reply::Tcp {
                 probe: ProbeTuple {
-                    src: ip.get_destination(),
+                    src: ip.get_destination().into(),
                     sport: tcp.get_destination(),
-                    dst: ip.get_source(),
+                    dst: ip.get_source().into(),
                     dport: tcp.get_source(),
                 },
                 seq: tcp.get_sequence(),
@@ -85,9 +178,9 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
             let len = u16::from_be_bytes([u[4], u[5]]);
             Some(Reply::Udp {
                 probe: ProbeTuple {
-                    src: ip.get_destination(),
+                    src: ip.get_destination().into(),
                     sport: u16::from_be_bytes([u[2], u[3]]),
-                    dst: ip.get_source(),
+                    dst: ip.get_source().into(),
                     dport: u16::from_be_bytes([u[0], u[1]]),
                 },
                 len: len.saturating_sub(8),
@@ -100,7 +193,7 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
             if t == super::icmp::ECHO_REPLY || t == super::icmp::TIMESTAMP_REPLY || t == super::icmp::MASK_REPLY {
                 let h = payload.get(4..8)?;
                 return Some(Reply::IcmpReply {
-                    probe: ProbeTuple { src: ip.get_destination(), sport: 0, dst: ip.get_source(), dport: 0 },
+                    probe: ProbeTuple { src: ip.get_destination().into(), sport: 0, dst: ip.get_source().into(), dport: 0 },
                     icmp_type: t,
                     echoed: super::icmp::join(u16::from_be_bytes([h[0], h[1]]), u16::from_be_bytes([h[2], h[3]])),
                     ttl: ip.get_ttl(),
@@ -120,21 +213,16 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
             }
             // RFC 792 promises 8 bytes of the quoted transport header: ports and seq fit
             let qt = quoted.get(qhl..qhl + 8)?;
-            let icmp_quote = qproto == IpNextHeaderProtocols::Icmp;
+            // TCP: the sequence number; ICMP: identifier and sequence; UDP: unused
+            let (sport, dport, quoted_seq) = quoted_tuple(qproto.0, qt, IpNextHeaderProtocols::Icmp.0);
             Some(Reply::Icmp {
-                probe: ProbeTuple {
-                    src: qip.get_source(),
-                    sport: if icmp_quote { 0 } else { u16::from_be_bytes([qt[0], qt[1]]) },
-                    dst: qip.get_destination(),
-                    dport: if icmp_quote { 0 } else { u16::from_be_bytes([qt[2], qt[3]]) },
-                },
+                probe: ProbeTuple { src: qip.get_source().into(), sport, dst: qip.get_destination().into(), dport },
                 quoted_proto: qproto.0,
-                // TCP: the sequence number; ICMP: identifier and sequence; UDP: unused
-                quoted_seq: u32::from_be_bytes([qt[4], qt[5], qt[6], qt[7]]),
+                quoted_seq,
                 icmp_type: t,
                 icmp_code: c,
                 ttl: ip.get_ttl(),
-                responder: ip.get_source(),
+                responder: ip.get_source().into(),
             })
         }
         _ => None,
@@ -144,6 +232,11 @@ pub fn parse_ipv4(raw: &[u8]) -> Option<Reply> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
+
+    fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+    }
 
     /// A SYN/ACK from 198.18.0.2:22 to 198.18.0.1:40000, ack 0x01020305, TTL 64, window
     /// 64240, with MSS option; as Linux sends it.
@@ -174,7 +267,7 @@ mod tests {
         assert_eq!(
             r,
             Reply::Tcp {
-                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 40000, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 22 },
+                probe: ProbeTuple { src: v4(198, 18, 0, 1), sport: 40000, dst: v4(198, 18, 0, 2), dport: 22 },
                 seq: 0xaabb_ccdd,
                 ack: 0x0102_0305,
                 flags: 0x12,
@@ -190,13 +283,13 @@ mod tests {
         assert_eq!(
             r,
             Reply::Icmp {
-                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 40000, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 113 },
+                probe: ProbeTuple { src: v4(198, 18, 0, 1), sport: 40000, dst: v4(198, 18, 0, 2), dport: 113 },
                 quoted_proto: 6,
                 quoted_seq: 0x0102_0304,
                 icmp_type: 3,
                 icmp_code: 13,
                 ttl: 64,
-                responder: Ipv4Addr::new(198, 18, 0, 2),
+                responder: v4(198, 18, 0, 2),
             }
         );
     }
@@ -237,7 +330,7 @@ mod tests {
         assert_eq!(
             parse_frame(&f),
             Some(Reply::Udp {
-                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 0x8010, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 53 },
+                probe: ProbeTuple { src: v4(198, 18, 0, 1), sport: 0x8010, dst: v4(198, 18, 0, 2), dport: 53 },
                 len: 5,
                 ttl: 64
             })
@@ -259,7 +352,7 @@ mod tests {
         assert_eq!(
             parse_frame(&f),
             Some(Reply::IcmpReply {
-                probe: ProbeTuple { src: Ipv4Addr::new(198, 18, 0, 1), sport: 0, dst: Ipv4Addr::new(198, 18, 0, 2), dport: 0 },
+                probe: ProbeTuple { src: v4(198, 18, 0, 1), sport: 0, dst: v4(198, 18, 0, 2), dport: 0 },
                 icmp_type: 0,
                 echoed: 0xdead_beef,
                 ttl: 63

@@ -15,11 +15,14 @@ use crate::congestion::{self, Congestion};
 use crate::error::Result;
 use crate::net::socket::Sender;
 use crate::packet::icmp::{self, IcmpTemplate};
+use crate::packet::icmp6::Echo6Template;
 use crate::packet::template::TcpTemplate;
+use crate::packet::template6::Tcp6Template;
 use crate::packet::udp::{UdpTemplate, MAX_FRAME};
 use crate::pcap::PcapWriter;
 use crate::rate::RateLimiter;
 use crate::technique::Technique;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -52,9 +55,10 @@ struct SendLoop<'a> {
     frames: Vec<[u8; MAX_FRAME]>,
     lens: [usize; SEND_BATCH],
     traced: Vec<u8>,
-    /// The next position to send for the first time, and one past the last.
-    next_pos: u64,
-    end: u64,
+    /// The next position to send for the first time, and one past the last (u128: a space of
+    /// 2^64 probes ends past every u64).
+    next_pos: u128,
+    end: u128,
     /// Window slots: a probe may not leave this far ahead of the oldest unresolved one.
     cap: u64,
     /// Epoch start, answers and packets sent until then, drops seen in it.
@@ -90,13 +94,18 @@ impl<'a> SendLoop<'a> {
             frames: vec![[0u8; MAX_FRAME]; SEND_BATCH],
             lens: [0usize; SEND_BATCH],
             traced: Vec::new(),
-            next_pos: s.first_position,
+            next_pos: s.first_position as u128,
             end: s.end_position,
             cap: s.window.capacity(),
             epoch: (Instant::now(), 0u64, 0u64),
             drops: 0,
             recovery_from: 0,
         }
+    }
+
+    /// The next first-send position as a u64, saturating (see `Shared::sent_upto`).
+    fn next_u64(&self) -> u64 {
+        self.next_pos.min(u64::MAX as u128) as u64
     }
 
     fn run(&mut self) -> Result<()> {
@@ -107,10 +116,10 @@ impl<'a> SendLoop<'a> {
             let timeout = s.rtt.timeout_us();
             self.expire(now, timeout);
             let oldest = self.flight.oldest();
-            s.resume_position.store(oldest.unwrap_or(self.next_pos).min(self.next_pos), Ordering::Release);
+            s.resume_position.store(oldest.unwrap_or(self.next_u64()).min(self.next_u64()), Ordering::Release);
             let window = self.control.as_ref().and_then(|c| c.window()).unwrap_or(u64::MAX);
             let room = self.flight.in_flight < window;
-            let can_start = room && self.next_pos < self.end && oldest.is_none_or(|o| self.next_pos - o < self.cap);
+            let can_start = room && self.next_pos < self.end && oldest.is_none_or(|o| self.next_pos - (o as u128) < self.cap as u128);
             let can_resend = room && !self.flight.ready.is_empty();
             if can_start || can_resend {
                 self.send_batch(window)?;
@@ -118,7 +127,7 @@ impl<'a> SendLoop<'a> {
                 break;
             }
         }
-        s.resume_position.store(self.flight.oldest().unwrap_or(self.next_pos).min(self.next_pos), Ordering::Release);
+        s.resume_position.store(self.flight.oldest().unwrap_or(self.next_u64()).min(self.next_u64()), Ordering::Release);
         if let Some(p) = self.pcap.as_mut() {
             p.flush()?;
         }
@@ -144,7 +153,7 @@ impl<'a> SendLoop<'a> {
             in_recovery: self.flight.oldest().is_some_and(|o| o < self.recovery_from),
         });
         if decision.backed_off {
-            self.recovery_from = self.next_pos;
+            self.recovery_from = self.next_pos.min(u64::MAX as u128) as u64;
         }
         if decision.rose {
             self.flight.release_bench();
@@ -249,10 +258,10 @@ impl<'a> SendLoop<'a> {
     fn first_sends(&mut self, mut k: usize, budget: usize, window: u64, now: u64, timeout: u64) -> usize {
         let s = self.s;
         while k < budget && self.next_pos < self.end && self.flight.in_flight < window {
-            if self.flight.oldest().is_some_and(|o| self.next_pos - o >= self.cap) {
+            if self.flight.oldest().is_some_and(|o| self.next_pos - (o as u128) >= self.cap as u128) {
                 break;
             }
-            let pos = self.next_pos;
+            let pos = self.next_pos as u64;
             self.next_pos += 1;
             let (addr, port) = s.space.probe(s.perm.at(pos));
             // an on-link target that did not answer ARP gets no probe
@@ -280,7 +289,7 @@ impl<'a> SendLoop<'a> {
             }
         }
         // published before the frames leave: a reply may beat the send call's return
-        s.sent_upto.store(self.next_pos, Ordering::Release);
+        s.sent_upto.store(self.next_u64(), Ordering::Release);
         let refs: Vec<&[u8]> = self.frames[..k].iter().zip(&self.lens[..k]).map(|(f, n)| &f[..*n]).collect();
         self.sock.send(&refs)?;
         s.sent.fetch_add(k as u64, Ordering::Relaxed);
@@ -293,14 +302,18 @@ impl<'a> SendLoop<'a> {
     }
 }
 
-/// The frame template of the scan's technique.
+/// The frame template of the scan's technique and family.
 fn template_for(s: &Shared) -> Builder {
-    match s.technique {
-        Technique::Udp => Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone())),
-        Technique::Echo => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::ECHO_REQUEST)),
-        Technique::Timestamp => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::TIMESTAMP_REQUEST)),
-        Technique::Mask => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::MASK_REQUEST)),
-        Technique::Arp => Builder::Arp,
-        _ => Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, 64, 1024, s.technique.flags())),
+    let src = s.route.source;
+    match (s.technique, src) {
+        (Technique::Udp, _) => Builder::Udp(UdpTemplate::new(s.route.src_mac, src, 64, s.udp_payloads.clone())),
+        (Technique::Echo, IpAddr::V6(a)) => Builder::Echo6(Echo6Template::new(s.route.src_mac, a, 64)),
+        (Technique::Ndp, IpAddr::V6(a)) => Builder::Ndp(a),
+        (t, IpAddr::V6(a)) => Builder::Tcp6(Tcp6Template::new(s.route.src_mac, a, 64, 1024, t.flags())),
+        (Technique::Echo, IpAddr::V4(a)) => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, a, 64, icmp::ECHO_REQUEST)),
+        (Technique::Timestamp, IpAddr::V4(a)) => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, a, 64, icmp::TIMESTAMP_REQUEST)),
+        (Technique::Mask, IpAddr::V4(a)) => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, a, 64, icmp::MASK_REQUEST)),
+        (Technique::Arp, IpAddr::V4(a)) => Builder::Arp(a),
+        (t, IpAddr::V4(a)) => Builder::Tcp(TcpTemplate::new(s.route.src_mac, a, 64, 1024, t.flags())),
     }
 }
