@@ -172,6 +172,38 @@ mod tests {
     }
 
     #[test]
+    fn random_input_never_panics() {
+        // a poor man's fuzzer: random chains of extension headers, random lengths, random
+        // cuts, through the datagram walker and the whole frame parser
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let heads = [next::HOP_BY_HOP, next::ROUTING, next::FRAGMENT, next::AUTH, next::DEST_OPTIONS, next::TCP, next::UDP, next::ICMPV6, 59];
+        for _ in 0..50_000 {
+            let n = (next() % 160) as usize;
+            let mut d: Vec<u8> = (0..n).map(|_| next() as u8).collect();
+            if d.len() >= 8 {
+                d[0] = 0x60;
+                d[6] = heads[(next() % heads.len() as u64) as usize];
+            }
+            for i in (40..d.len()).step_by(8) {
+                if next() % 2 == 0 {
+                    d[i] = heads[(next() % heads.len() as u64) as usize];
+                }
+            }
+            let _ = parse(&d);
+            let mut frame = vec![0u8; 12];
+            frame.extend_from_slice(&ETHERTYPE.to_be_bytes());
+            frame.extend_from_slice(&d);
+            let _ = super::super::reply::parse_frame(&frame);
+        }
+    }
+
+    #[test]
     fn pseudo_header_sum_matches_rfc_layout() {
         let (s, d): (Ipv6Addr, Ipv6Addr) = (SRC.parse().unwrap(), DST.parse().unwrap());
         let mut ph = Vec::new();
