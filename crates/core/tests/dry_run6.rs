@@ -119,7 +119,9 @@ fn udp_and_other_techniques_build_valid_ipv6_frames() {
         assert_eq!(u.get_checksum(), udp::ipv6_checksum(&u, &ip.get_source(), &ip.get_destination()));
         assert_eq!(u.payload().len(), if u.get_destination() == 53 { 12 } else { 0 });
     }
-    for (t, flags) in [(Technique::Ack, 0x10), (Technique::Fin, 0x01), (Technique::Xmas, 0x29), (Technique::Maimon, 0x11), (Technique::Flags(0x28), 0x28)] {
+    for (t, flags) in
+        [(Technique::Ack, 0x10), (Technique::Fin, 0x01), (Technique::Xmas, 0x29), (Technique::Maimon, 0x11), (Technique::Flags(0x28), 0x28)]
+    {
         let mut cfg = ScanConfig::new6(vec![(BASE, BASE + 1)], vec![80]);
         cfg.technique = t;
         let (f, _) = dry_run(cfg, "tcp");

@@ -182,7 +182,8 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let heads = [next::HOP_BY_HOP, next::ROUTING, next::FRAGMENT, next::AUTH, next::DEST_OPTIONS, next::TCP, next::UDP, next::ICMPV6, 59];
+        let heads =
+            [next::HOP_BY_HOP, next::ROUTING, next::FRAGMENT, next::AUTH, next::DEST_OPTIONS, next::TCP, next::UDP, next::ICMPV6, 59];
         for _ in 0..50_000 {
             let n = (next() % 160) as usize;
             let mut d: Vec<u8> = (0..n).map(|_| next() as u8).collect();
