@@ -20,6 +20,8 @@ import { expandPorts, parseNormalOutput, type HostReport } from './helpers/norma
 import { grepableHostLines, ndiffDifferences, validateXml } from './helpers/output-tools.js';
 import { probeKeys, readPcap } from './helpers/pcap.js';
 import { formatIPv6, parseIPv6 } from '../ts/targets/address6.js';
+import type { Call, Outcome } from './helpers/portscanner-child.js';
+import { fileURLToPath } from 'node:url';
 
 const lab = useLab6(test);
 const dir = mkdtempSync(join(tmpdir(), 'ferroscan-ipv6-'));
@@ -281,4 +283,28 @@ test.serial('-6 -sU under the target\'s default ICMPv6 rate limit: closed ports 
     },
     { icmp: 'default' },
   );
+});
+
+test.serial('the portscanner drop-in over IPv6: every lab port as the connect scan and the npm package see it', async (t) => {
+  const f = lab().facts;
+  const child = fileURLToPath(new URL('./helpers/portscanner-child.ts', import.meta.url));
+  const plan: Call[] = specPorts.flatMap((port): Call[] => [
+    { lib: 'ferroscan', fn: 'checkPortStatus', args: [port, f.targetAddr] },
+    { lib: 'portscanner', fn: 'checkPortStatus', args: [port, f.targetAddr] },
+  ]);
+  plan.push({ lib: 'ferroscan', fn: 'checkPort', args: [f.loopbackOpen, '::1'] }, { lib: 'ferroscan', fn: 'checkPorts', args: [specPorts, f.targetAddr] });
+  const r = await lab().execInScanner(process.execPath, ['--import=tsx', child, JSON.stringify(plan)], { timeoutMs: 180_000 });
+  t.is(r.code, 0, describe('portscanner child', r));
+  const out = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Outcome);
+  t.is(out.length, plan.length, describe('portscanner child', r));
+  for (let i = 0; i < specPorts.length; i++) {
+    const port = specPorts[i];
+    const want = expectedTcp6('connect', port).state === 'open' ? 'open' : 'closed';
+    t.like(out[2 * i], { ok: true, value: want }, `ferroscan ${port}`);
+    // portscanner rejects where connect() fails with an ICMPv6 error; elsewhere it agrees
+    if (out[2 * i + 1].ok) t.is(out[2 * i + 1].value, want, `portscanner ${port}`);
+  }
+  t.like(out[plan.length - 2], { ok: true, value: { address: '::1', state: 'open', status: 'open' } });
+  const checks = out[plan.length - 1].value as { port: number; state: string; reason: string }[];
+  for (const c of checks) t.like(c, { state: expectedTcp6('syn', c.port).state, reason: expectedTcp6('syn', c.port).reason }, `checkPorts ${c.port}`);
 });
