@@ -4,6 +4,7 @@
 // -sL -6 as a user meets it.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { TargetError } from '../ts/errors.js';
 import { decodeBatch, RECORD_SIZE, RecordKind, type EngineRecord } from '../ts/engine/records.js';
@@ -44,6 +45,30 @@ test('IPv6 text forms parse, and print in canonical form (RFC 5952)', (t) => {
   for (const bad of ['', ':', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'g::1', '::1.2.3', '::01.2.3.4', '::256.1.1.1', '1:2:3:4:5:6:7::8', ':1::', '198.18.0.1']) {
     t.is(parseIPv6(bad), undefined, bad);
   }
+});
+
+test('the IPv6 parser agrees with node:net on random text, and round-trips random values', (t) => {
+  let x = 0x2545f491;
+  const next = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const alphabet = '0123456789abcdefABCDEF:::.';
+  let agreed = 0;
+  for (let i = 0; i < 20000; i++) {
+    let text = '';
+    const len = 2 + (next() % 30);
+    for (let k = 0; k < len; k++) text += alphabet[next() % alphabet.length];
+    t.is(parseIPv6(text) !== undefined, isIP(text) === 6, text);
+    agreed++;
+    const v = (BigInt(next()) << 96n) | (BigInt(next() % 4 === 0 ? 0 : next()) << 64n) | (BigInt(next() % 3 === 0 ? 0 : next()) << 32n) | BigInt(next());
+    const f = formatIPv6(v);
+    t.is(parseIPv6(f), v, f);
+    t.is(isIP(f), 6, f);
+  }
+  t.is(agreed, 20000);
 });
 
 const noDns: Resolver6 = async (name) => {

@@ -51,6 +51,11 @@ export class MacBook {
     if (!this.macs.has(value)) this.macs.set(value, mac);
   }
 
+  /** MACs noted so far. */
+  get size(): number {
+    return this.macs.size;
+  }
+
   get(value: AddressValue): string | undefined {
     return this.macs.get(value);
   }
@@ -65,11 +70,14 @@ export interface HostFacts {
 
 /** The host's report with its MAC address and vendor, PTR name and discovery latency added. */
 export function withFacts(host: HostReport, facts: HostFacts): HostReport {
-  const value = addressValue(host.address);
-  if (value === undefined) return host;
   const out: HostReport = { ...host };
   const ptr = facts.names?.get(host.address);
   if (ptr !== undefined) out.ptr = ptr;
+  // the address's value only when something is kept by value (a sweep of routed hosts has
+  // neither MACs nor discovery: 65,536 parses saved)
+  if (!facts.macs?.size && !facts.discovered?.size) return out;
+  const value = addressValue(host.address);
+  if (value === undefined) return out;
   const found = facts.discovered?.get(value);
   if (out.latency === undefined && found && found.rttUs > 0) out.latency = found.rttUs / 1e6;
   const mac = facts.macs?.get(value) ?? found?.mac;

@@ -264,8 +264,9 @@ function portsOf(host: HostState | undefined): Map<number, Verdict> {
 
 /** Target entries for `values`, in target order (piece order, then address). */
 function orderedEntries(targets: AnyTargetSet, values: AddressValue[]): TargetEntry[] {
-  const order = new Map<AddressValue, number>();
   const pieces: readonly { start: AddressValue; end: AddressValue; hostname?: string }[] = targets.pieces;
+  if (pieces.length === 1) return singlePiece(pieces[0], values);
+  const order = new Map<AddressValue, number>();
   // Target order is piece order; find each up host's piece (few pieces, few up hosts).
   for (const v of values) order.set(v, pieces.findIndex((p) => v >= p.start && v <= p.end));
   const up = [...values].sort((a, b) => order.get(a)! - order.get(b)! || compareValues(a, b));
@@ -275,6 +276,27 @@ function orderedEntries(targets: AnyTargetSet, values: AddressValue[]): TargetEn
     if (piece?.hostname !== undefined) entry.hostname = piece.hostname;
     return entry;
   });
+}
+
+/**
+ * The common case, one piece (one block, a sweep): address order alone. IPv6 values are
+ * sorted as number offsets from the piece's start when they fit a double exactly (a /76 or
+ * smaller): a typed array sorts 65,536 of them far faster than bigint comparisons do.
+ */
+function singlePiece(piece: { start: AddressValue; end: AddressValue; hostname?: string }, values: AddressValue[]): TargetEntry[] {
+  const entry = (v: AddressValue): TargetEntry => {
+    const e: TargetEntry = { address: formatAddress(v), value: v };
+    if (piece.hostname !== undefined) e.hostname = piece.hostname;
+    return e;
+  };
+  if (typeof piece.start === 'bigint' && typeof piece.end === 'bigint' && piece.end - piece.start < 2n ** 53n) {
+    const base = piece.start;
+    const offsets = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) offsets[i] = Number((values[i] as bigint) - base);
+    offsets.sort();
+    return Array.from(offsets, (o) => entry(base + BigInt(o)));
+  }
+  return [...values].sort(compareValues).map(entry);
 }
 
 /** What the CLI reads from a finished scan: hosts up and their reports. */
