@@ -2,6 +2,7 @@
 // one process for all ports so `lab.sh down` has a single pid to end. Arguments are ADDR:PORT
 // (TCP), udp:ADDR:PORT (a UDP service that answers every datagram) and udp-silent:ADDR:PORT
 // (a bound UDP socket that never answers: no port-unreachable either, so open|filtered).
+// ADDR may be IPv6 ("2001:2::2:80", ":::80": the last colon ends the address).
 // Port 22 greets like an SSH server and HTTP ports answer a request, so that later banner and
 // service tests have something real to read; every other TCP port accepts and waits.
 import dgram from 'node:dgram';
@@ -30,7 +31,8 @@ for (const spec of specs) {
   if (udp) {
     host = host.slice(udp[0].length);
     const silent = udp[1] !== undefined;
-    const sock = dgram.createSocket('udp4');
+    // an IPv6 address ("2001:2::2", "::") needs an IPv6 socket (the IPv6 lab, scripts/lab6.sh)
+    const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     // The answer echoes the request behind a marker: any datagram back is nmap's udp-response.
     if (!silent) sock.on('message', (msg, rinfo) => sock.send(Buffer.concat([Buffer.from('ferroscan-lab '), msg]), rinfo.port, rinfo.address));
     sock.on('error', (err) => {

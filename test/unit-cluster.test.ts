@@ -13,17 +13,22 @@ import { decodeBatch, RECORD_SIZE, RecordKind, type EngineRecord } from '../ts/e
 import { prepareScan } from '../ts/engine/prepare.js';
 import { rng } from './helpers/rng.js';
 
-/** Engine-layout records with every field varied (reserved bytes zero, family 4). */
-function randomBatch(n: number, seed: number): Buffer {
+/** Engine-layout records (version 2) with every field varied (reserved bytes zero; family 4, or 6 with `v6`). */
+function randomBatch(n: number, seed: number, v6 = false): Buffer {
   const r = rng(seed);
   const byte = (): number => Math.floor(r() * 256);
   const buf = Buffer.alloc(n * RECORD_SIZE);
   for (let i = 0; i < n; i++) {
     const off = i * RECORD_SIZE;
     buf[off] = 1 + Math.floor(r() * 4);
-    for (const k of [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 32, 33, 34, 35]) buf[off + k] = byte();
-    buf[off + 5] = 4;
-    if (r() < 0.5) for (let k = 40; k < 46; k++) buf[off + k] = byte();
+    for (const k of [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]) buf[off + k] = byte();
+    // addresses: IPv4 in the first 4 bytes of each 16-byte field, IPv6 all 16
+    for (let k = 0; k < (v6 ? 16 : 4); k++) {
+      buf[off + 16 + k] = byte();
+      buf[off + 32 + k] = byte();
+    }
+    buf[off + 5] = v6 ? 6 : 4;
+    if (r() < 0.5) for (let k = 48; k < 54; k++) buf[off + k] = byte();
   }
   return buf;
 }
@@ -33,6 +38,8 @@ test('records survive the engine layout, the chunks and the log unchanged', (t) 
   const records = decodeBatch(buf);
   t.deepEqual(encodeRecords(records), buf, 'encodeRecords is decodeBatch backwards');
   t.deepEqual(unpackRecords(packRecords(records)), records);
+  const buf6 = randomBatch(500, 2, true);
+  t.deepEqual(encodeRecords(decodeBatch(buf6)), buf6, 'IPv6 records too');
   const log = new RecordLog();
   for (let i = 0; i < 3000; i += 60) {
     log.add(records.slice(i, i + 60));

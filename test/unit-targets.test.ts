@@ -126,10 +126,10 @@ test('more than MAX_RANGES runs is one clear error, computed without listing add
   t.is(engineRanges(ok).length, 2 * 65536);
 });
 
-test('IPv6 literals and blocks are parsed and refused as not supported yet', async (t) => {
+test('IPv6 literals and blocks without -6 get nmap\'s error', async (t) => {
   for (const spec of ['::1', 'fe80::1', '2001:db8::/32', 'fe80::1%eth0', '::ffff:198.18.0.1']) {
     const err = await t.throwsAsync(parseTargets([spec], noDns), { instanceOf: TargetError });
-    t.is(err?.message, `IPv6 scanning is not supported yet: "${spec}"`);
+    t.is(err?.message, `${spec} looks like an IPv6 target specification -- you have to use the -6 option.`);
   }
 });
 

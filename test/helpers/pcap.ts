@@ -1,7 +1,9 @@
 // Reads the pcap files ferroscan writes (--pcap) and tcpdump's captures: every probe's
-// destination address and port (and when it was seen), so tests can check which probes a run
-// built, or which reached the target.
+// destination address and port (IPv4 or IPv6, whose address is written in canonical text)
+// and when it was seen, so tests can check which probes a run built, or which reached the
+// target.
 import { readFileSync } from 'node:fs';
+import { formatIPv6Bytes } from '../../ts/targets/address6.js';
 
 export interface PcapProbe {
   dst: string;
@@ -20,6 +22,12 @@ export function readPcap(path: string): PcapProbe[] {
     const len = b.readUInt32LE(off + 8);
     const f = off + 16;
     if (f + len > b.length) throw new Error(`${path}: truncated record at ${off}`);
+    if (b.readUInt16BE(f + 12) === 0x86dd) {
+      // Ethernet (14) + the fixed IPv6 header (40; probes carry no extension header) + ports
+      out.push({ dst: formatIPv6Bytes(b, f + 38), sport: b.readUInt16BE(f + 54), dport: b.readUInt16BE(f + 56) });
+      off = f + len;
+      continue;
+    }
     // Ethernet (14) + IPv4 header (IHL words) + transport ports
     const ihl = (b[f + 14] & 0x0f) * 4;
     const t = f + 14 + ihl;
@@ -30,7 +38,7 @@ export function readPcap(path: string): PcapProbe[] {
   return out;
 }
 
-/** "addr:port" keys of the probes. */
+/** "addr:port" keys of the probes ("[addr]:port" would be IPv6's usual form; tests compare keys only). */
 export function probeKeys(probes: readonly PcapProbe[]): string[] {
   return probes.map((p) => `${p.dst}:${p.dport}`);
 }

@@ -5,7 +5,7 @@
 //   {"lib":"ferroscan","fn":"checkPortStatus","args":[22,"198.18.0.2"],"ok":true,"value":"open","ms":12}
 //   {"lib":"portscanner",...,"ok":false,"error":{"name":"Error","code":"EHOSTUNREACH","message":"..."}}
 // A call with "callback": true passes a callback instead and reports what it received.
-// Only loopback and the lab range are accepted as hosts.
+// Only loopback and the lab ranges (IPv4 and IPv6) are accepted as hosts.
 import { createRequire } from 'node:module';
 import * as ferroscan from '../../ts/index.js';
 
@@ -25,7 +25,8 @@ export interface Outcome extends Call {
   ms: number;
 }
 
-const SAFE = /^(127\.\d+\.\d+\.\d+|198\.1[89]\.\d+\.\d+)$/;
+// loopback, 198.18.0.0/15, and ::1 and 2001:2::/48 (first groups 2001, 2, 0) for the IPv6 lab
+const SAFE = /^(127\.\d+\.\d+\.\d+|198\.1[89]\.\d+\.\d+|::1|2001:2::[0-9a-f:]*|2001:2:0:[0-9a-f:]*)$/;
 
 /** Every argument portscanner could take for a host: any string after the first argument (a numeric one too), or opts.host. */
 function hostsOf(args: unknown[]): unknown[] {

@@ -1,9 +1,11 @@
 // Step 3 of a scan run: which hosts are up (host discovery, unless -Pn) and, beside the port
 // scan, their names (reverse DNS, unless -n).
-import { discover, upRanges } from '../hosts/discovery.js';
+import { discover, upRanges, type DiscoveredHost } from '../hosts/discovery.js';
+import { upRanges6 } from '../hosts/discovery6.js';
+import { formatAddress } from '../hosts/model.js';
 import { reverseLookup } from '../hosts/rdns.js';
-import { formatIPv4 } from '../targets/address.js';
-import { targetEntries } from '../targets/targets.js';
+import { isIPv6Set, targetEntries } from '../targets/targets.js';
+import { engineRanges6 } from '../targets/targets6.js';
 import type { ScanSession } from './session.js';
 
 /**
@@ -21,10 +23,12 @@ export async function discoverHosts(session: ScanSession): Promise<void> {
   const up = session.resumedContents?.discovered ?? (await discover({ targets: prepared.targets, plan: plan.discoveryPlan, rates: plan.rates, maxRetries: plan.maxRetries, seed: plan.seed, interface: plan.args.e, sourceAddress: plan.args.S, signal: session.controller.signal })).up;
   session.discovered = up;
   session.facts.discovered = up;
-  prepared.native.ranges = upRanges(up).flatMap((r) => [r.start, r.end]);
+  if (isIPv6Set(prepared.targets)) prepared.native.ranges6 = engineRanges6(upRanges6(up));
+  else prepared.native.ranges = upRanges(up).flatMap((r) => [r.start, r.end]);
   if (session.interrupted) return;
   session.discoveryComplete = true;
-  if (!session.resumedContents?.discovered && session.checkpoints.enabled) session.checkpoints.journal?.discovered(up);
+  // the journal keeps IPv4 hosts (a resumed IPv6 run discovers again)
+  if (!session.resumedContents?.discovered && session.checkpoints.enabled && !isIPv6Set(prepared.targets)) session.checkpoints.journal?.discovered(up as ReadonlyMap<number, DiscoveredHost>);
   session.checkpoints.discoveryDone();
 }
 
@@ -32,7 +36,7 @@ export async function discoverHosts(session: ScanSession): Promise<void> {
 export function lookUpNames(session: ScanSession): Promise<Map<string, string>> {
   const { args, dnsServers } = session.plan;
   const up = session.discovered;
-  const toName: Iterable<string> = args.R || !up ? mapIter(targetEntries(session.prepared.targets), (e) => e.address) : mapIter(up.keys(), formatIPv4);
+  const toName: Iterable<string> = args.R || !up ? mapIter(targetEntries(session.prepared.targets), (e) => e.address) : mapIter(up.keys(), formatAddress);
   // nmap's notice (Target::setHostName) for a PTR name that had to be cleaned.
   const onIllegalName = (address: string): void => {
     const line = `Illegal character(s) in the host name of ${address} -- replacing with '*'\n`;

@@ -92,6 +92,7 @@ export function preprocessArgv(argv: readonly string[]): string[] {
       out.push(`--timing=${argv[++i]}`);
     } else if (/^-T.+$/.test(arg)) out.push(`--timing=${arg.slice(2)}`);
     else if (arg === '-Pn') out.push('--Pn');
+    else if (arg === '-6') out.push('--ipv6');
     else if (/^-P[A-Za-z]/.test(arg)) {
       // nmap's -PE, -PS80,443, ...: checked now, handed on together (ts/hosts/discovery.ts parses them).
       parseDiscoveryFlags([arg]);
@@ -141,6 +142,8 @@ export interface CliArgs {
   excludefile?: string;
   'resolve-all': boolean;
   'default-blocklist': boolean;
+  /** -6: IPv6 targets (nmap's -6). */
+  ipv6: boolean;
   rate?: string;
   seed?: string;
   'max-retries'?: string;
@@ -249,6 +252,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     .option('exclude', { type: 'string', requiresArg: true })
     .option('excludefile', { type: 'string', requiresArg: true })
     .option('resolve-all', { type: 'boolean', default: false })
+    .option('ipv6', { type: 'boolean', default: false, hidden: true })
     .option('default-blocklist', { type: 'boolean', default: true })
     .option('rate', { type: 'string', requiresArg: true })
     .option('seed', { type: 'string', requiresArg: true })

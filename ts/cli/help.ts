@@ -147,6 +147,9 @@ MISC:
     nobody), keeping only CAP_NET_RAW and CAP_NET_ADMIN
   -A: Enable OS detection and version detection (-O -sV; nmap's -A also
     runs scripts and traceroute)
+  -6: Enable IPv6 scanning (targets such as 2001:db8::1, 2001:db8::/112 or
+    fe80::1%eth0; names resolve to AAAA records; on-link hosts are found by
+    neighbour discovery)
   -V, --version: Print version number
   -h, --help: Print this help summary page.
 EXAMPLES:
@@ -156,4 +159,5 @@ EXAMPLES:
   ${PRODUCT} -O -v 198.18.0.2
   ${PRODUCT} -p- --open -oX scan.xml --ndjson scan.ndjson 198.18.0.2
   ${PRODUCT} -sV -p 21,22,80,443 198.18.0.2
+  ${PRODUCT} -6 -sS -p 22,80 2001:2::2
 `;

@@ -5,8 +5,9 @@
 // the end, also when the listing is interrupted (the documents are closed first).
 import { Outputs, type OutputTarget } from '../output/outputs.js';
 import { drainingSink, listScan } from '../targets/list-scan.js';
-import { formatIPv4 } from '../targets/address.js';
-import type { TargetSet } from '../targets/targets.js';
+import { formatAddress } from '../hosts/model.js';
+import type { AddressValue } from '../targets/address6.js';
+import type { AnyTargetSet } from '../targets/targets.js';
 import { PRODUCT } from '../version.js';
 import type { CliArgs } from './flags.js';
 import { stopped } from './session.js';
@@ -18,7 +19,7 @@ const SLICE = 65536;
 class Stop extends Error {}
 
 /** Lists `set` on `out` and in every output; resolves with the exit status. */
-export async function listToOutputs(argv: readonly string[], args: CliArgs, targets: OutputTarget[], set: TargetSet, out: (s: string) => void): Promise<number> {
+export async function listToOutputs(argv: readonly string[], args: CliArgs, targets: OutputTarget[], set: AnyTargetSet, out: (s: string) => void): Promise<number> {
   if (targets.length === 0) {
     await listScan(set, drainingSink(out));
     return 0;
@@ -50,9 +51,11 @@ export async function listToOutputs(argv: readonly string[], args: CliArgs, targ
     }
     let n = 0;
     let listed = 0;
-    list: for (const p of interrupted ? [] : set.pieces) {
-      for (let v = p.start; v <= p.end; v++) {
-        outputs.listed(p.hostname === undefined ? { address: formatIPv4(v) } : { address: formatIPv4(v), hostname: p.hostname });
+    const pieces: readonly { start: AddressValue; end: AddressValue; hostname?: string }[] = interrupted ? [] : set.pieces;
+    list: for (const p of pieces) {
+      for (let v = p.start; v <= p.end; v = typeof v === 'bigint' ? v + 1n : v + 1) {
+        const address = formatAddress(v);
+        outputs.listed(p.hostname === undefined ? { address } : { address, hostname: p.hostname });
         listed++;
         if (++n === SLICE) {
           n = 0;

@@ -19,6 +19,7 @@ import type { OutputTarget } from '../output/outputs.js';
 import { NormalWriter } from '../output/normal.js';
 import { parsePortSpec } from '../targets/ports.js';
 import { parseTargets } from '../targets/targets.js';
+import { parseTargets6 } from '../targets/targets6.js';
 import { UsageError } from '../errors.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 import { discoverHosts, lookUpNames } from './discover.js';
@@ -66,7 +67,7 @@ export async function main(argv: readonly string[], out = (s: string): void => v
 async function listTargets(argv: readonly string[], args: CliArgs, outputs: OutputTarget[], kind: ScanKind, targets: TargetInputs, out: (s: string) => void): Promise<number> {
   if (args.technique !== undefined || kind.tcpFlags !== undefined) throw new UsageError('the list scan (-sL) cannot be combined with another scan type');
   if (args.ports !== undefined) parsePortSpec(args.ports, ['tcp']); // a bad -p is still an error
-  const set = await parseTargets(targets.specs, undefined, { ...targets.targetOptions, onUnresolved: skipUnresolved });
+  const set = args.ipv6 ? await parseTargets6(targets.specs, undefined, targets.targetOptions) : await parseTargets(targets.specs, undefined, { ...targets.targetOptions, onUnresolved: skipUnresolved });
   if (set.count === 0) process.stderr.write('WARNING: No targets were specified, so 0 hosts scanned.\n');
   return (await import('./list-outputs.js')).listToOutputs(argv, args, outputs, set, out);
 }

@@ -17,10 +17,11 @@ import { prepareScan, type PreparedScan } from '../engine/prepare.js';
 import type { RateOptions } from '../engine/rate.js';
 import { rateOptions, resolveTiming, type Timing } from '../engine/timing.js';
 import { parseDiscoveryFlags, type DiscoveryPlan } from '../hosts/discovery.js';
+import { ipv6Probes } from '../hosts/discovery6.js';
 import { parseDnsServers } from '../hosts/rdns.js';
 import type { OutputTarget } from '../output/outputs.js';
 import { selectPorts } from '../targets/ports.js';
-import { engineRanges, gatherTargetSpecs, withoutRanges } from '../targets/targets.js';
+import { engineRanges, gatherTargetSpecs, isIPv6Set, withoutRanges } from '../targets/targets.js';
 import type { Technique } from '../verdicts/classify.js';
 import { PRODUCT } from '../version.js';
 import { parseNumber, parseRstPolicy, parseScanflags, parseSeed, type CliArgs } from './flags.js';
@@ -156,6 +157,8 @@ export function planScan(argv: readonly string[], args: CliArgs, outputTargets: 
   const pingScan = args['ping-scan'];
   if (pingScan && (args.technique !== undefined || kind.tcpFlags !== undefined)) throw new UsageError('-sn (no port scan) cannot be combined with a port scan type');
   const discoveryPlan = parseDiscoveryFlags(args.ping ? args.ping.split(' ') : [], args['disable-arp-ping']);
+  // nmap: timestamp and mask pings, when asked for, are IPv4 only
+  if (args.ipv6 && args.ping) ipv6Probes(parseDiscoveryFlags(args.ping.split(' ')).probes);
   if (args.n && args.R) throw new UsageError('-n (no reverse DNS) and -R (reverse DNS for all targets) exclude each other');
   const dnsServers = args['dns-servers'] === undefined ? undefined : parseDnsServers(args['dns-servers']);
   let technique = kind.technique;
@@ -198,7 +201,9 @@ export function versionOptions(args: CliArgs, pingScan: boolean): DetectOptions 
 export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
   const { args, timing } = plan;
   const prepared = await prepareScan({
-    targets: plan.specs.length || args.iL !== undefined ? plan.specs : ['127.0.0.1'],
+    targets: plan.specs.length || args.iL !== undefined ? plan.specs : [args.ipv6 ? '::1' : '127.0.0.1'],
+    // as nmap: IPv6 with -6 only, and then IPv6 only
+    ipv6: args.ipv6,
     ports: plan.ports,
     technique: plan.technique,
     tcpFlags: plan.tcpFlags,
@@ -251,6 +256,8 @@ function sendsRaw(plan: ScanPlan): boolean {
 
 /** Targets with no route are reported per address or range and left out; the rest is scanned. */
 async function skipUnroutable(plan: ScanPlan, prepared: PreparedScan): Promise<void> {
+  // IPv6 targets: the engine's route lookup names the target it cannot reach
+  if (isIPv6Set(prepared.targets)) return;
   const none = await unroutableRanges(prepared.targets.ranges, { interface: plan.args.e, sourceAddress: plan.args.S });
   if (none.length === 0) return;
   for (const r of none) process.stderr.write(`${PRODUCT}: no route to ${describeRange(r)}; skipping ${r.start === r.end ? 'it' : 'them'}\n`);

@@ -25,6 +25,7 @@ import { blocklistNotice } from '../targets/blocklist.js';
 import { repeatedNotice } from '../targets/list-scan.js';
 import { serviceTable } from '../targets/services.js';
 import { targetEntries } from '../targets/targets.js';
+import type { AddressValue } from '../targets/address6.js';
 import { TECHNIQUES, type Technique } from '../verdicts/classify.js';
 import { PRODUCT } from '../version.js';
 import { Checkpoints, continuedOutputs } from './checkpoint.js';
@@ -59,7 +60,7 @@ export class ScanSession {
   /** --host-timeout passed. */
   timedOut = false;
   /** Host discovery's hosts up (undefined with -Pn). */
-  discovered: Map<number, DiscoveredHost> | undefined;
+  discovered: Map<AddressValue, DiscoveredHost> | undefined;
   /** Live progress or Stats lines on stderr and keypress status (ts/cli/status.ts). */
   status: StatusReporter | undefined;
   facts: HostFacts = {};
@@ -183,12 +184,12 @@ export class ScanSession {
   }
 
   /** Discovery's verdicts, as the model takes them (undefined with -Pn). */
-  discoveredStatus(): Map<number, HostStatus> | undefined {
+  discoveredStatus(): Map<AddressValue, HostStatus> | undefined {
     return this.discovered && new Map([...this.discovered].map(([v, h]) => [v, h.status] as const));
   }
 
   /** The options of every port scan of the run. */
-  runOptions(): { assumeUp: boolean; discovered: Map<number, HostStatus> | undefined; signal: AbortSignal } {
+  runOptions(): { assumeUp: boolean; discovered: Map<AddressValue, HostStatus> | undefined; signal: AbortSignal } {
     return { assumeUp: this.plan.args.Pn, discovered: this.discoveredStatus(), signal: this.controller.signal };
   }
 

@@ -1,4 +1,4 @@
-// A shard's findings in transit: the engine's own 48-byte records (the layout of
+// A shard's findings in transit: the engine's own records (the layout of
 // crates/core/src/record.rs, decoded by ts/records.ts), in chunks of base64 text for Temporal's
 // JSON payloads. Each chunk holds the records byte plane by byte plane (every record's byte 0,
 // then every byte 1, ...), gzipped: the constant fields of a sweep then cost almost nothing,
@@ -7,8 +7,7 @@
 // Records rather than the verdicts of --ndjson: the merger folds them into one model exactly
 // as a single-process run folds its batches, so every output format comes out as from one run.
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { decodeBatch, RECORD_SIZE, RecordKind, type EngineRecord } from '../engine/records.js';
-import { parseIPv4 } from '../targets/address.js';
+import { decodeBatch, encodeRecord, RECORD_SIZE, RecordKind, type EngineRecord } from '../engine/records.js';
 
 /** Chunks a log keeps before it packs them into one (each costs a gzip header). */
 const MAX_CHUNKS = 32;
@@ -16,23 +15,7 @@ const MAX_CHUNKS = 32;
 /** Packs records in the engine's layout; decodeBatch() reads them back unchanged. */
 export function encodeRecords(records: readonly EngineRecord[]): Buffer {
   const buf = Buffer.alloc(records.length * RECORD_SIZE);
-  records.forEach((r, i) => {
-    const off = i * RECORD_SIZE;
-    buf[off] = r.kind;
-    buf[off + 1] = r.flags;
-    buf[off + 2] = r.ttl;
-    buf[off + 3] = r.icmpType;
-    buf[off + 4] = r.icmpCode;
-    buf[off + 5] = 4;
-    buf.writeUInt16LE(r.port, off + 6);
-    buf.writeUInt16LE(r.window, off + 8);
-    buf[off + 10] = r.technique ?? 0;
-    buf[off + 11] = r.attempt;
-    buf.writeUInt32LE(r.rttUs >>> 0, off + 12);
-    buf.writeUInt32BE(r.target ?? parseIPv4(r.address) ?? 0, off + 16);
-    buf.writeUInt32BE(parseIPv4(r.responder) ?? 0, off + 32);
-    if (r.mac) buf.writeUIntBE(Number.parseInt(r.mac.replace(/:/g, ''), 16), off + 40, 6);
-  });
+  records.forEach((r, i) => encodeRecord(buf, i * RECORD_SIZE, r));
   return buf;
 }
 

@@ -14,12 +14,12 @@
 import net from 'node:net';
 import { classify, mergeVerdict, noResponse, type PortState, type Verdict } from '../verdicts/classify.js';
 import { AbortError, PortError, ScanError, TargetError } from '../errors.js';
-import { isLocalAddress } from '../hosts/model.js';
+import { formatAddress, isLocalAddress } from '../hosts/model.js';
+import { formatIPv6Bytes, parseIPv6 } from '../targets/address6.js';
 import type { NativeScan } from '../engine/native.js';
 import { MAX_PORT } from '../targets/ports.js';
 import { RECORD_SIZE, RecordKind, type EngineRecord } from '../engine/records.js';
 import { prepareScan, startEngine } from '../engine/prepare.js';
-import { formatIPv4 } from '../targets/address.js';
 
 /** portscanner's answer for one port: 'open' when something accepts connections, else 'closed'. */
 export type PortStatus = 'open' | 'closed';
@@ -29,7 +29,7 @@ export type CheckTechnique = 'syn' | 'connect';
 
 /** portscanner's options object, with ferroscan's extras. */
 export interface PortscannerOptions {
-  /** Host to check; '127.0.0.1' when absent. A name is resolved to its first IPv4 address. */
+  /** Host to check; '127.0.0.1' when absent. A name is resolved to its first IPv4 address; an IPv6 address ('::1') is checked over IPv6. */
   host?: string;
   /** Milliseconds to wait for an answer to one probe (portscanner's connect timeout); 400 when absent. */
   timeout?: number;
@@ -107,7 +107,17 @@ function isNumberLike(value: unknown): boolean {
   return typeof value === 'string' && /^-?(?=.)\d*\.?\d*(?:e\d*)?$/.test(value) && value !== '-';
 }
 
-const isLoopback = (address: string): boolean => address.startsWith('127.');
+const isLoopback = (address: string): boolean => address.startsWith('127.') || address === '::1';
+
+/** The bytes a record carries for `address` at offset 16 (and 32): 4 for IPv4, 16 for IPv6. */
+function addressBytes(address: string): Buffer {
+  const v6 = parseIPv6(address);
+  if (v6 === undefined) return Buffer.from(address.split('.').map(Number));
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(v6 >> 64n, 0);
+  b.writeBigUInt64BE(v6 & 0xffffffffffffffffn, 8);
+  return b;
+}
 
 /** Verdicts by port, of the ports that answered. */
 type Verdicts = Map<number, Verdict>;
@@ -121,7 +131,8 @@ type Verdicts = Map<number, Verdict>;
  */
 async function drainVerdicts(engine: NativeScan, address: string, technique: CheckTechnique, onBatch: (verdicts: Verdicts) => boolean): Promise<Verdicts> {
   const verdicts: Verdicts = new Map();
-  const target = address.split('.').map(Number);
+  const target = addressBytes(address);
+  const n = target.length;
   const cache = new Map<number, Verdict | null>();
   let stopping = false;
   try {
@@ -130,8 +141,8 @@ async function drainVerdicts(engine: NativeScan, address: string, technique: Che
         const kind = buf[off];
         if (kind === RecordKind.ProbeSent) continue;
         // the engine validates cookies; this guards against a record for another address
-        if (buf[off + 16] !== target[0] || buf[off + 17] !== target[1] || buf[off + 18] !== target[2] || buf[off + 19] !== target[3]) continue;
-        const fromTarget = buf[off + 32] === target[0] && buf[off + 33] === target[1] && buf[off + 34] === target[2] && buf[off + 35] === target[3];
+        if (target.compare(buf, off + 16, off + 16 + n) !== 0) continue;
+        const fromTarget = target.compare(buf, off + 32, off + 32 + n) === 0;
         const window = buf.readUInt16LE(off + 8);
         // kind, flags, ttl, ICMP type and code, from-target and window: 52 bits, exact in a double
         const key = (((((kind * 256 + buf[off + 1]) * 256 + buf[off + 2]) * 256 + buf[off + 3]) * 256 + buf[off + 4]) * 2 + (fromTarget ? 1 : 0)) * 65536 + window;
@@ -148,8 +159,9 @@ async function drainVerdicts(engine: NativeScan, address: string, technique: Che
             attempt: 0,
             rttUs: 0,
             address,
-            responder: fromTarget ? address : `${buf[off + 32]}.${buf[off + 33]}.${buf[off + 34]}.${buf[off + 35]}`,
+            responder: fromTarget ? address : n === 16 ? formatIPv6Bytes(buf, off + 32) : `${buf[off + 32]}.${buf[off + 33]}.${buf[off + 34]}.${buf[off + 35]}`,
           };
+          if (n === 16) record.family = 6;
           verdict = classify(record, technique) ?? null;
           cache.set(key, verdict);
         }
@@ -198,7 +210,7 @@ async function runCheck(
     if (prepared.targets.count !== 1) {
       throw new TargetError(`host "${host}" names ${prepared.targets.count} addresses; give one`, host);
     }
-    const address = formatIPv4(prepared.targets.ranges[0].start);
+    const address = formatAddress(prepared.targets.ranges[0].start);
     // a fixed rate: a range check sends at once, it does not ramp up
     prepared.native.rate = opts.rate ?? (isLoopback(address) ? Infinity : DEFAULT_CHECK_RATE);
     delete prepared.native.startRate;

@@ -5,14 +5,17 @@
 // running NativeScan. Nothing here folds results: that is ts/engine/scan.ts.
 import { ScanError, type TargetError } from '../errors.js';
 import { parseIPv4, type AddressRange } from '../targets/address.js';
+import { isLinkLocal6, parseIPv6, type AddressRange6 } from '../targets/address6.js';
 import { parsePorts } from '../targets/ports.js';
-import { engineRanges, parseTargets, type Resolver, type TargetSet } from '../targets/targets.js';
+import { engineRanges, isIPv6Set, parseTargets, type AnyTargetSet, type Resolver } from '../targets/targets.js';
+import { engineRanges6, looksIPv6, parseTargets6, type Resolver6 } from '../targets/targets6.js';
 import { udpPayloads } from '../targets/udp-payloads.js';
 import type { Technique } from '../verdicts/classify.js';
 import { native, type NativeScan, type NativeScanOptions } from './native.js';
 import { engineRateFields } from './rate.js';
 import { groupByRoute, ownIPv4Addresses, systemRoutes } from './routes.js';
 import { afterEngineStart } from './privilege.js';
+import { groupByRoute6, ownIPv6Values, systemRoutes6 } from './routes6.js';
 import { drawsSynAck, RST_POLICIES, suppressRsts, type RstGuard, type RstPolicy } from './rst-policy.js';
 
 /** Retransmissions of an unanswered probe, as nmap's default. */
@@ -22,8 +25,14 @@ export const MAX_RETRIES = 50;
 
 /** What to scan and how. Only `targets` is required. */
 export interface ScanOptions {
-  /** Target specs: addresses, CIDR blocks, ranges, hostnames ('198.18.0.0/24', '198.18.0.1-20'). */
+  /** Target specs: addresses, CIDR blocks, ranges, hostnames ('198.18.0.0/24', '198.18.0.1-20'),
+   *  or IPv6 addresses and blocks ('2001:2::2', '2001:2:0:1::/112', 'fe80::2%eth0'). */
   targets: readonly string[];
+  /**
+   * Scan IPv6 (nmap's -6): names resolve to AAAA records and IPv4 targets are refused. When
+   * absent, a scan whose targets include an IPv6 address or block is an IPv6 scan.
+   */
+  ipv6?: boolean;
   /** A -p style string ('22,80,1000-2000', '-', 'http,ssh') or a list of ports; the 1000 most common TCP ports when absent. */
   ports?: string | readonly number[];
   /** Probe technique, as nmap's -sS/-sA/...; 'syn' when absent. */
@@ -48,7 +57,7 @@ export interface ScanOptions {
   maxRetries?: number;
   /** Network interface to send on; chosen from the routing table when absent. */
   interface?: string;
-  /** Source IPv4 address; chosen from the routing table when absent. */
+  /** Source address, of the targets' family; chosen from the routing table when absent. */
   sourceAddress?: string;
   /** -Pn: report every target as up, unanswered ports filtered. */
   assumeUp?: boolean;
@@ -59,6 +68,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Name resolution (defaults to the system resolver; a name's first IPv4 address is scanned). */
   resolve?: Resolver;
+  /** Name resolution for IPv6 scans (defaults to the system resolver's AAAA answers). */
+  resolve6?: Resolver6;
   /** Scan every IPv4 address of a name, not only the first (nmap's --resolve-all). */
   resolveAll?: boolean;
   /** Target specs never to probe (nmap's --exclude / --excludefile entries). */
@@ -101,7 +112,8 @@ export interface ScanOptions {
 
 /** Options checked and targets resolved: everything needed before packets flow. */
 export interface PreparedScan {
-  targets: TargetSet;
+  /** Of either family: an IPv6 set (targets6.ts) when the scan is IPv6. */
+  targets: AnyTargetSet;
   ports: number[];
   /** 'suppress' when the scan drops the SYN/ACKs it draws before this host's kernel answers them. */
   rstPolicy?: RstPolicy;
@@ -117,17 +129,20 @@ function positive(name: string, value: number | undefined, fallback: number, min
 /** Parses ports and resolves targets; throws TargetError/PortError/ScanError naming bad input. */
 export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
   const ports = parsePorts(options.ports, options.technique === 'udp' ? 'udp' : 'tcp');
-  const targets = await parseTargets(options.targets, options.resolve, {
-    resolveAll: options.resolveAll,
-    exclude: options.exclude,
-    defaultBlocklist: options.defaultBlocklist,
-    onUnresolved: options.onUnresolved,
-  });
+  const v6 = options.ipv6 ?? options.targets.some(looksIPv6);
+  const targets: AnyTargetSet = v6
+    ? await parseTargets6(options.targets, options.resolve6, { resolveAll: options.resolveAll, exclude: options.exclude })
+    : await parseTargets(options.targets, options.resolve, {
+        resolveAll: options.resolveAll,
+        exclude: options.exclude,
+        defaultBlocklist: options.defaultBlocklist,
+        onUnresolved: options.onUnresolved,
+      });
   const maxRetries = positive('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES, 0);
   if (!Number.isInteger(maxRetries) || maxRetries > MAX_RETRIES) throw new ScanError(`invalid maxRetries "${maxRetries}" (0 to ${MAX_RETRIES})`, 'EINVAL');
   if (options.adaptive === false && options.rate === undefined) throw new ScanError('adaptive: false sends at a fixed rate: give `rate`', 'EINVAL');
   const opts: NativeScanOptions = {
-    ranges: engineRanges(targets),
+    ranges: isIPv6Set(targets) ? [] : engineRanges(targets),
     ports,
     technique: options.technique ?? 'syn',
     // Infinity: no limit (the engine then sends as fast as the link takes packets)
@@ -141,6 +156,11 @@ export async function prepareScan(options: ScanOptions): Promise<PreparedScan> {
     opts.tcpFlags = options.tcpFlags;
   }
   if (opts.technique === 'udp') opts.udpPayloads = [...udpPayloads()].map(([port, payload]) => ({ port, payload }));
+  if (isIPv6Set(targets)) {
+    opts.ranges6 = engineRanges6(targets.ranges);
+    // a link-local target's zone names the interface (unless one was given)
+    if (targets.zone !== undefined) opts.interface = targets.zone;
+  }
   if (options.interface !== undefined) opts.interface = options.interface;
   if (options.sourceAddress !== undefined) opts.sourceAddress = options.sourceAddress;
   if (options.trace) opts.trace = true;
@@ -224,6 +244,7 @@ export function startEngine(prepared: PreparedScan): NativeScan {
  * positions belong to one permutation.
  */
 export function splitByRoute(opts: NativeScanOptions): NativeScanOptions[] {
+  if (opts.ranges6 && opts.ranges6.length > 0) return splitByRoute6(opts);
   const ranges: AddressRange[] = [];
   for (let i = 0; i + 1 < opts.ranges.length; i += 2) ranges.push({ start: opts.ranges[i], end: opts.ranges[i + 1] });
   if (opts.dryRun || opts.technique === 'connect' || opts.interface !== undefined || ranges.length === 0) return [opts];
@@ -250,6 +271,42 @@ export function splitByRoute(opts: NativeScanOptions): NativeScanOptions[] {
     throw new ScanError('--shard and --resume need targets that leave by one route; these need several', 'EINVAL');
   }
   return groups.map((g) => ({ ...opts, ranges: g.flatMap((r) => [r.start, r.end]) }));
+}
+
+/** The IPv6 form of splitByRoute: ::1 and this host's own addresses, then each route of the IPv6 table. */
+function splitByRoute6(opts: NativeScanOptions): NativeScanOptions[] {
+  const flat = opts.ranges6 ?? [];
+  const ranges: AddressRange6[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const start = parseIPv6(flat[i]);
+    const end = parseIPv6(flat[i + 1]);
+    if (start === undefined || end === undefined) return [opts]; // the engine will say what is wrong
+    ranges.push({ start, end });
+  }
+  // link-local targets leave by the interface their zone names: no table to consult
+  if (opts.dryRun || opts.technique === 'connect' || opts.interface !== undefined || ranges.some((r) => isLinkLocal6(r.start))) return [opts];
+  const own: AddressRange6[] = [];
+  let rest = ranges;
+  for (const v of ownIPv6Values()) {
+    const next: AddressRange6[] = [];
+    for (const r of rest) {
+      if (r.end < v || r.start > v) {
+        next.push(r);
+        continue;
+      }
+      own.push({ start: v, end: v });
+      if (r.start < v) next.push({ start: r.start, end: v - 1n });
+      if (r.end > v) next.push({ start: v + 1n, end: r.end });
+    }
+    rest = next;
+  }
+  const byStart = (a: AddressRange6, b: AddressRange6): number => (a.start < b.start ? -1 : 1);
+  const groups = [own.sort(byStart), ...groupByRoute6(rest.sort(byStart), systemRoutes6()).map((g) => g.ranges)].filter((g) => g.length > 0);
+  if (groups.length <= 1) return [opts];
+  if (opts.shardCount !== undefined || opts.startPosition !== undefined) {
+    throw new ScanError('--shard and --resume need targets that leave by one route; these need several', 'EINVAL');
+  }
+  return groups.map((g) => ({ ...opts, ranges6: engineRanges6(g) }));
 }
 
 /** Releases what startEngine() holds for a finished or abandoned engine (its RST rule). */

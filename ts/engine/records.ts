@@ -1,10 +1,14 @@
 // Decodes the fixed-size records that the engine packs into each batch Buffer.
-// The layout is defined in crates/core/src/record.rs; the two must change together.
+// The layout (version 2: 64 bytes, 16-byte target and responder fields read by the family
+// byte) is defined in crates/core/src/record.rs; the two must change together.
 
-import { formatIPv4 } from '../targets/address.js';
+import { formatIPv4, parseIPv4 } from '../targets/address.js';
+import { formatIPv6Bytes, parseIPv6, readIPv6 } from '../targets/address6.js';
 
 /** Bytes per record. */
-export const RECORD_SIZE = 48;
+export const RECORD_SIZE = 64;
+/** The layout version this decoder reads (the addon's recordLayoutVersion()). */
+export const RECORD_LAYOUT_VERSION = 2;
 
 export const enum RecordKind {
   /** A TCP segment from the target answering a probe (flags, window, TTL). */
@@ -20,6 +24,8 @@ export const enum RecordKind {
   ProbeSent = 5,
   /** An ARP reply (discovery on the local link): address = who answered, mac = its hardware address. */
   Arp = 6,
+  /** A neighbour advertisement (IPv6 discovery on the link): address = what it advertises, mac = its link-layer address. */
+  Ndp = 7,
 }
 
 /** TCP flag bits as they appear in the `flags` field. */
@@ -29,15 +35,18 @@ export interface EngineRecord {
   kind: RecordKind;
   /** TCP flags of the reply (kind Tcp), else 0. */
   flags: number;
-  /** TTL of the reply's IP header. */
+  /** TTL (IPv4) or hop limit (IPv6) of the reply's IP header. */
   ttl: number;
-  /** ICMP type and code (kind Icmp), else 0. */
+  /** ICMP or ICMPv6 type and code (kind Icmp), else 0. */
   icmpType: number;
   icmpCode: number;
-  /** Target address probed, dotted quad. */
+  /** Target address probed: a dotted quad, or IPv6 text in canonical form (RFC 5952). */
   address: string;
-  /** The same address as a 32-bit number (host order); absent in hand-made records. */
-  target?: number;
+  /** The same address's value: a 32-bit number (IPv4, host order) or a bigint (IPv6);
+   *  absent in hand-made records. */
+  target?: number | bigint;
+  /** 6 for an IPv6 record; absent for IPv4. */
+  family?: 6;
   /** Target port probed. */
   port: number;
   /** TCP window of the reply (kind Tcp). */
@@ -80,6 +89,10 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
   if (buf.length % RECORD_SIZE !== 0) throw new Error(`engine batch of ${buf.length} bytes is not a whole number of records`);
   const out = new Array<EngineRecord>(buf.length / RECORD_SIZE);
   for (let off = 0, i = 0; off < buf.length; off += RECORD_SIZE, i++) {
+    if (buf[off + 5] === 6) {
+      out[i] = decode6(buf, off);
+      continue;
+    }
     const target = buf.readUInt32BE(off + 16);
     const from = buf.readUInt32BE(off + 32);
     const address = formatIPv4(target);
@@ -98,15 +111,74 @@ export function decodeBatch(buf: Buffer): EngineRecord[] {
       target,
       responder: from === target ? address : formatIPv4(from),
     };
-    // --os-hints: bit 7 of byte 38 says a hint is there
-    if (buf[off + 38] & 0x80) {
-      record.hint = buf.readUInt32LE(off + 36);
-      record.mss = buf.readUInt16LE(off + 46);
+    // --os-hints: bit 7 of byte 56 says a hint is there
+    if (buf[off + 56] & 0x80) {
+      record.hint = buf.readUInt32LE(off + 54);
+      record.mss = buf.readUInt16LE(off + 58);
     }
     // all zero: unknown (loopback, connect scan)
-    const mac = buf.readUIntBE(off + 40, 6);
-    if (mac !== 0) record.mac = macName(mac, buf, off + 40);
+    const mac = buf.readUIntBE(off + 48, 6);
+    if (mac !== 0) record.mac = macName(mac, buf, off + 48);
     out[i] = record;
   }
   return out;
+}
+
+/** One IPv6 record: addresses as canonical text and bigint values. */
+function decode6(buf: Buffer, off: number): EngineRecord {
+  const address = formatIPv6Bytes(buf, off + 16);
+  const same = buf.compare(buf, off + 16, off + 32, off + 32, off + 48) === 0;
+  const record: EngineRecord = {
+    kind: buf[off] as RecordKind,
+    flags: buf[off + 1],
+    ttl: buf[off + 2],
+    icmpType: buf[off + 3],
+    icmpCode: buf[off + 4],
+    port: buf.readUInt16LE(off + 6),
+    window: buf.readUInt16LE(off + 8),
+    technique: buf[off + 10],
+    attempt: buf[off + 11],
+    rttUs: buf.readUInt32LE(off + 12),
+    address,
+    target: readIPv6(buf, off + 16),
+    family: 6,
+    responder: same ? address : formatIPv6Bytes(buf, off + 32),
+  };
+  const mac = buf.readUIntBE(off + 48, 6);
+  if (mac !== 0) record.mac = macName(mac, buf, off + 48);
+  return record;
+}
+
+/**
+ * Packs one record at `off` of `buf` in the engine's layout (crates/core/src/record.rs), as
+ * decodeBatch() reads it back: the inverse of decoding, for records kept outside the engine
+ * (the resume journal, a shard's records in transit). Hints (--os-hints) are not kept.
+ */
+export function encodeRecord(buf: Buffer, off: number, r: EngineRecord): void {
+  buf[off] = r.kind;
+  buf[off + 1] = r.flags;
+  buf[off + 2] = r.ttl;
+  buf[off + 3] = r.icmpType;
+  buf[off + 4] = r.icmpCode;
+  buf.writeUInt16LE(r.port, off + 6);
+  buf.writeUInt16LE(r.window, off + 8);
+  buf[off + 10] = r.technique ?? 0;
+  buf[off + 11] = r.attempt;
+  buf.writeUInt32LE(r.rttUs >>> 0, off + 12);
+  const target = r.target ?? (r.family === 6 ? parseIPv6(r.address) : parseIPv4(r.address)) ?? 0;
+  if (typeof target === 'bigint' || r.family === 6) {
+    buf[off + 5] = 6;
+    writeIPv6(buf, off + 16, BigInt(target));
+    writeIPv6(buf, off + 32, parseIPv6(r.responder) ?? 0n);
+  } else {
+    buf[off + 5] = 4;
+    buf.writeUInt32BE(target, off + 16);
+    buf.writeUInt32BE(parseIPv4(r.responder) ?? 0, off + 32);
+  }
+  if (r.mac) buf.writeUIntBE(Number.parseInt(r.mac.replace(/:/g, ''), 16), off + 48, 6);
+}
+
+function writeIPv6(buf: Buffer, off: number, value: bigint): void {
+  buf.writeBigUInt64BE(value >> 64n, off);
+  buf.writeBigUInt64BE(value & 0xffff_ffff_ffff_ffffn, off + 8);
 }

@@ -1,6 +1,6 @@
 // The resume journal: an append-only file beside the resume file holding what a running scan
 // has learnt, so that a resumed run starts from the same state: every verdict record (in the
-// engine's 48-byte layout, records.ts, replayed through the same model), the hosts host
+// engine's record layout, records.ts, replayed through the same model), the hosts host
 // discovery found up, and the hosts the streaming outputs have written. Frames are
 // [type u8][length u32 LE][payload]; the resume file names the length up to which the
 // journal matches its checkpoint, and a resumed run cuts it there and appends.
@@ -10,7 +10,7 @@
 import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { DiscoveredHost } from '../hosts/discovery.js';
-import { decodeBatch, RECORD_SIZE, RecordKind, type EngineRecord } from './records.js';
+import { decodeBatch, encodeRecord, RECORD_SIZE, RecordKind, type EngineRecord } from './records.js';
 
 const enum Frame {
   Records = 1,
@@ -25,33 +25,8 @@ const BUFFER_LIMIT = 4 << 20;
 export function encodeRecords(records: readonly EngineRecord[]): Buffer {
   const kept = records.filter((r) => r.kind !== RecordKind.ProbeSent);
   const buf = Buffer.alloc(kept.length * RECORD_SIZE);
-  let off = 0;
-  for (const r of kept) {
-    buf[off] = r.kind;
-    buf[off + 1] = r.flags;
-    buf[off + 2] = r.ttl;
-    buf[off + 3] = r.icmpType;
-    buf[off + 4] = r.icmpCode;
-    buf[off + 5] = 4;
-    buf.writeUInt16LE(r.port, off + 6);
-    buf.writeUInt16LE(r.window, off + 8);
-    buf[off + 10] = r.technique ?? 0;
-    buf[off + 11] = r.attempt;
-    buf.writeUInt32LE(r.rttUs >>> 0, off + 12);
-    buf.writeUInt32BE(r.target ?? ipv4(r.address), off + 16);
-    buf.writeUInt32BE(ipv4(r.responder), off + 32);
-    if (r.mac !== undefined) {
-      const parts = r.mac.split(':');
-      for (let i = 0; i < 6; i++) buf[off + 40 + i] = parseInt(parts[i] ?? '0', 16) || 0;
-    }
-    off += RECORD_SIZE;
-  }
+  kept.forEach((r, i) => encodeRecord(buf, i * RECORD_SIZE, r));
   return buf;
-}
-
-function ipv4(text: string): number {
-  const p = text.split('.').map(Number);
-  return p.length === 4 && p.every((x) => Number.isInteger(x) && x >= 0 && x < 256) ? ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0 : 0;
 }
 
 function frame(type: Frame, payload: Buffer): Buffer {

@@ -15,9 +15,11 @@ import { decodeBatch, RecordKind, type EngineRecord } from '../engine/records.js
 import { groupByRoute, ownIPv4Addresses, systemRoutes, type Route } from '../engine/routes.js';
 import { DEFAULT_MAX_RETRIES, startEngine } from '../engine/prepare.js';
 import { engineRateFields, type RateOptions } from '../engine/rate.js';
-import { containsAddress, mergeRanges, type TargetSet } from '../targets/targets.js';
+import { containsAddress, isIPv6Set, mergeRanges, type AnyTargetSet, type TargetSet } from '../targets/targets.js';
 import { parseIPv4, type AddressRange } from '../targets/address.js';
+import type { AddressValue } from '../targets/address6.js';
 import { udpPayloads } from '../targets/udp-payloads.js';
+import { discover6 } from './discovery6.js';
 
 /** The engine's discovery techniques beside its port-scan ones (types before the addon is rebuilt). */
 type EngineTechnique = NativeScanOptions['technique'];
@@ -89,8 +91,8 @@ export interface DiscoveredHost {
 }
 
 export interface DiscoveryResult {
-  /** Hosts up, by address (u32). */
-  up: Map<number, DiscoveredHost>;
+  /** Hosts up, by address value (a number for IPv4, a bigint for IPv6). */
+  up: Map<AddressValue, DiscoveredHost>;
   elapsedSeconds: number;
   /** Probes sent in all (retransmissions included). */
   sent: number;
@@ -99,7 +101,8 @@ export interface DiscoveryResult {
 }
 
 export interface DiscoveryOptions {
-  targets: TargetSet;
+  /** Of either family: IPv6 sets are discovered as nmap -6 does (discovery6.ts). */
+  targets: AnyTargetSet;
   plan: DiscoveryPlan;
   /** The rate of the discovery probes (one probe kind after another): fixed, or found as the port scan's is. */
   rates?: RateOptions;
@@ -136,6 +139,7 @@ function without(ranges: readonly AddressRange[], values: readonly number[]): Ad
 const flatten = (ranges: readonly AddressRange[]): number[] => ranges.flatMap((r) => [r.start, r.end]);
 
 const ICMP_ECHO_REPLY = 0;
+const ICMPV6_ECHO_REPLY = 129;
 const ICMP_TIMESTAMP_REPLY = 14;
 const ICMP_MASK_REPLY = 18;
 /** Technique codes of the engine's records (crates/core/src/record.rs). */
@@ -149,6 +153,8 @@ export function hostEvidence(record: EngineRecord): { reason: string; ttl: numbe
   switch (record.kind) {
     case RecordKind.Arp:
       return { reason: 'arp-response', ttl: 0 };
+    case RecordKind.Ndp:
+      return { reason: 'nd-response', ttl: 0 };
     case RecordKind.Tcp:
       if (record.flags & 0x04) return { reason: 'reset', ttl: record.ttl };
       if (record.flags & 0x02) return { reason: 'syn-ack', ttl: record.ttl };
@@ -163,7 +169,9 @@ export function hostEvidence(record: EngineRecord): { reason: string; ttl: numbe
     case RecordKind.Icmp: {
       // An ICMP error from a router says the host could not be reached, not that it is up.
       if (record.responder !== record.address) return undefined;
-      if (record.icmpType === ICMP_ECHO_REPLY) return { reason: 'echo-reply', ttl: record.ttl };
+      if (record.family === 6) {
+        if (record.icmpType === ICMPV6_ECHO_REPLY) return { reason: 'echo-reply', ttl: record.ttl };
+      } else if (record.icmpType === ICMP_ECHO_REPLY) return { reason: 'echo-reply', ttl: record.ttl };
       if (record.icmpType === ICMP_TIMESTAMP_REPLY) return { reason: 'timestamp-reply', ttl: record.ttl };
       if (record.icmpType === ICMP_MASK_REPLY) return { reason: 'addressmask-reply', ttl: record.ttl };
       // An error quoting our probe, from the host itself (port-unreach to -PU, ...): the
@@ -184,6 +192,12 @@ interface EngineJob {
 
 /** Runs discovery and resolves with the hosts that are up. */
 export async function discover(options: DiscoveryOptions): Promise<DiscoveryResult> {
+  const { targets } = options;
+  if (isIPv6Set(targets)) return discover6({ ...options, targets });
+  return discover4({ ...options, targets });
+}
+
+async function discover4(options: DiscoveryOptions & { targets: TargetSet }): Promise<DiscoveryResult> {
   const t0 = performance.now();
   const { targets, plan } = options;
   const up = new Map<number, DiscoveredHost>();
@@ -291,12 +305,12 @@ export async function discover(options: DiscoveryOptions): Promise<DiscoveryResu
     for (const e of engines) if (!e.summary().finished) e.abort();
   }
   for (const e of engines) sent += e.summary().sent;
-  return { up, elapsedSeconds: (performance.now() - t0) / 1000, sent, unprivileged };
+  return { up: up as Map<AddressValue, DiscoveredHost>, elapsedSeconds: (performance.now() - t0) / 1000, sent, unprivileged };
 }
 
-/** Sorted up addresses as merged ranges: what the port scan probes after discovery. */
-export function upRanges(up: ReadonlyMap<number, unknown>): AddressRange[] {
-  return mergeRanges([...up.keys()].map((v) => ({ start: v, end: v })));
+/** Sorted up IPv4 addresses as merged ranges: what the port scan probes after discovery. */
+export function upRanges(up: ReadonlyMap<AddressValue, unknown>): AddressRange[] {
+  return mergeRanges([...up.keys()].filter((v): v is number => typeof v === 'number').map((v) => ({ start: v, end: v })));
 }
 
 /** -Pn: every target up, as nmap's "user-set". */

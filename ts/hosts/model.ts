@@ -7,10 +7,12 @@
 // that answered are stored; the silent rest are counted and synthesised when written.
 import { AddressMap } from './address-map.js';
 import { ownIPv4Addresses } from '../engine/routes.js';
+import { ownIPv6Addresses } from '../engine/routes6.js';
 import { classify, mergeVerdict, noResponse, type PortState, type Technique, type Verdict } from '../verdicts/classify.js';
 import type { EngineRecord } from '../engine/records.js';
-import { containsAddress, targetEntries, type TargetEntry, type TargetSet } from '../targets/targets.js';
+import { containsAddress, isIPv6Set, targetEntries, type AnyTargetSet, type TargetEntry } from '../targets/targets.js';
 import { formatIPv4, parseIPv4 } from '../targets/address.js';
+import { compareValues, formatIPv6, parseIPv6, type AddressValue } from '../targets/address6.js';
 import type { ServiceInfo } from '../service/format.js';
 import type { OsReport } from '../os/detect.js';
 import type { OsHint } from '../os/hints.js';
@@ -82,14 +84,15 @@ export interface HostReport {
 }
 
 export interface ModelOptions {
-  targets: TargetSet;
+  /** Of either family; an IPv6 set's hosts are keyed by bigint values. */
+  targets: AnyTargetSet;
   /** Scanned ports, ascending. */
   ports: readonly number[];
   technique?: Technique;
   /** -Pn: treat every target as up without evidence. */
   assumeUp?: boolean;
   /** Host discovery's verdicts: exactly these hosts are up, with these statuses (ts/hosts/discovery.ts). */
-  discovered?: ReadonlyMap<number, HostStatus>;
+  discovered?: ReadonlyMap<AddressValue, HostStatus>;
   /** Whether an address belongs to this machine (nmap reports those as localhost-response). */
   isLocal?: (address: string) => boolean;
 }
@@ -105,13 +108,32 @@ interface HostState {
   rttUs: number;
 }
 
-/** A test for loopback and this machine's own IPv4 addresses, which it reads once, on first use. */
+/** A test for loopback and this machine's own addresses, which it reads once, on first use. */
 function localAddressTest(): (address: string) => boolean {
   let own: ReadonlySet<string> | undefined;
-  return (address) => address.startsWith('127.') || (own ??= new Set(ownIPv4Addresses())).has(address);
+  return (address) => address.startsWith('127.') || address === '::1' || (own ??= new Set([...ownIPv4Addresses(), ...ownIPv6Addresses()])).has(address);
 }
 
-/** True for loopback and this machine's own IPv4 addresses; reads interfaces, sends nothing. */
+/** The hosts table of a model: IPv4 hosts by number in an AddressMap (the sweep's hot path),
+ *  IPv6 hosts by bigint in a Map. */
+interface HostTable<V> {
+  get(key: AddressValue): V | undefined;
+  set(key: AddressValue, value: V): unknown;
+  values(): Iterable<V>;
+  entries(): Iterable<[AddressValue, V]>;
+}
+
+/** The value of an address's text, of either family. */
+export function addressValue(address: string): AddressValue | undefined {
+  return address.includes(':') ? parseIPv6(address) : parseIPv4(address);
+}
+
+/** The text of an address value, of either family. */
+export function formatAddress(value: AddressValue): string {
+  return typeof value === 'bigint' ? formatIPv6(value) : formatIPv4(value);
+}
+
+/** True for loopback and this machine's own addresses; reads interfaces, sends nothing. */
 export function isLocalAddress(address: string): boolean {
   return localAddressTest()(address);
 }
@@ -119,12 +141,12 @@ export function isLocalAddress(address: string): boolean {
 export class ScanModel {
   readonly technique: Technique;
   readonly protocol: Protocol;
-  readonly targets: TargetSet;
+  readonly targets: AnyTargetSet;
   readonly ports: readonly number[];
   readonly assumeUp: boolean;
-  private readonly discovered: ReadonlyMap<number, HostStatus> | undefined;
+  private readonly discovered: ReadonlyMap<AddressValue, HostStatus> | undefined;
   private readonly portSet: ReadonlySet<number>;
-  private readonly hosts = new AddressMap<HostState>();
+  private readonly hosts: HostTable<HostState>;
   private openCount = 0;
   /** The verdict of every silent port, shared by all reports (read-only). */
   private readonly unanswered: Verdict;
@@ -140,6 +162,8 @@ export class ScanModel {
     this.discovered = options.assumeUp ? undefined : options.discovered;
     this.isLocal = options.isLocal ?? localAddressTest();
     this.unanswered = noResponse(this.technique);
+    // (AddressMap's keys are numbers: an IPv6 model never passes it one, nor the reverse)
+    this.hosts = (isIPv6Set(options.targets) ? new Map<bigint, HostState>() : new AddressMap<HostState>()) as HostTable<HostState>;
   }
 
   /**
@@ -147,7 +171,7 @@ export class ScanModel {
    * its verdict (so streams report each change once), else undefined.
    */
   add(record: EngineRecord): PortResult | undefined {
-    const value = record.target ?? parseIPv4(record.address);
+    const value = record.target ?? addressValue(record.address);
     // The engine validates cookies; this guards against a record for something we never asked.
     if (value === undefined || !containsAddress(this.targets, value) || !this.portSet.has(record.port)) return undefined;
     const verdict = classify(record, this.technique);
@@ -203,7 +227,7 @@ export class ScanModel {
     return report;
   }
 
-  private status(address: string, host: HostState | undefined, value: number): HostStatus {
+  private status(address: string, host: HostState | undefined, value: AddressValue): HostStatus {
     if (this.assumeUp) return { state: 'up', reason: 'user-set', ttl: 0 };
     if (this.discovered) return this.discovered.get(value) ?? { state: 'down', reason: 'no-response', ttl: 0 };
     if (!host?.upBy) return { state: 'down', reason: 'no-response', ttl: 0 };
@@ -234,8 +258,8 @@ export class ScanModel {
     for (const entry of orderedEntries(this.targets, this.upValues())) yield this.report(entry);
   }
 
-  /** Addresses (as numbers) of the hosts up, in no particular order (with -Pn: only those that answered). */
-  upValues(): number[] {
+  /** Addresses (numbers, or bigints for IPv6) of the hosts up, in no particular order (with -Pn: only those that answered). */
+  upValues(): AddressValue[] {
     return this.discovered ? [...this.discovered.keys()] : [...this.hosts.entries()].filter(([, h]) => h.upBy).map(([v]) => v);
   }
 }
@@ -251,17 +275,40 @@ function portsOf(host: HostState | undefined): Map<number, Verdict> {
 }
 
 /** Target entries for `values`, in target order (piece order, then address). */
-function orderedEntries(targets: TargetSet, values: number[]): TargetEntry[] {
-  const order = new Map<number, number>();
+function orderedEntries(targets: AnyTargetSet, values: AddressValue[]): TargetEntry[] {
+  const pieces: readonly { start: AddressValue; end: AddressValue; hostname?: string }[] = targets.pieces;
+  if (pieces.length === 1) return singlePiece(pieces[0], values);
+  const order = new Map<AddressValue, number>();
   // Target order is piece order; find each up host's piece (few pieces, few up hosts).
-  for (const v of values) order.set(v, targets.pieces.findIndex((p) => v >= p.start && v <= p.end));
-  const up = [...values].sort((a, b) => order.get(a)! - order.get(b)! || a - b);
+  for (const v of values) order.set(v, pieces.findIndex((p) => v >= p.start && v <= p.end));
+  const up = [...values].sort((a, b) => order.get(a)! - order.get(b)! || compareValues(a, b));
   return up.map((v) => {
-    const piece = targets.pieces[order.get(v)!];
-    const entry: TargetEntry = { address: formatIPv4(v), value: v };
+    const piece = pieces[order.get(v)!];
+    const entry: TargetEntry = { address: formatAddress(v), value: v };
     if (piece?.hostname !== undefined) entry.hostname = piece.hostname;
     return entry;
   });
+}
+
+/**
+ * The common case, one piece (one block, a sweep): address order alone. IPv6 values are
+ * sorted as number offsets from the piece's start when they fit a double exactly (a /76 or
+ * smaller): a typed array sorts 65,536 of them far faster than bigint comparisons do.
+ */
+function singlePiece(piece: { start: AddressValue; end: AddressValue; hostname?: string }, values: AddressValue[]): TargetEntry[] {
+  const entry = (v: AddressValue): TargetEntry => {
+    const e: TargetEntry = { address: formatAddress(v), value: v };
+    if (piece.hostname !== undefined) e.hostname = piece.hostname;
+    return e;
+  };
+  if (typeof piece.start === 'bigint' && typeof piece.end === 'bigint' && piece.end - piece.start < 2n ** 53n) {
+    const base = piece.start;
+    const offsets = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) offsets[i] = Number((values[i] as bigint) - base);
+    offsets.sort();
+    return Array.from(offsets, (o) => entry(base + BigInt(o)));
+  }
+  return [...values].sort(compareValues).map(entry);
 }
 
 /** What the CLI reads from a finished scan: hosts up and their reports. */
@@ -308,8 +355,8 @@ export class CombinedModel implements HostsModel {
     return this.upSet().size;
   }
 
-  private upSet(): Set<number> {
-    const up = new Set<number>();
+  private upSet(): Set<AddressValue> {
+    const up = new Set<AddressValue>();
     for (const m of this.models) for (const v of m.upValues()) up.add(v);
     return up;
   }

@@ -9,6 +9,7 @@ import type { EngineRecord } from '../engine/records.js';
 import { ScanError } from '../errors.js';
 import { xmlAttr } from '../output/format.js';
 import { AddressMap } from '../hosts/address-map.js';
+import type { AddressValue } from '../targets/address6.js';
 
 /** Where Debian's p0f package keeps its signatures. */
 export const DEFAULT_P0F_DB = '/etc/p0f/p0f.fp';
@@ -52,6 +53,8 @@ export class HintBook {
   private readonly labels: Label[];
   /** Host → index in `answers` (an AddressMap: V8's Map is slow with address keys). */
   private readonly hosts = new AddressMap<number>();
+  /** The same for IPv6 hosts (few in practice: a sweep of a big prefix finds few hosts). */
+  private readonly hosts6 = new Map<bigint, number>();
   private readonly answers: { hint: number; mss: number; ttl: number; window: number; value?: OsHint }[] = [];
   private readonly byKey = new Map<string, number>();
   private last = -1;
@@ -69,8 +72,11 @@ export class HintBook {
   /** Keeps the first hint of each host in `records`. */
   note(records: readonly EngineRecord[]): void {
     for (const r of records) {
-      if (r.hint === undefined || r.target === undefined || this.hosts.has(r.target)) continue;
-      this.hosts.set(r.target, this.answer(r.hint, r.mss ?? 0, r.ttl, r.window));
+      const t = r.target;
+      if (r.hint === undefined || t === undefined) continue;
+      if (typeof t === 'bigint') {
+        if (!this.hosts6.has(t)) this.hosts6.set(t, this.answer(r.hint, r.mss ?? 0, r.ttl, r.window));
+      } else if (!this.hosts.has(t)) this.hosts.set(t, this.answer(r.hint, r.mss ?? 0, r.ttl, r.window));
     }
   }
 
@@ -87,8 +93,8 @@ export class HintBook {
     return (this.last = i);
   }
 
-  get(value: number): OsHint | undefined {
-    const i = this.hosts.get(value);
+  get(value: AddressValue): OsHint | undefined {
+    const i = typeof value === 'bigint' ? this.hosts6.get(value) : this.hosts.get(value);
     if (i === undefined) return undefined;
     const a = this.answers[i]!;
     return (a.value ??= this.hintOf(a.hint, a.mss, a.ttl, a.window));

@@ -46,7 +46,7 @@ export interface JsonPort {
 
 export interface JsonHost {
   address: string;
-  addrtype: 'ipv4';
+  addrtype: 'ipv4' | 'ipv6';
   hostname?: string;
   /** Reverse DNS name. */
   ptr?: string;
@@ -116,7 +116,7 @@ function jsonPort(port: number, protocol: 'tcp' | 'udp', v: Pick<Verdict, 'state
 export function jsonHost(host: HostReport, info: RunInfo): JsonHost | undefined {
   const base = (): JsonHost => {
     // Keys in the documented order; optional ones only when known.
-    const h = { address: host.address, addrtype: 'ipv4' } as JsonHost;
+    const h = { address: host.address, addrtype: host.address.includes(':') ? 'ipv6' : 'ipv4' } as JsonHost;
     if (host.hostname !== undefined) h.hostname = host.hostname;
     if (host.ptr !== undefined) h.ptr = host.ptr;
     if (host.mac !== undefined) h.mac = host.mac;
@@ -172,7 +172,7 @@ function hostText(open: string, host: HostReport, info: RunInfo, memo: HostTextM
   const names = hostname === undefined && ptr === undefined && mac === undefined && vendor === undefined ? '' : extras(host);
   // For a finite number JSON.stringify and String agree.
   const lat = latency === undefined ? '' : `,"latency":${Number.isFinite(latency) ? latency : JSON.stringify(latency)}`;
-  const head = `${open}"address":${addr},"addrtype":"ipv4"${names}${memo.status(host.status)}${lat},`;
+  const head = `${open}"address":${addr},"addrtype":"${address.includes(':') ? 'ipv6' : 'ipv4'}"${names}${memo.status(host.status)}${lat},`;
   if (host.status.state === 'down') return hostWritten(host, info, () => false) ? `${head}"ports":[],"extraports":[]}${memo.close}` : undefined;
   const ports = memo.ports.get(host, (h) => {
     const full = jsonHost(h, info);
@@ -200,7 +200,7 @@ const DOTTED = /^[0-9.]+$/;
 /** -sL: a listed target, status "unknown" as in nmap's list scan. */
 function listedBody(target: ListedTarget): string {
   const name = target.hostname === undefined ? '' : `,"hostname":${JSON.stringify(target.hostname)}`;
-  return `"address":${safeJson(JSON.stringify(target.address))},"addrtype":"ipv4"${safeJson(name)},"status":{"state":"unknown","reason":"user-set","reason_ttl":0},"ports":[],"extraports":[]}`;
+  return `"address":${safeJson(JSON.stringify(target.address))},"addrtype":"${target.address.includes(':') ? 'ipv6' : 'ipv4'}"${safeJson(name)},"status":{"state":"unknown","reason":"user-set","reason_ttl":0},"ports":[],"extraports":[]}`;
 }
 
 /** -oJ: one JSON document. */

@@ -14,7 +14,8 @@
 import { withFacts, type HostFacts } from '../hosts/host-facts.js';
 import type { HostReport, PortResult, ScanModel } from '../hosts/model.js';
 import { formatIPv4, parseIPv4 } from '../targets/address.js';
-import type { TargetEntry, TargetPiece, TargetSet } from '../targets/targets.js';
+import type { AddressValue } from '../targets/address6.js';
+import type { TargetEntry, TargetPiece } from '../targets/targets.js';
 import { HostSet } from './host-set.js';
 
 export interface HostStreamOptions {
@@ -24,7 +25,8 @@ export interface HostStreamOptions {
   onWritten?(value: number): void;
   /** MACs, names and discovery facts, as the end-of-scan report adds them. */
   facts: HostFacts;
-  targets: TargetSet;
+  /** The scan's targets (their pieces' names); IPv6 scans stream nothing: their hosts are written at the end. */
+  targets: { readonly pieces: readonly TargetPiece[] | readonly { start: AddressValue; end: AddressValue; hostname?: string }[] };
   /** Hosts written by an interrupted run that this one resumes. */
   written?: HostSet;
   /** False when reverse DNS is still to come (hosts wait for it). */
@@ -40,13 +42,14 @@ export class HostStream {
   /** Complete hosts waiting for reverse DNS. */
   private queued: number[] = [];
   private readonly queuedSet = new HostSet();
-  private readonly named: readonly TargetPiece[];
+  private readonly named: readonly { start: AddressValue; end: AddressValue; hostname?: string }[];
 
   constructor(private readonly options: HostStreamOptions) {
     this.written = options.written ?? new HostSet();
     this.namesReady = options.namesReady;
     // Only pieces given by name carry a hostname; there are few of them.
-    this.named = options.targets.pieces.filter((p) => p.hostname !== undefined);
+    const pieces: readonly { start: AddressValue; end: AddressValue; hostname?: string }[] = options.targets.pieces;
+    this.named = pieces.filter((p) => p.hostname !== undefined);
   }
 
   /** The port scan starts filling `model` (one technique; not called for -sS -sU or -sn). */

@@ -23,6 +23,9 @@ import { doneSentence, downCount, hostWritten, scanPhases, type ListedTarget, ty
 
 export { doneSentence } from './writer.js';
 
+/** nmap's addrtype of an address in text form. */
+const addrType = (address: string): 'ipv4' | 'ipv6' => (address.includes(':') ? 'ipv6' : 'ipv4');
+
 /** nmap's XML format version that this writer follows. */
 export const XML_OUTPUT_VERSION = '1.05';
 const LOCAL_XSL = '/usr/share/nmap/nmap.xsl';
@@ -135,7 +138,7 @@ export class XmlWriter implements OutputWriter {
   /** -sL: a target as nmap's list scan writes it, status "unknown". */
   listed(target: ListedTarget): void {
     const names = target.hostname === undefined ? '' : `<hostnames>\n<hostname name="${xmlAttr(target.hostname)}" type="user"/>\n</hostnames>\n`;
-    this.sink.write(`<host><status state="unknown" reason="user-set" reason_ttl="0"/>\n<address addr="${xmlAttr(target.address)}" addrtype="ipv4"/>\n${names}</host>\n`);
+    this.sink.write(`<host><status state="unknown" reason="user-set" reason_ttl="0"/>\n<address addr="${xmlAttr(target.address)}" addrtype="${addrType(target.address)}"/>\n${names}</host>\n`);
   }
 
   /** The <ports> element of an up host, or null when --open hides the host. */
@@ -165,10 +168,10 @@ export class XmlWriter implements OutputWriter {
     return `${ports}</ports>`;
   }
 
-  /** The IPv4 address and, for an on-link host, its MAC address (vendor when known), as nmap writes them; each line ends with a newline. */
+  /** The IP address (addrtype ipv4 or ipv6) and, for an on-link host, its MAC address (vendor when known), as nmap writes them; each line ends with a newline. */
   private addresses(host: HostReport): string {
     const addr = DOTTED.test(host.address) ? host.address : xmlAttr(host.address);
-    let s = `<address addr="${addr}" addrtype="ipv4"/>\n`;
+    let s = `<address addr="${addr}" addrtype="${addrType(host.address)}"/>\n`;
     if (host.mac) s += `<address${attrs([['addr', host.mac], ['addrtype', 'mac'], ['vendor', host.vendor]])}/>\n`;
     return s;
   }

@@ -3,7 +3,7 @@
 // produced in chunks and waits for the sink to drain, so 0.0.0.0/0 streams in constant memory.
 import { blocklistNotice } from './blocklist.js';
 import { formatTimestamp } from '../output/normal.js';
-import type { TargetSet } from './targets.js';
+import { isIPv6Set, targetEntries, type AnyTargetSet } from './targets.js';
 import { PRODUCT, URL, VERSION } from '../version.js';
 
 /** The note a run prints when specs name an address again: ferroscan probes it once (nmap would scan it again). */
@@ -18,7 +18,7 @@ export type ChunkSink = (chunk: string) => void | Promise<void>;
 const LINES_PER_CHUNK = 4096;
 
 /** Runs the list scan; resolves with the number of addresses listed. */
-export async function listScan(set: TargetSet, write: ChunkSink, startedAt = new Date()): Promise<number> {
+export async function listScan(set: AnyTargetSet, write: ChunkSink, startedAt = new Date()): Promise<number> {
   const t0 = performance.now();
   await write(`Starting ${PRODUCT} ${VERSION} ( ${URL} ) at ${formatTimestamp(startedAt)}\n`);
   const notice = blocklistNotice(set.blocklist ?? []);
@@ -26,7 +26,21 @@ export async function listScan(set: TargetSet, write: ChunkSink, startedAt = new
   if (set.repeated) await write(`${repeatedNotice(set.repeated, 'listed')}\n`);
   let lines: string[] = [];
   let listed = 0;
-  for (const p of set.pieces) {
+  const flush = async (): Promise<void> => {
+    if (lines.length >= LINES_PER_CHUNK) {
+      await write(lines.join('\n') + '\n');
+      lines = [];
+    }
+  };
+  if (isIPv6Set(set)) {
+    for (const e of targetEntries(set)) {
+      lines.push(e.hostname !== undefined ? `${PRODUCT} scan report for ${e.hostname} (${e.address})` : `${PRODUCT} scan report for ${e.address}`);
+      if (e.otherAddresses && e.otherAddresses.length > 0) lines.push(`Other addresses for ${e.hostname} (not scanned): ${e.otherAddresses.join(' ')}`);
+      listed++;
+      await flush();
+    }
+  }
+  for (const p of isIPv6Set(set) ? [] : set.pieces) {
     for (let v = p.start; v <= p.end; v++) {
       const address = `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
       lines.push(p.hostname !== undefined ? `${PRODUCT} scan report for ${p.hostname} (${address})` : `${PRODUCT} scan report for ${address}`);

@@ -29,7 +29,9 @@ import { readFile } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { TargetError } from '../errors.js';
 import { formatIPv4, parseIPv4, type AddressRange } from './address.js';
+import { formatIPv6, type AddressValue } from './address6.js';
 import { DEFAULT_BLOCKLIST, DEFAULT_BLOCKLIST_THRESHOLD, type BlocklistEntry } from './blocklist.js';
+import { containsAddress6, looksIPv6, needsIPv6Flag, type TargetSet6 } from './targets6.js';
 
 /** A run of addresses in output order; `hostname` is set when the spec was a name. */
 export interface TargetPiece extends AddressRange {
@@ -41,12 +43,15 @@ export interface TargetPiece extends AddressRange {
 /** One address to report, with the name it was given by (if any). */
 export interface TargetEntry {
   address: string;
-  value: number;
+  /** A number for IPv4, a bigint for IPv6 (address6.ts). */
+  value: AddressValue;
   hostname?: string;
   otherAddresses?: readonly string[];
 }
 
 export interface TargetSet {
+  /** IPv4 (absent or 4); IPv6 sets are TargetSet6 (targets6.ts). */
+  family?: 4;
   /** Disjoint pieces in the order the specs named them (first mention wins). */
   pieces: TargetPiece[];
   /** Sorted, merged ranges for the engine. */
@@ -209,9 +214,9 @@ function splitPrefix(token: string, max: number): { head: string; bits?: number 
 export function parseTargetSpec(token: string): ParsedSpec {
   if (token === '') throw invalid(token);
   if (token.includes(':')) {
-    // Parsed so that a typo is told apart from a valid IPv6 target we cannot scan yet.
+    // Parsed so that a typo is told apart from a valid IPv6 target given without -6.
     const { head } = splitPrefix(token, 128);
-    if (isIPv6(head)) throw new TargetError(`IPv6 scanning is not supported yet: "${token}"`, token);
+    if (isIPv6(head) || looksIPv6(token)) throw needsIPv6Flag(token);
     throw invalid(token);
   }
   const { head, bits } = splitPrefix(token, 32);
@@ -438,7 +443,7 @@ export async function parseExcludes(specs: readonly string[], resolve: Resolver 
       spec = parseTargetSpec(token);
     } catch (e) {
       // An IPv6 exclusion cannot match an IPv4 target; nmap ignores it too.
-      if (e instanceof TargetError && e.message.startsWith('IPv6')) continue;
+      if (e instanceof TargetError && e.message.includes('you have to use the -6 option')) continue;
       if (e instanceof TargetError) throw new TargetError(e.message.replace(/^invalid target/, 'invalid exclusion'), token);
       throw e;
     }
@@ -549,8 +554,26 @@ export function splitExcludeList(value: string): string[] {
 // ---------------------------------------------------------------------------------------
 // Walking a set
 
+/** A target set of either family. */
+export type AnyTargetSet = TargetSet | TargetSet6;
+
+export function isIPv6Set(set: AnyTargetSet): set is TargetSet6 {
+  return set.family === 6;
+}
+
 /** Every target address in output order; lazy, so huge sets can be walked without storing them. */
-export function* targetEntries(set: TargetSet): Generator<TargetEntry> {
+export function* targetEntries(set: AnyTargetSet): Generator<TargetEntry> {
+  if (isIPv6Set(set)) {
+    for (const p of set.pieces) {
+      for (let v = p.start; v <= p.end; v++) {
+        const entry: TargetEntry = { address: formatIPv6(v), value: v };
+        if (p.hostname !== undefined) entry.hostname = p.hostname;
+        if (p.otherAddresses !== undefined) entry.otherAddresses = p.otherAddresses;
+        yield entry;
+      }
+    }
+    return;
+  }
   for (const p of set.pieces) {
     for (let v = p.start; v <= p.end; v++) {
       const entry: TargetEntry = { address: formatIPv4(v), value: v };
@@ -561,8 +584,10 @@ export function* targetEntries(set: TargetSet): Generator<TargetEntry> {
   }
 }
 
-/** True when the address (u32) is one of the targets; binary search over merged ranges. */
-export function containsAddress(set: TargetSet, value: number): boolean {
+/** True when the address (a number for IPv4, a bigint for IPv6) is one of the targets; binary search over merged ranges. */
+export function containsAddress(set: AnyTargetSet, value: AddressValue): boolean {
+  if (isIPv6Set(set)) return typeof value === 'bigint' && containsAddress6(set, value);
+  if (typeof value !== 'number') return false;
   const k = firstEndingFrom(set.ranges, value);
   return k < set.ranges.length && set.ranges[k].start <= value;
 }

@@ -4,7 +4,9 @@
 // Engine records → nmap port states and reasons. Each technique is a table (TCP flag rules,
 // ICMP type/code map, the verdict for silence, which states are final), so ACK, FIN,
 // Window and UDP scans are new tables, not new code. Reason names are nmap's, verified
-// against `nmap --reason` output.
+// against `nmap --reason` output. ICMPv6 errors (records of family 6) have their own map,
+// nmap's (scan_engine_raw.cc, portreasons.cc): destination-unreachable codes, and parameter
+// problems; IPv6 time-exceeded and packet-too-big decide nothing in a port scan.
 import { RecordKind, TCP, type EngineRecord } from '../engine/records.js';
 
 export type PortState = 'open' | 'closed' | 'filtered' | 'unfiltered' | 'open|filtered' | 'closed|filtered';
@@ -29,6 +31,9 @@ interface TcpRule {
 }
 
 interface TechniqueTable {
+  /** ICMPv6 entries that apply only when the target itself sent the error (UDP's port-unreach);
+   *  the rest of ICMPv6 is ICMP6_FILTERED for every technique with an ICMP table. */
+  icmp6FromTarget?: Record<string, { state: PortState; reason: string }>;
   /** nmap's name for it in -v output ("SYN Stealth Scan"). */
   title: string;
   /** First matching rule wins. */
@@ -58,6 +63,21 @@ const ICMP_FILTERED: TechniqueTable['icmp'] = {
   '3/13': { state: 'filtered', reason: 'admin-prohibited' },
   '11/0': { state: 'filtered', reason: 'time-exceeded' },
   '11/1': { state: 'filtered', reason: 'time-exceeded' },
+};
+
+// ICMPv6 destination unreachable (type 1) and parameter problem (type 4), as nmap reads them:
+// every unreachable code filters the port; a parameter problem about a header field says the
+// probe was understood (open), about the next header that it was not (filtered).
+const ICMP6_FILTERED: Record<string, { state: PortState; reason: string }> = {
+  '1/0': { state: 'filtered', reason: 'no-route' },
+  '1/1': { state: 'filtered', reason: 'admin-prohibited' },
+  '1/2': { state: 'filtered', reason: 'beyond-scope' },
+  '1/3': { state: 'filtered', reason: 'host-unreach' },
+  '1/4': { state: 'filtered', reason: 'port-unreach' },
+  '1/5': { state: 'filtered', reason: 'admin-prohibited' },
+  '1/6': { state: 'filtered', reason: 'reject-route' },
+  '4/0': { state: 'open', reason: 'param-problem' },
+  '4/1': { state: 'filtered', reason: 'param-problem' },
 };
 
 const SYN_RULES: TcpRule[] = [
@@ -143,6 +163,7 @@ export const TECHNIQUES: Record<Technique, TechniqueTable> = {
     // port-unreachable means closed only when the target says so; from a router it is a filter
     icmp: ICMP_FILTERED,
     icmpFromTarget: { '3/3': { state: 'closed', reason: 'port-unreach' } },
+    icmp6FromTarget: { '1/4': { state: 'closed', reason: 'port-unreach' } },
     noResponse: { state: 'open|filtered', reason: 'no-response' },
     final: new Set<PortState>(['open', 'closed']),
   },
@@ -182,7 +203,11 @@ export function classify(record: EngineRecord, technique: Technique = 'syn'): Ve
   }
   if (record.kind === RecordKind.Icmp) {
     const key = `${record.icmpType}/${record.icmpCode}`;
-    const entry = (record.responder === record.address ? table.icmpFromTarget?.[key] : undefined) ?? table.icmp[key];
+    const v6 = record.family === 6;
+    // the connect scan has no ICMP table of either family
+    const icmp = v6 ? (Object.keys(table.icmp).length ? ICMP6_FILTERED : {}) : table.icmp;
+    const fromTarget = v6 ? table.icmp6FromTarget : table.icmpFromTarget;
+    const entry = (record.responder === record.address ? fromTarget?.[key] : undefined) ?? icmp[key];
     if (!entry) return undefined;
     const verdict: Verdict = { state: entry.state, reason: entry.reason, ttl: record.ttl };
     if (record.responder !== record.address) verdict.reasonIp = record.responder;

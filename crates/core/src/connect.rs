@@ -10,7 +10,7 @@ use crate::record::{Record, RecordKind};
 use crate::space::ProbeSpace;
 use crate::timing::RttEstimator;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -23,7 +23,10 @@ pub struct ConnectShared<'a> {
     pub space: &'a ProbeSpace,
     pub perm: &'a Permutation,
     pub first: u64,
-    pub end: u64,
+    /// one past the last position (may be 2^64)
+    pub end: u128,
+    /// The interface index for link-local IPv6 targets (their zone); 0 otherwise.
+    pub scope_id: u32,
     pub max_retries: u8,
     pub rtt: &'a RttEstimator,
     pub start: Instant,
@@ -34,21 +37,75 @@ pub struct ConnectShared<'a> {
     pub resume_position: &'a AtomicU64,
 }
 
-/// The errno a connect ended with (0 = connected), or None for a timeout.
-async fn connect_once(addr: SocketAddrV4, timeout: Duration) -> Option<i32> {
-    let sock = match tokio::net::TcpSocket::new_v4() {
+/// The errno a connect ended with (0 = connected); waits as long as the kernel tries.
+async fn connect_errno(addr: SocketAddr) -> i32 {
+    let sock = match if addr.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() } {
         Ok(s) => s,
-        Err(e) => return Some(e.raw_os_error().unwrap_or(libc::EIO)),
+        Err(e) => return e.raw_os_error().unwrap_or(libc::EIO),
     };
-    match tokio::time::timeout(timeout, sock.connect(SocketAddr::V4(addr))).await {
-        Ok(Ok(stream)) => {
+    match sock.connect(addr).await {
+        Ok(stream) => {
             // an ordinary close (FIN), as nmap's connect scan does: a RST would make servers
             // that do not expect one (a Node net server without an error handler) crash
             drop(stream);
-            Some(0)
+            0
         }
-        Ok(Err(e)) => Some(e.raw_os_error().unwrap_or(libc::EIO)),
-        Err(_) => None,
+        Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
+    }
+}
+
+/// Earlier attempts left open beside a new one. Linux reports an ICMPv6 error (an
+/// ip6tables REJECT's admin-prohibited, say) to a connecting IPv6 socket only once its own
+/// SYN retransmission, ~1 s after the first SYN, draws the error again; an attempt given up
+/// before then would never see it, and the port would read filtered/no-response where nmap
+/// reads admin-prohibited. So for IPv6 the previous attempt stays open while the next one
+/// runs. IPv4 sockets see the first error, and keep one attempt at a time.
+fn attempts_kept(addr: SocketAddr) -> usize {
+    if addr.is_ipv6() {
+        2
+    } else {
+        1
+    }
+}
+
+/// Connects to `target`, retrying on timeouts (`timeout` each) up to `max_retries` times: the
+/// errno that ended an attempt (None when every attempt timed out), the attempt it was, and
+/// that attempt's round-trip time.
+async fn connect_with_retries(target: SocketAddr, max_retries: u8, timeout: Duration, start: Instant) -> (Option<i32>, u8, u32) {
+    let mut running: JoinSet<(u8, i32, Duration)> = JoinSet::new();
+    let mut handles = std::collections::VecDeque::new();
+    let mut attempt = 0u8;
+    loop {
+        let t0 = start.elapsed();
+        let a = attempt;
+        handles.push_back(running.spawn(async move { (a, connect_errno(target).await, t0) }));
+        while handles.len() > attempts_kept(target) {
+            if let Some(h) = handles.pop_front() {
+                h.abort();
+            }
+        }
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                done = running.join_next() => match done {
+                    // only timeouts are retried: any errno is the network's answer
+                    Some(Ok((a, errno, t0))) => {
+                        running.abort_all();
+                        return (Some(errno), a, (start.elapsed() - t0).as_micros() as u32);
+                    }
+                    // an aborted older attempt: keep waiting for the others
+                    Some(Err(_)) => continue,
+                    None => break,
+                },
+                _ = &mut deadline => break,
+            }
+        }
+        if attempt >= max_retries {
+            running.abort_all();
+            return (None, attempt, 0);
+        }
+        attempt += 1;
     }
 }
 
@@ -61,8 +118,9 @@ pub fn run(s: &ConnectShared<'_>, rate: f64, parallelism: usize, emit: &mut dyn 
         .map_err(|e| crate::error::Error::io("starting the connect scan's runtime", e))?;
     rt.block_on(async {
         let mut limiter = rate.is_finite().then(|| RateLimiter::new(rate));
-        let mut tasks: JoinSet<(u64, u32, u16, Option<i32>, u8, u32)> = JoinSet::new();
-        let mut pos = s.first;
+        let mut tasks: JoinSet<(u64, IpAddr, u16, Option<i32>, u8, u32)> = JoinSet::new();
+        // u128: the position after the last may be 2^64
+        let mut pos = s.first as u128;
         let mut lowest_open = std::collections::BTreeSet::new();
         loop {
             if s.abort.load(Ordering::Acquire) {
@@ -81,9 +139,15 @@ pub fn run(s: &ConnectShared<'_>, rate: f64, parallelism: usize, emit: &mut dyn 
                         continue;
                     }
                 }
-                let (addr, port) = s.space.probe(s.perm.at(pos));
-                let target = SocketAddrV4::new(Ipv4Addr::from(addr), port);
-                let p = pos;
+                let (value, port) = s.space.probe(s.perm.at(pos as u64));
+                let addr = s.space.family().ip(value);
+                let target = match addr {
+                    IpAddr::V6(a) => {
+                        SocketAddr::V6(SocketAddrV6::new(a, port, 0, if crate::net::route::is_link_local(addr) { s.scope_id } else { 0 }))
+                    }
+                    IpAddr::V4(_) => SocketAddr::new(addr, port),
+                };
+                let p = pos as u64;
                 lowest_open.insert(p);
                 pos += 1;
                 s.sent.fetch_add(1, Ordering::Relaxed);
@@ -91,17 +155,8 @@ pub fn run(s: &ConnectShared<'_>, rate: f64, parallelism: usize, emit: &mut dyn 
                 let timeout_us = s.rtt.timeout_us();
                 let start = s.start;
                 tasks.spawn(async move {
-                    let mut attempt = 0u8;
-                    loop {
-                        let t0 = start.elapsed();
-                        let r = connect_once(target, Duration::from_micros(timeout_us)).await;
-                        let rtt = (start.elapsed() - t0).as_micros() as u32;
-                        // only timeouts are retried: any errno is the network's answer
-                        if r.is_some() || attempt >= max_retries {
-                            return (p, addr, port, r, attempt, rtt);
-                        }
-                        attempt += 1;
-                    }
+                    let (r, attempt, rtt) = connect_with_retries(target, max_retries, Duration::from_micros(timeout_us), start).await;
+                    (p, addr, port, r, attempt, rtt)
                 });
                 continue;
             }
@@ -115,12 +170,12 @@ pub fn run(s: &ConnectShared<'_>, rate: f64, parallelism: usize, emit: &mut dyn 
                 _ = tokio::time::sleep(Duration::from_millis(20)) => emit(None),
             }
         }
-        s.resume_position.store(lowest_open.first().copied().unwrap_or(pos), Ordering::Release);
+        s.resume_position.store(lowest_open.first().copied().unwrap_or(pos.min(u64::MAX as u128) as u64), Ordering::Release);
         Ok(())
     })
 }
 
-type Outcome = std::result::Result<(u64, u32, u16, Option<i32>, u8, u32), tokio::task::JoinError>;
+type Outcome = std::result::Result<(u64, IpAddr, u16, Option<i32>, u8, u32), tokio::task::JoinError>;
 
 fn handle(
     s: &ConnectShared<'_>,
@@ -136,7 +191,8 @@ fn handle(
     s.retransmits.fetch_add(attempt as u64, Ordering::Relaxed);
     let Some(errno) = result else { return Ok(()) };
     if is_local_failure(errno) {
-        return Err(Error::io(format!("connecting to {}:{port}", Ipv4Addr::from(addr)), io::Error::from_raw_os_error(errno)));
+        let shown = if addr.is_ipv6() { format!("[{addr}]:{port}") } else { format!("{addr}:{port}") };
+        return Err(Error::io(format!("connecting to {shown}"), io::Error::from_raw_os_error(errno)));
     }
     if attempt == 0 && (errno == 0 || errno == libc::ECONNREFUSED) {
         s.rtt.observe(rtt as u64);
@@ -153,8 +209,8 @@ fn handle(
         technique: 10,
         attempt,
         rtt_us: rtt.max(1),
-        target: Ipv4Addr::from(addr),
-        responder: Ipv4Addr::from(addr),
+        target: addr,
+        responder: addr,
         mac: [0; 6],
     }));
     Ok(())

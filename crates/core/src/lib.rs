@@ -2,6 +2,7 @@
 //! seeded random order at a limited rate, validates replies statelessly with a keyed
 //! cookie, and hands out packed records. Knows nothing of Node or napi.
 
+pub mod addr;
 pub mod congestion;
 pub mod connect;
 pub mod cookie;
@@ -23,7 +24,8 @@ pub mod technique;
 pub mod timing;
 mod window;
 
+pub use addr::Family;
 pub use error::{Error, Result};
-pub use record::{Record, RecordKind, RECORD_SIZE};
+pub use record::{Record, RecordKind, RECORD_LAYOUT_VERSION, RECORD_SIZE};
 pub use scan::{Scan, ScanConfig, ScanEvent, ScanInfo, ScanStats};
 pub use technique::Technique;

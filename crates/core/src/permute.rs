@@ -1,11 +1,12 @@
-//! A seeded bijective permutation of `[0, n)` for n up to 2^64: a balanced Feistel network
+//! A seeded bijective permutation of `[0, n)` for n up to 2^64 (n is a u128 so that 2^64
+//! itself, an IPv6 /64 × 1 port, can be named; positions are u64): a balanced Feistel network
 //! over the smallest even power of two that holds n, with cycle-walking back into range
 //! (as masscan's BlackRock). Invertible, so a reply's index maps back to its position in
 //! the send order without storing anything per probe.
 
 #[derive(Clone, Debug)]
 pub struct Permutation {
-    n: u64,
+    n: u128,
     /// `-r`: positions are indices, in order
     identity: bool,
     half_bits: u32,
@@ -25,9 +26,11 @@ fn mix(x: u64, k: u64) -> u64 {
 }
 
 impl Permutation {
-    pub fn new(n: u64, seed: u64) -> Self {
+    /// `n` at most 2^64 (larger values are taken as 2^64).
+    pub fn new(n: u128, seed: u64) -> Self {
+        let n = n.min(1 << 64);
         // bits needed for n-1, rounded up to an even number so both halves are equal
-        let bits = 64 - n.saturating_sub(1).leading_zeros();
+        let bits = 128 - n.saturating_sub(1).leading_zeros();
         let half_bits = bits.div_ceil(2).max(1);
         let mask = if half_bits >= 64 { u64::MAX } else { (1u64 << half_bits) - 1 };
         let mut keys = [0u64; ROUNDS];
@@ -40,11 +43,11 @@ impl Permutation {
     }
 
     /// The identity on `[0, n)`: probes go out in address and port order.
-    pub fn sequential(n: u64) -> Self {
+    pub fn sequential(n: u128) -> Self {
         Self { identity: true, ..Self::new(n, 0) }
     }
 
-    pub fn len(&self) -> u64 {
+    pub fn len(&self) -> u128 {
         self.n
     }
 
@@ -81,7 +84,7 @@ impl Permutation {
             return pos;
         }
         let mut x = self.encrypt(pos);
-        while x >= self.n {
+        while x as u128 >= self.n {
             x = self.encrypt(x);
         }
         x
@@ -94,7 +97,7 @@ impl Permutation {
             return index;
         }
         let mut x = self.decrypt(index);
-        while x >= self.n {
+        while x as u128 >= self.n {
             x = self.decrypt(x);
         }
         x
@@ -109,7 +112,7 @@ mod tests {
     fn is_a_bijection_on_small_spaces() {
         for n in [1u64, 2, 3, 7, 16, 17, 100, 255, 256, 1000, 4097, 65_537] {
             for seed in [0u64, 1, 0xdead_beef] {
-                let p = Permutation::new(n, seed);
+                let p = Permutation::new(n as u128, seed);
                 let mut seen = vec![false; n as usize];
                 for pos in 0..n {
                     let i = p.at(pos);
@@ -126,7 +129,7 @@ mod tests {
     fn inverts_on_a_sample_of_the_full_space() {
         // 2^32 addresses × 65536 ports: check a sample, stride through the space
         let n = 1u64 << 48;
-        let p = Permutation::new(n, 42);
+        let p = Permutation::new(n as u128, 42);
         let mut pos = 0u64;
         for _ in 0..200_000 {
             let i = p.at(pos);
@@ -136,12 +139,26 @@ mod tests {
         }
         // and a space that is not a power of four
         let n = (1u64 << 32) * 1000 + 7;
-        let p = Permutation::new(n, 7);
+        let p = Permutation::new(n as u128, 7);
         for pos in (0..n).step_by((n / 100_000) as usize) {
             let i = p.at(pos);
             assert!(i < n);
             assert_eq!(p.position_of(i), pos);
         }
+    }
+
+    #[test]
+    fn covers_two_to_the_64() {
+        // an IPv6 /64 × 1 port: every u64 is a position and an index
+        let p = Permutation::new(1 << 64, 9);
+        assert_eq!(p.len(), 1 << 64);
+        let mut pos = u64::MAX;
+        for _ in 0..100_000 {
+            let i = p.at(pos);
+            assert_eq!(p.position_of(i), pos);
+            pos = pos.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(1);
+        }
+        assert_ne!(p.at(0), 0);
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub enum Technique {
     Mask,
     /// ARP who-has (discovery on the local link, -PR).
     Arp,
+    /// NDP neighbour solicitation (IPv6 discovery on the local link, -PR with -6).
+    Ndp,
 }
 
 impl Technique {
@@ -51,18 +53,28 @@ impl Technique {
             "timestamp" => Technique::Timestamp,
             "mask" => Technique::Mask,
             "arp" => Technique::Arp,
+            "ndp" => Technique::Ndp,
             "flags" => Technique::Flags(flags.ok_or_else(|| Error::InvalidOptions("technique \"flags\" needs the flags".into()))?),
             other => return Err(Error::InvalidOptions(format!("unknown technique {other:?}"))),
         })
     }
 
     pub fn is_tcp(self) -> bool {
-        !matches!(self, Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Mask | Technique::Arp)
+        !matches!(self, Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Mask | Technique::Arp | Technique::Ndp)
     }
 
     /// Whether probes have no port (ICMP and ARP discovery).
     pub fn is_portless(self) -> bool {
-        matches!(self, Technique::Echo | Technique::Timestamp | Technique::Mask | Technique::Arp)
+        matches!(self, Technique::Echo | Technique::Timestamp | Technique::Mask | Technique::Arp | Technique::Ndp)
+    }
+
+    /// Whether the technique exists in `family`: ICMP timestamp, address mask and ARP have no
+    /// IPv6 form, and neighbour solicitation is IPv6's ARP.
+    pub fn exists_in(self, family: crate::addr::Family) -> bool {
+        match family {
+            crate::addr::Family::V4 => self != Technique::Ndp,
+            crate::addr::Family::V6 => !matches!(self, Technique::Timestamp | Technique::Mask | Technique::Arp),
+        }
     }
 
     /// Whether probes are crafted and sent raw (everything but the connect scan).
@@ -73,7 +85,7 @@ impl Technique {
     /// The flags of the probe (0 for UDP).
     pub fn flags(self) -> u8 {
         match self {
-            Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Mask | Technique::Arp => 0,
+            Technique::Udp | Technique::Echo | Technique::Timestamp | Technique::Mask | Technique::Arp | Technique::Ndp => 0,
             Technique::Syn | Technique::Connect => SYN,
             Technique::Ack | Technique::Window => ACK,
             Technique::Fin => FIN,
@@ -101,6 +113,7 @@ impl Technique {
             Technique::Timestamp => 12,
             Technique::Arp => 13,
             Technique::Mask => 14,
+            Technique::Ndp => 15,
         }
     }
 

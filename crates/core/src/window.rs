@@ -1,11 +1,19 @@
 //! The window of probes in flight: one slot per recent send position, shared by the send
-//! and receive threads without locks. A slot packs the position it belongs to, the latest
-//! attempt sent and two flags, so a late reply can never mark a newer probe answered.
+//! and receive threads without locks. A slot packs the position it belongs to (its low 48
+//! bits: positions sharing a slot and those bits lie 2^48 apart, and the window is never
+//! wider than 2^20), the latest attempt sent and two flags, so a late reply can never mark a
+//! newer probe answered.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 const ANSWERED: u64 = 1;
 const RESOLVED: u64 = 2;
+
+/// The part of a position a slot keeps.
+#[inline]
+fn tag(pos: u64) -> u64 {
+    pos & ((1 << 48) - 1)
+}
 
 pub struct Window {
     slots: Vec<AtomicU64>,
@@ -49,7 +57,7 @@ impl Window {
     pub fn start(&self, pos: u64, now_us: u32) {
         let i = self.slot(pos);
         self.sent_at_us[i].store(now_us, Ordering::Relaxed);
-        self.slots[i].store(pos << 16, Ordering::Release);
+        self.slots[i].store(tag(pos) << 16, Ordering::Release);
     }
 
     /// Before a retransmission: records the new attempt unless an answer came first.
@@ -58,7 +66,7 @@ impl Window {
         let i = self.slot(pos);
         let mut cur = self.slots[i].load(Ordering::Acquire);
         loop {
-            if cur >> 16 != pos || cur & ANSWERED != 0 {
+            if cur >> 16 != tag(pos) || cur & ANSWERED != 0 {
                 return false;
             }
             let new = (cur & !0xfc) | ((attempt as u64) << 2);
@@ -75,7 +83,7 @@ impl Window {
     /// Whether `pos` has been answered.
     pub fn answered(&self, pos: u64) -> bool {
         let cur = self.slots[self.slot(pos)].load(Ordering::Acquire);
-        cur >> 16 != pos || cur & ANSWERED != 0
+        cur >> 16 != tag(pos) || cur & ANSWERED != 0
     }
 
     /// Gives up on `pos` after its last attempt; true if this resolved it.
@@ -83,7 +91,7 @@ impl Window {
         let i = self.slot(pos);
         let mut cur = self.slots[i].load(Ordering::Acquire);
         loop {
-            if cur >> 16 != pos || cur & RESOLVED != 0 {
+            if cur >> 16 != tag(pos) || cur & RESOLVED != 0 {
                 return false;
             }
             match self.slots[i].compare_exchange_weak(cur, cur | RESOLVED, Ordering::AcqRel, Ordering::Acquire) {
@@ -98,7 +106,7 @@ impl Window {
         let i = self.slot(pos);
         let mut cur = self.slots[i].load(Ordering::Acquire);
         loop {
-            if cur >> 16 != pos {
+            if cur >> 16 != tag(pos) {
                 return Mark::Stale;
             }
             if cur & ANSWERED != 0 {
@@ -142,6 +150,20 @@ mod tests {
         assert!(w.give_up(7));
         assert_eq!(w.mark(7), Mark::First { resolved_now: false, last_attempt: 0, sent_at_us: 0 });
         assert_eq!(w.mark(7), Mark::Duplicate);
+    }
+
+    #[test]
+    fn positions_past_two_to_the_48_keep_their_slot() {
+        // an IPv6 space of 2^64 probes: positions above 2^48 must still be told apart
+        let w = Window::new(1024);
+        let p = (1u64 << 60) + 5;
+        w.start(p, 1);
+        assert!(!w.answered(p));
+        assert_eq!(w.mark(p), Mark::First { resolved_now: true, last_attempt: 0, sent_at_us: 1 });
+        let q = u64::MAX;
+        w.start(q, 2);
+        assert_eq!(w.mark(q - w.capacity()), Mark::Stale);
+        assert_eq!(w.mark(q), Mark::First { resolved_now: true, last_attempt: 0, sent_at_us: 2 });
     }
 
     #[test]

@@ -10,11 +10,11 @@ pub mod service;
 use ferroscan_core::packet::udp::MAX_PAYLOAD;
 use ferroscan_core::ramp::Profile;
 use ferroscan_core::timing::RttBounds;
-use ferroscan_core::{Scan, ScanConfig, ScanEvent, Technique, RECORD_SIZE};
+use ferroscan_core::{Scan, ScanConfig, ScanEvent, Technique, RECORD_LAYOUT_VERSION, RECORD_SIZE};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
@@ -27,16 +27,21 @@ fn invalid(msg: impl Into<String>) -> Error {
     Error::new(Status::InvalidArg, format!("EINVAL: {}", msg.into()))
 }
 
-/// Options of one scan. Addresses are unsigned 32-bit integers in host order.
+/// Options of one scan: IPv4 addresses are unsigned 32-bit integers in host order, IPv6
+/// addresses text. A scan is of one family: `ranges` or `ranges6`, not both.
 #[napi(object)]
 pub struct NativeScanOptions {
     /// Inclusive IPv4 ranges flattened as [start0, end0, start1, end1, ...], disjoint.
     pub ranges: Vec<u32>,
+    /// Inclusive IPv6 ranges flattened as ["2001:2::1", "2001:2::ff", ...], disjoint; an
+    /// IPv6 scan (then `ranges` is empty). At most 2^64 probes (addresses × ports).
+    pub ranges6: Option<Vec<String>>,
     /// Destination ports, each 0..65535, no duplicates.
     pub ports: Vec<u32>,
-    /// Probe technique; echo, timestamp, mask and arp are discovery probes and take ports [0].
+    /// Probe technique; echo, timestamp, mask, arp and ndp are discovery probes and take
+    /// ports [0] (timestamp, mask and arp are IPv4 only, ndp IPv6 only).
     #[napi(
-        ts_type = "'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'window' | 'maimon' | 'flags' | 'udp' | 'connect' | 'echo' | 'timestamp' | 'mask' | 'arp'"
+        ts_type = "'syn' | 'ack' | 'fin' | 'null' | 'xmas' | 'window' | 'maimon' | 'flags' | 'udp' | 'connect' | 'echo' | 'timestamp' | 'mask' | 'arp' | 'ndp'"
     )]
     pub technique: String,
     /// TCP flags of the probe when technique is 'flags' (--scanflags), as a byte.
@@ -55,7 +60,7 @@ pub struct NativeScanOptions {
     pub max_retries: u32,
     /// Interface to send on; chosen from the routing table when absent.
     pub interface: Option<String>,
-    /// Source IPv4 address; chosen from the routing table when absent.
+    /// Source address, of the targets' family; chosen from the routing table when absent.
     pub source_address: Option<String>,
     /// Source TCP port; random in 32768..61000 when absent.
     pub source_port: Option<u32>,
@@ -111,10 +116,13 @@ pub struct NativeSummary {
     pub interface: String,
     pub source_address: String,
     pub source_port: u32,
-    /// On-link targets that did not answer ARP and so got no probe (dotted quads).
+    /// On-link targets that did not answer ARP or neighbour solicitation and so got no
+    /// probe (as text).
     pub unresolved: Vec<String>,
     pub finished: bool,
-    /// The positions of the permutation this run covers: [firstPosition, endPosition).
+    /// The positions of the permutation this run covers: [firstPosition, endPosition)
+    /// (IPv6 spaces reach 2^64, beyond a double's exact integers: positions are rounded
+    /// down, so a resume never skips a probe).
     pub first_position: f64,
     pub end_position: f64,
     /// Every position before this one is sent and resolved: pass it as startPosition to resume.
@@ -135,6 +143,7 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
         return Err(invalid("ranges must hold pairs of addresses"));
     }
     let ranges = o.ranges.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+    let ranges6 = parse_ranges6(o.ranges6.unwrap_or_default())?;
     let ports =
         o.ports.iter().map(|&p| u16::try_from(p).map_err(|_| invalid(format!("port {p} is out of range")))).collect::<Result<Vec<_>>>()?;
     let seed = match o.seed {
@@ -150,7 +159,7 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
     let max_retries = u8::try_from(o.max_retries).map_err(|_| invalid(format!("max-retries {} is too large", o.max_retries)))?;
     let source = o
         .source_address
-        .map(|s| s.parse::<Ipv4Addr>().map_err(|_| invalid(format!("source address {s:?} is not an IPv4 address"))))
+        .map(|s| s.parse::<IpAddr>().map_err(|_| invalid(format!("source address {s:?} is not an IP address"))))
         .transpose()?;
     let source_port =
         o.source_port.map(|p| u16::try_from(p).map_err(|_| invalid(format!("source port {p} is out of range")))).transpose()?;
@@ -199,11 +208,13 @@ fn to_config(o: NativeScanOptions) -> Result<ScanConfig> {
     };
     let start_position = match o.start_position {
         None => 0,
-        Some(p) if p.is_finite() && p >= 0.0 && p.fract() == 0.0 && p <= 2f64.powi(53) => p as u64,
+        // above 2^53 a double is a whole number already, rounded down by summary()
+        Some(p) if p.is_finite() && p >= 0.0 && p.fract() == 0.0 && p < 2f64.powi(64) => p as u64,
         Some(p) => return Err(invalid(format!("start position {p} is not a whole number of probes"))),
     };
     Ok(ScanConfig {
         ranges,
+        ranges6,
         ports,
         technique,
         rate: o.rate,
@@ -316,9 +327,9 @@ impl NativeScan {
             source_port: info.source_port as u32,
             unresolved: info.unresolved.iter().map(|a| a.to_string()).collect(),
             finished: st.finished,
-            first_position: info.first_position as f64,
-            end_position: info.end_position as f64,
-            resume_position: st.resume_position as f64,
+            first_position: down(info.first_position as u128),
+            end_position: down(info.end_position),
+            resume_position: down(st.resume_position as u128),
             rate: st.rate,
             peak_rate: st.peak_rate,
             backoffs: st.backoffs as f64,
@@ -401,4 +412,29 @@ pub fn drop_privileges(account: UserAccount, keep: Vec<String>, ambient: bool) -
 #[napi(catch_unwind)]
 pub fn record_size() -> u32 {
     RECORD_SIZE as u32
+}
+
+/// The record layout (crates/core/src/record.rs): 2 = 64 bytes with 16-byte addresses.
+#[napi(catch_unwind)]
+pub fn record_layout_version() -> u32 {
+    RECORD_LAYOUT_VERSION
+}
+
+/// A position as a double, rounded down where a double cannot hold it exactly (above 2^53).
+fn down(p: u128) -> f64 {
+    let f = p as f64;
+    if f as u128 > p {
+        f.next_down()
+    } else {
+        f
+    }
+}
+
+/// IPv6 ranges from their text pairs.
+fn parse_ranges6(flat: Vec<String>) -> Result<Vec<(u128, u128)>> {
+    if !flat.len().is_multiple_of(2) {
+        return Err(invalid("ranges6 must hold pairs of addresses"));
+    }
+    let one = |s: &String| s.parse::<Ipv6Addr>().map(u128::from).map_err(|_| invalid(format!("{s:?} is not an IPv6 address")));
+    flat.chunks_exact(2).map(|c| Ok((one(&c[0])?, one(&c[1])?))).collect()
 }

@@ -7,6 +7,14 @@
 
 use ferroscan_core::packet::reply::{parse_frame, Reply};
 use libfuzzer_sys::fuzz_target;
+use std::net::IpAddr;
+
+fn octets(a: IpAddr) -> Vec<u8> {
+    match a {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let total = (20 + data.len()).min(u16::MAX as usize) as u16;
@@ -26,12 +34,12 @@ fuzz_target!(|data: &[u8]| {
             let q = &m[8..];
             let qhl = (q[0] & 0x0f) as usize * 4;
             assert!(q[0] >> 4 == 4 && qhl >= 20 && [1u8, 6, 17].contains(&quoted_proto) && q[9] == quoted_proto);
-            assert_eq!((&probe.src.octets()[..], &probe.dst.octets()[..]), (&q[12..16], &q[16..20]));
+            assert_eq!((&octets(probe.src)[..], &octets(probe.dst)[..]), (&q[12..16], &q[16..20]));
             assert_eq!(quoted_seq.to_be_bytes(), q[qhl + 4..qhl + 8]);
             if quoted_proto != 1 {
                 assert_eq!((probe.sport.to_be_bytes(), probe.dport.to_be_bytes()), ([q[qhl], q[qhl + 1]], [q[qhl + 2], q[qhl + 3]]));
             }
-            assert_eq!(responder.octets(), [198, 18, 0, 2]);
+            assert_eq!(octets(responder), [198, 18, 0, 2]);
         }
         Some(other) => panic!("an ICMP datagram parsed as {other:?}"),
     }

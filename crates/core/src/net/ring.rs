@@ -8,8 +8,8 @@
 //! block, never longer than the caller's timeout, so the receive loop stays responsive.
 //!
 //! The filter: a classic BPF program run on every frame the socket would receive, before
-//! anything is copied. IPv4 frames addressed to the scan's source address pass whole (ARP
-//! replies to it, for ARP scans); everything else, our own kernel's RSTs included, is
+//! anything is copied. IPv4 or IPv6 frames addressed to the scan's source address pass whole
+//! (ARP replies to it, for ARP scans); everything else, our own kernel's RSTs included, is
 //! dropped in the kernel. It only narrows what arrives: every reply `validate` accepts is
 //! addressed to the source, so nothing it would keep is lost.
 //!
@@ -21,7 +21,7 @@ use crate::net::socket::{Direction, PacketSocket};
 use std::io;
 use std::marker::PhantomData;
 use std::mem::{offset_of, size_of};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -342,6 +342,8 @@ pub enum Replies {
     Ipv4,
     /// ARP replies, whose target is the source.
     Arp,
+    /// IPv6 datagrams addressed to the source (neighbour advertisements to it included).
+    Ipv6,
 }
 
 /// Classic BPF: the few opcodes the filter needs (linux/bpf_common.h).
@@ -369,10 +371,35 @@ const KEEP_ALL: u32 = 0x40000;
 const ETH_TYPE_AT: u32 = 12;
 const ETH_HLEN: u32 = 14;
 
-/// The filter that keeps `replies` addressed to `source` and drops every other frame.
-pub fn reply_filter(replies: Replies, source: Ipv4Addr) -> Vec<libc::sock_filter> {
+/// The filter that keeps `replies` addressed to `source` and drops every other frame (all
+/// of them when `source` is not of the replies' family).
+pub fn reply_filter(replies: Replies, source: impl Into<IpAddr>) -> Vec<libc::sock_filter> {
     use bpf::*;
-    let src = u32::from(source); // loads are big-endian: compare with the address's value
+    let (src, src6) = match source.into() {
+        // loads are big-endian: compare with the address's value
+        IpAddr::V4(a) => (u32::from(a), None),
+        IpAddr::V6(a) => (0, Some(u128::from(a))),
+    };
+    if (replies == Replies::Ipv6) != src6.is_some() {
+        return vec![stmt(RET_K, 0)];
+    }
+    if let Some(a) = src6 {
+        let w = |i: u32| (a >> (96 - 32 * i)) as u32;
+        return vec![
+            stmt(LDH_ABS, ETH_TYPE_AT),   // 0: A = the EtherType
+            jump(JEQ_K, 0x86dd, 0, 9),    // 1: IPv6 → 2, else drop (11)
+            stmt(LDW_ABS, ETH_HLEN + 24), // 2: the destination's first word
+            jump(JEQ_K, w(0), 0, 7),      // 3
+            stmt(LDW_ABS, ETH_HLEN + 28), // 4: second
+            jump(JEQ_K, w(1), 0, 5),      // 5
+            stmt(LDW_ABS, ETH_HLEN + 32), // 6: third
+            jump(JEQ_K, w(2), 0, 3),      // 7
+            stmt(LDW_ABS, ETH_HLEN + 36), // 8: fourth
+            jump(JEQ_K, w(3), 0, 1),      // 9: all ours → keep (10), else drop (11)
+            stmt(RET_K, KEEP_ALL),        // 10: keep
+            stmt(RET_K, 0),               // 11: drop
+        ];
+    }
     match replies {
         Replies::Ipv4 => vec![
             stmt(LDH_ABS, ETH_TYPE_AT),   // 0: A = the EtherType
@@ -392,6 +419,7 @@ pub fn reply_filter(replies: Replies, source: Ipv4Addr) -> Vec<libc::sock_filter
             stmt(RET_K, KEEP_ALL),        // 6: keep
             stmt(RET_K, 0),               // 7: drop
         ],
+        Replies::Ipv6 => vec![stmt(RET_K, 0)],
     }
 }
 
@@ -400,7 +428,9 @@ mod tests {
     use super::*;
     use crate::packet::arp;
     use crate::packet::template::{Probe, TcpTemplate, FRAME_LEN};
+    use crate::packet::template6::{Probe6, Tcp6Template};
     use pnet_base::MacAddr;
+    use std::net::{Ipv4Addr, Ipv6Addr};
 
     /// The kernel's classic BPF semantics for the opcodes above: a load past the frame's
     /// end drops it.
@@ -472,6 +502,32 @@ mod tests {
         assert_eq!(run(&p, &req), 0, "ARP in an IPv4 scan");
     }
 
+    fn tcp6(src: &str, dst: &str) -> Vec<u8> {
+        let t = Tcp6Template::new(MacAddr::new(2, 0, 0, 0, 0, 1), src.parse().unwrap(), 64, 1024, 0x12);
+        let mut out = [0u8; 128];
+        let p = Probe6 { dst_mac: MacAddr::new(2, 0, 0, 0, 0, 2), dst: dst.parse().unwrap(), dport: 40000, sport: 80, seq: 1 };
+        let n = t.write(&p, &mut out);
+        out[..n].to_vec()
+    }
+
+    #[test]
+    fn keeps_ipv6_addressed_to_the_source_only() {
+        let me: Ipv6Addr = "2001:2::1".parse().unwrap();
+        let p = reply_filter(Replies::Ipv6, me);
+        check(&p);
+        assert_eq!(run(&p, &tcp6("2001:2:0:1::9", "2001:2::1")), KEEP_ALL, "a reply to us");
+        // each word of the address must match
+        for other in ["2001:3::1", "2001:2:1::1", "2001:2:0:0:1::1", "2001:2::2"] {
+            assert_eq!(run(&p, &tcp6("2001:2::2", other)), 0, "to {other}");
+        }
+        assert_eq!(run(&p, &tcp6("2001:2::1", "2001:2::2")), 0, "our own probe");
+        assert_eq!(run(&p, &tcp(TARGET, ME)), 0, "IPv4 in an IPv6 scan");
+        assert_eq!(run(&p, &tcp6("2001:2::2", "2001:2::1")[..14 + 38]), 0, "cut short");
+        // families that do not match the replies drop everything
+        assert_eq!(reply_filter(Replies::Ipv4, me).len(), 1);
+        assert_eq!(run(&reply_filter(Replies::Ipv6, ME), &tcp6("2001:2::2", "2001:2::1")), 0);
+    }
+
     #[test]
     fn keeps_arp_replies_to_the_source_only() {
         let p = reply_filter(Replies::Arp, ME);
@@ -509,8 +565,8 @@ mod tests {
         // SO_ATTACH_FILTER takes classic BPF on any socket and checks it like a packet
         // socket's; a UDP socket needs no privilege and is never used to send.
         let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        for r in [Replies::Ipv4, Replies::Arp] {
-            let p = reply_filter(r, ME);
+        for (r, src) in [(Replies::Ipv4, IpAddr::V4(ME)), (Replies::Arp, IpAddr::V4(ME)), (Replies::Ipv6, "2001:2::1".parse().unwrap())] {
+            let p = reply_filter(r, src);
             let prog = libc::sock_fprog { len: p.len() as u16, filter: p.as_ptr() as *mut libc::sock_filter };
             // SAFETY: prog points at p, alive for the call; the size passed is prog's
             let rc = unsafe {

@@ -193,36 +193,61 @@ impl AsRawFd for PacketSocket {
     }
 }
 
-/// A raw IPv4 socket (IP_HDRINCL) for the loopback device, where frames injected through
+/// A raw IP socket that takes whole datagrams (IPv4: IP_HDRINCL; IPv6: IPPROTO_RAW, which
+/// implies the header is included) for the loopback device, where frames injected through
 /// a packet socket are not delivered to the local stack: the kernel routes these instead.
 pub struct RawIpSocket {
     fd: OwnedFd,
+    v6: bool,
 }
 
 impl RawIpSocket {
+    /// An IPv4 socket.
     pub fn open() -> Result<Self> {
-        // SAFETY: plain socket(2) call; IPPROTO_RAW implies IP_HDRINCL
-        let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW) };
+        Self::open_family(false)
+    }
+
+    /// A socket for IPv6 datagrams.
+    pub fn open6() -> Result<Self> {
+        Self::open_family(true)
+    }
+
+    fn open_family(v6: bool) -> Result<Self> {
+        let family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
+        // SAFETY: plain socket(2) call; IPPROTO_RAW implies the header is ours (both families)
+        let raw = unsafe { libc::socket(family, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW) };
         if raw < 0 {
             return Err(Error::io("opening a raw IP socket", io::Error::last_os_error()));
         }
         // SAFETY: raw is a fresh, valid descriptor that nothing else owns
-        Ok(Self { fd: unsafe { OwnedFd::from_raw_fd(raw) } })
+        Ok(Self { fd: unsafe { OwnedFd::from_raw_fd(raw) }, v6 })
     }
 
-    /// Sends the IP datagrams inside Ethernet `frames` (the 14-byte header is skipped).
-    pub fn send_frames(&self, frames: &[&[u8]]) -> Result<usize> {
-        let mut sent = 0;
-        for f in frames {
-            let Some(dgram) = f.get(14..) else { continue };
-            let Some(dst) = dgram.get(16..20) else {
-                continue;
-            };
+    /// Sends one datagram to the destination in its own header.
+    fn send_one(&self, dgram: &[u8]) -> Option<isize> {
+        if self.v6 {
+            let dst = dgram.get(24..40)?;
+            let mut sin6: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+            sin6.sin6_family = libc::AF_INET6 as u16;
+            sin6.sin6_addr.s6_addr.copy_from_slice(dst);
+            // SAFETY: dgram and sin6 are live for the call and their sizes are passed
+            Some(unsafe {
+                libc::sendto(
+                    self.fd.as_raw_fd(),
+                    dgram.as_ptr() as *const libc::c_void,
+                    dgram.len(),
+                    0,
+                    &sin6 as *const _ as *const libc::sockaddr,
+                    std::mem::size_of::<libc::sockaddr_in6>() as u32,
+                )
+            })
+        } else {
+            let dst = dgram.get(16..20)?;
             let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
             sin.sin_family = libc::AF_INET as u16;
             sin.sin_addr.s_addr = u32::from_ne_bytes([dst[0], dst[1], dst[2], dst[3]]);
             // SAFETY: dgram and sin are live for the call and their sizes are passed
-            let n = unsafe {
+            Some(unsafe {
                 libc::sendto(
                     self.fd.as_raw_fd(),
                     dgram.as_ptr() as *const libc::c_void,
@@ -231,6 +256,17 @@ impl RawIpSocket {
                     &sin as *const _ as *const libc::sockaddr,
                     std::mem::size_of::<libc::sockaddr_in>() as u32,
                 )
+            })
+        }
+    }
+
+    /// Sends the IP datagrams inside Ethernet `frames` (the 14-byte header is skipped).
+    pub fn send_frames(&self, frames: &[&[u8]]) -> Result<usize> {
+        let mut sent = 0;
+        for f in frames {
+            let Some(dgram) = f.get(14..) else { continue };
+            let Some(n) = self.send_one(dgram) else {
+                continue;
             };
             if n < 0 {
                 let e = io::Error::last_os_error();

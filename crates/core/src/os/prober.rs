@@ -35,7 +35,7 @@ use crate::net::socket::{Direction, PacketSocket, RawIpSocket, Sender};
 use crate::timing::{RttBounds, RttEstimator};
 use pnet_base::MacAddr;
 use std::collections::{HashMap, HashSet};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -150,6 +150,14 @@ pub struct OsRun {
 }
 
 /// nmap's isipprivate.
+/// A link's IPv4 source address (links are only made for routes with one: OS detection is IPv4's).
+fn source_v4(route: &Route) -> Ipv4Addr {
+    match route.source {
+        IpAddr::V4(a) => a,
+        IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+    }
+}
+
 pub fn is_private(a: Ipv4Addr) -> bool {
     let o = a.octets();
     o[0] == 10 || (o[0] == 172 && (16..=31).contains(&o[1])) || (o[0] == 169 && o[1] == 254) || (o[0] == 192 && o[1] == 168)
@@ -454,7 +462,11 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
     let mut per_link_targets: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut routes: Vec<Option<(usize, Route)>> = Vec::new();
     for (i, t) in cfg.targets.iter().enumerate() {
-        match route_to(t.addr, cfg.interface.as_deref(), cfg.source) {
+        match route_to(t.addr, cfg.interface.as_deref(), cfg.source.map(IpAddr::V4)) {
+            Ok(r) if !r.source.is_ipv4() => {
+                failed.push(empty(t, format!("no IPv4 source address on {}", r.iface)));
+                routes.push(None);
+            }
             Ok(r) => {
                 let at = match links.iter().position(|l| l.route.iface == r.iface && l.route.source == r.source) {
                     Some(at) => at,
@@ -494,7 +506,10 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
         let mut wanted: Vec<Ipv4Addr> = Vec::new();
         for &i in idx {
             if let Some((_, r)) = &routes[i] {
-                wanted.push(r.gateway.unwrap_or(cfg.targets[i].addr));
+                wanted.push(match r.gateway {
+                    Some(IpAddr::V4(g)) => g,
+                    _ => cfg.targets[i].addr,
+                });
             }
         }
         wanted.sort();
@@ -508,7 +523,10 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
     };
     for (i, t) in cfg.targets.iter().enumerate() {
         let Some((link, r)) = routes[i].clone() else { continue };
-        let hop = r.gateway.unwrap_or(t.addr);
+        let hop = match r.gateway {
+            Some(IpAddr::V4(g)) => g,
+            _ => t.addr,
+        };
         let next_hop = if r.loopback {
             MacAddr::zero()
         } else {
@@ -558,12 +576,12 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
             h.facts.closed_udp = t.closed_udp;
         }
         let now = Instant::now();
-        h.start_try(now, links[link].route.source, timing, &mut rng);
+        h.start_try(now, source_v4(&links[link].route), timing, &mut rng);
         if cfg.overlap_tries {
             // the other tries start at once, speculatively: kept if the first try shows
             // per-connection counters, discarded (and run one after another) if not
             for k in 1..cfg.max_tries {
-                h.start_try(now + STAGGER * k, links[link].route.source, timing, &mut rng);
+                h.start_try(now + STAGGER * k, source_v4(&links[link].route), timing, &mut rng);
             }
         }
         hosts.push(h);
@@ -690,7 +708,7 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
         }
         let now = Instant::now();
         for h in hosts.iter_mut().filter(|h| !h.finished) {
-            overlap(h, cfg, timing, links[h.link].route.source, &mut rng, now);
+            overlap(h, cfg, timing, source_v4(&links[h.link].route), &mut rng, now);
             // with overlapping tries, nothing is judged before the first try says they may stay
             let judged = !cfg.overlap_tries || h.overlap_decided;
             if judged && h.tries.get(h.evaluated).is_some_and(|t| t.round.done()) {
@@ -701,7 +719,7 @@ pub fn detect(cfg: &OsConfig, db: &SharedDb, abort: &AtomicBool) -> Result<OsRun
                         break;
                     }
                 };
-                settle(h, cfg, &db, timing, links[h.link].route.source, &mut rng, now);
+                settle(h, cfg, &db, timing, source_v4(&links[h.link].route), &mut rng, now);
             }
         }
         if failure.is_some() {

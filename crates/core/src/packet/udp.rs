@@ -1,17 +1,20 @@
-//! UDP probe frames: Ethernet + IPv4 + UDP + a payload chosen per destination port, so that
-//! services which ignore empty datagrams (DNS, SNMP, NTP, ...) answer. The cookie travels
-//! in the source port, the one field every reply and every ICMP error quotes back.
+//! UDP probe frames: Ethernet + IPv4 or IPv6 + UDP + a payload chosen per destination port,
+//! so that services which ignore empty datagrams (DNS, SNMP, NTP, ...) answer. The cookie
+//! travels in the source port, the one field every reply and every ICMP error quotes back.
 
 use super::checksum::{add_bytes, add_u32, finish};
+use super::ipv6;
 use pnet_base::MacAddr;
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const ETH: usize = 14;
 const IP: usize = 20;
 const UDP: usize = 8;
 /// Largest payload accepted: the frame must fit a standard Ethernet MTU.
 pub const MAX_PAYLOAD: usize = 1500 - IP - UDP;
+/// The same for IPv6, whose header is 40 bytes: longer payloads are cut to this.
+pub const MAX_PAYLOAD6: usize = 1500 - ipv6::HEADER_LEN - UDP;
 pub const MAX_FRAME: usize = ETH + 1500;
 
 /// Source ports carry the cookie: BASE + (cookie + attempt) mod SPAN.
@@ -33,7 +36,8 @@ pub fn check_sport(cookie: u32, port: u16, max_attempt: u8) -> Option<u8> {
 #[derive(Clone, Debug)]
 pub struct UdpTemplate {
     src_mac: MacAddr,
-    src: Ipv4Addr,
+    /// The family of the source is the family of every probe.
+    src: IpAddr,
     ttl: u8,
     payloads: HashMap<u16, Vec<u8>>,
 }
@@ -41,7 +45,8 @@ pub struct UdpTemplate {
 #[derive(Clone, Copy, Debug)]
 pub struct UdpProbe {
     pub dst_mac: MacAddr,
-    pub dst: Ipv4Addr,
+    /// Of the template's family.
+    pub dst: IpAddr,
     pub dport: u16,
     pub sport: u16,
     pub ip_id: u16,
@@ -49,8 +54,9 @@ pub struct UdpProbe {
 
 impl UdpTemplate {
     /// `payloads`: port → datagram payload; ports absent get an empty datagram.
-    pub fn new(src_mac: MacAddr, src: Ipv4Addr, ttl: u8, payloads: HashMap<u16, Vec<u8>>) -> Self {
-        Self { src_mac, src, ttl, payloads }
+    /// `ttl` is the hop limit for IPv6.
+    pub fn new(src_mac: MacAddr, src: impl Into<IpAddr>, ttl: u8, payloads: HashMap<u16, Vec<u8>>) -> Self {
+        Self { src_mac, src: src.into(), ttl, payloads }
     }
 
     pub fn payload(&self, port: u16) -> &[u8] {
@@ -59,6 +65,39 @@ impl UdpTemplate {
 
     /// Writes the frame for `p` into `out` (at least MAX_FRAME bytes); returns its length.
     pub fn write(&self, p: &UdpProbe, out: &mut [u8]) -> usize {
+        match (self.src, p.dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => self.write4(src, dst, p, out),
+            (IpAddr::V6(src), IpAddr::V6(dst)) => self.write6(src, dst, p, out),
+            // the engine never mixes families; a mixed probe is written as nothing
+            _ => 0,
+        }
+    }
+
+    fn write6(&self, src: Ipv6Addr, dst: Ipv6Addr, p: &UdpProbe, out: &mut [u8]) -> usize {
+        let data = self.payload(p.dport);
+        let data = &data[..data.len().min(MAX_PAYLOAD6)];
+        let udp_len = (UDP + data.len()) as u16;
+        let total = ETH + ipv6::HEADER_LEN + UDP + data.len();
+        let out = &mut out[..total];
+        out[0..6].copy_from_slice(&p.dst_mac.octets());
+        out[6..12].copy_from_slice(&self.src_mac.octets());
+        out[12..14].copy_from_slice(&ipv6::ETHERTYPE.to_be_bytes());
+        ipv6::write_header(&mut out[ETH..], udp_len, ipv6::next::UDP, self.ttl, &src, &dst);
+        let u = &mut out[ETH + ipv6::HEADER_LEN..];
+        u[0..2].copy_from_slice(&p.sport.to_be_bytes());
+        u[2..4].copy_from_slice(&p.dport.to_be_bytes());
+        u[4..6].copy_from_slice(&udp_len.to_be_bytes());
+        u[6..8].copy_from_slice(&[0, 0]);
+        u[8..].copy_from_slice(data);
+        let mut c = finish(add_bytes(ipv6::pseudo_sum(&src, &dst, udp_len as u32, ipv6::next::UDP), u));
+        if c == 0 {
+            c = 0xffff; // the checksum is mandatory over IPv6; zero is sent as all ones
+        }
+        u[6..8].copy_from_slice(&c.to_be_bytes());
+        total
+    }
+
+    fn write4(&self, src: Ipv4Addr, dst: Ipv4Addr, p: &UdpProbe, out: &mut [u8]) -> usize {
         let data = self.payload(p.dport);
         let data = &data[..data.len().min(MAX_PAYLOAD)];
         let udp_len = (UDP + data.len()) as u16;
@@ -71,8 +110,8 @@ impl UdpTemplate {
         ip.copy_from_slice(&[0x45, 0, 0, 0, 0, 0, 0, 0, self.ttl, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         ip[2..4].copy_from_slice(&(IP as u16 + udp_len).to_be_bytes());
         ip[4..6].copy_from_slice(&p.ip_id.to_be_bytes());
-        ip[12..16].copy_from_slice(&self.src.octets());
-        ip[16..20].copy_from_slice(&p.dst.octets());
+        ip[12..16].copy_from_slice(&src.octets());
+        ip[16..20].copy_from_slice(&dst.octets());
         let c = finish(add_bytes(0, ip));
         ip[10..12].copy_from_slice(&c.to_be_bytes());
         let u = &mut out[ETH + IP..];
@@ -81,7 +120,7 @@ impl UdpTemplate {
         u[4..6].copy_from_slice(&udp_len.to_be_bytes());
         u[6..8].copy_from_slice(&[0, 0]);
         u[8..].copy_from_slice(data);
-        let mut sum = add_u32(add_u32(0, u32::from(self.src)), u32::from(p.dst));
+        let mut sum = add_u32(add_u32(0, u32::from(src)), u32::from(dst));
         sum += 17 + udp_len as u32;
         let mut c = finish(add_bytes(sum, u));
         if c == 0 {
@@ -107,7 +146,7 @@ mod tests {
         let mut out = [0u8; MAX_FRAME];
         for (port, len) in [(53u16, 13usize), (9999, 0)] {
             let n = t.write(
-                &UdpProbe { dst_mac: MacAddr::zero(), dst: Ipv4Addr::new(198, 18, 0, 2), dport: port, sport: 0x8123, ip_id: 7 },
+                &UdpProbe { dst_mac: MacAddr::zero(), dst: Ipv4Addr::new(198, 18, 0, 2).into(), dport: port, sport: 0x8123, ip_id: 7 },
                 &mut out,
             );
             assert_eq!(n, 14 + 20 + 8 + len);
@@ -117,6 +156,30 @@ mod tests {
             assert_eq!(u.get_checksum(), udp::ipv4_checksum(&u, &ip.get_source(), &ip.get_destination()));
             assert_eq!((u.get_source(), u.get_destination(), u.payload().len()), (0x8123, port, len));
         }
+    }
+
+    #[test]
+    fn builds_valid_ipv6_datagrams() {
+        use pnet_packet::ipv6::Ipv6Packet;
+        let mut payloads = HashMap::new();
+        payloads.insert(53u16, vec![0xab, 0xcd, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+        payloads.insert(9, vec![7u8; 1500]);
+        let src: Ipv6Addr = "2001:2::1".parse().unwrap();
+        let t = UdpTemplate::new(MacAddr::new(2, 0, 0, 0, 0, 1), src, 64, payloads);
+        let mut out = [0u8; MAX_FRAME];
+        for (port, len) in [(53u16, 13usize), (9999, 0), (9, MAX_PAYLOAD6)] {
+            let dst: Ipv6Addr = "2001:2::2".parse().unwrap();
+            let n = t.write(&UdpProbe { dst_mac: MacAddr::zero(), dst: dst.into(), dport: port, sport: 0x8123, ip_id: 0 }, &mut out);
+            assert_eq!(n, 14 + 40 + 8 + len);
+            assert_eq!(&out[12..14], &[0x86, 0xdd]);
+            let ip = Ipv6Packet::new(&out[14..n]).unwrap();
+            let u = UdpPacket::new(ip.payload()).unwrap();
+            assert_eq!(u.get_checksum(), udp::ipv6_checksum(&u, &ip.get_source(), &ip.get_destination()));
+            assert_eq!((u.get_source(), u.get_destination(), u.payload().len()), (0x8123, port, len));
+        }
+        // a probe of the other family is never written
+        let v4 = UdpProbe { dst_mac: MacAddr::zero(), dst: Ipv4Addr::new(198, 18, 0, 2).into(), dport: 53, sport: 0x8123, ip_id: 0 };
+        assert_eq!(t.write(&v4, &mut out), 0);
     }
 
     #[test]

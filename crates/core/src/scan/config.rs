@@ -2,12 +2,13 @@
 //! receives, the facts fixed at start and the counters read while it runs. Plain data, the
 //! crate's public scan API (re-exported by `scan`).
 
+use crate::addr::Family;
 use crate::error::Result;
 use crate::ramp::Profile;
 use crate::technique::Technique;
 use crate::timing::RttBounds;
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// Largest number of retransmissions accepted (attempt numbers must fit the window slot).
@@ -15,8 +16,11 @@ pub const MAX_RETRIES_LIMIT: u8 = 50;
 
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
-    /// Inclusive address ranges (host order), disjoint.
+    /// Inclusive IPv4 address ranges (host order), disjoint; empty for an IPv6 scan.
     pub ranges: Vec<(u32, u32)>,
+    /// Inclusive IPv6 address ranges (as u128 values), disjoint; a scan with any is an IPv6
+    /// scan, and then `ranges` must be empty (one family per scan, as nmap's -6).
+    pub ranges6: Vec<(u128, u128)>,
     pub ports: Vec<u16>,
     pub technique: Technique,
     /// Packets per second: the fixed rate (`--rate`), or with `ramp` the cap (`--max-rate`;
@@ -28,7 +32,8 @@ pub struct ScanConfig {
     pub seed: u64,
     pub max_retries: u8,
     pub interface: Option<String>,
-    pub source: Option<Ipv4Addr>,
+    /// Of the targets' family.
+    pub source: Option<IpAddr>,
     pub source_port: Option<u16>,
     /// UDP payloads by destination port (UDP scans only); other ports get empty datagrams.
     pub udp_payloads: HashMap<u16, Vec<u8>>,
@@ -62,6 +67,7 @@ impl ScanConfig {
     pub fn new(ranges: Vec<(u32, u32)>, ports: Vec<u16>) -> Self {
         Self {
             ranges,
+            ranges6: Vec::new(),
             ports,
             technique: Technique::Syn,
             rate: f64::INFINITY,
@@ -84,6 +90,20 @@ impl ScanConfig {
             os_hints: None,
         }
     }
+
+    /// The same for IPv6 targets (ranges of u128 address values).
+    pub fn new6(ranges6: Vec<(u128, u128)>, ports: Vec<u16>) -> Self {
+        Self { ranges6, ..Self::new(Vec::new(), ports) }
+    }
+
+    /// The scan's address family: IPv6 when it has IPv6 ranges.
+    pub fn family(&self) -> Family {
+        if self.ranges6.is_empty() {
+            Family::V4
+        } else {
+            Family::V6
+        }
+    }
 }
 
 /// What the sink receives, always from the receive thread.
@@ -103,14 +123,15 @@ pub type Sink = Box<dyn FnMut(ScanEvent) + Send>;
 #[derive(Debug, Clone)]
 pub struct ScanInfo {
     pub interface: String,
-    pub source: Ipv4Addr,
+    pub source: IpAddr,
     pub source_port: u16,
-    pub total: u64,
-    /// The positions this run covers: [first, end).
+    /// Probes in the whole space: at most 2^64.
+    pub total: u128,
+    /// The positions this run covers: [first, end); end may be 2^64.
     pub first_position: u64,
-    pub end_position: u64,
-    /// On-link targets that did not answer ARP, so got no probe.
-    pub unresolved: Vec<Ipv4Addr>,
+    pub end_position: u128,
+    /// On-link targets that did not answer ARP or neighbour solicitation, so got no probe.
+    pub unresolved: Vec<IpAddr>,
     pub receive_path: ReceivePath,
 }
 

@@ -24,6 +24,7 @@ mod validate;
 
 pub use config::{ReceivePath, ScanConfig, ScanEvent, ScanInfo, ScanStats, Sink, MAX_RETRIES_LIMIT};
 
+use crate::addr::Family;
 use crate::congestion::Congestion;
 use crate::connect;
 use crate::cookie::CookieKey;
@@ -57,6 +58,8 @@ const RESPONSIVE_WORDS: usize = 1 << 14;
 /// The state the send and receive threads share: the probe space and its permutation, the
 /// cookie key, the route, the window of probes in flight, and the counters.
 struct Shared {
+    /// The targets' family (the space's): every frame, route and reply is of it.
+    family: Family,
     space: ProbeSpace,
     perm: Permutation,
     key: CookieKey,
@@ -80,8 +83,11 @@ struct Shared {
     /// every position below this is sent and resolved
     resume_position: AtomicU64,
     first_position: u64,
-    end_position: u64,
+    /// one past the last position: may be 2^64
+    end_position: u128,
     dry_run: bool,
+    /// The interface index link-local IPv6 targets are reached on (connect scan); 0 if none.
+    scope_id: u32,
     trace: Option<Mutex<Vec<u8>>>,
     outstanding: AtomicI64,
     sent: AtomicU64,
@@ -118,12 +124,13 @@ struct Shared {
 
 impl Shared {
     /// The state of a scan starting at `start_at`, before either thread runs.
-    fn new(cfg: &ScanConfig, space: ProbeSpace, route: Route, sport: u16, start_at: u64, end: u64) -> Self {
+    fn new(cfg: &ScanConfig, space: ProbeSpace, route: Route, sport: u16, start_at: u64, end: u128) -> Self {
         let total = space.len();
         Shared {
             perm: if cfg.sequential { Permutation::sequential(total) } else { Permutation::new(total, cfg.seed) },
             // a dry run has nothing in flight
-            window: Window::new(if cfg.dry_run { 0 } else { end - start_at }),
+            window: Window::new(if cfg.dry_run { 0 } else { (end - start_at as u128).min(u64::MAX as u128) as u64 }),
+            family: space.family(),
             space,
             key: CookieKey::random(),
             route,
@@ -142,6 +149,7 @@ impl Shared {
             first_position: start_at,
             end_position: end,
             dry_run: cfg.dry_run,
+            scope_id: 0,
             trace: cfg.trace.then(|| Mutex::new(Vec::new())),
             outstanding: AtomicI64::new(0),
             sent: AtomicU64::new(0),
@@ -178,18 +186,25 @@ impl Shared {
         }
     }
 
-    fn responsive_bit(addr: u32) -> (usize, u64) {
-        let h = (addr as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+    /// The address of an address value of the scan's family.
+    #[inline]
+    fn ip(&self, v: u128) -> std::net::IpAddr {
+        self.family.ip(v)
+    }
+
+    fn responsive_bit(addr: u128) -> (usize, u64) {
+        let folded = (addr as u64) ^ ((addr >> 64) as u64).rotate_left(29);
+        let h = folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
         (((h >> 6) as usize) % RESPONSIVE_WORDS, 1 << (h & 63))
     }
 
-    fn mark_responsive(&self, addr: u32) {
+    fn mark_responsive(&self, addr: u128) {
         let (w, b) = Self::responsive_bit(addr);
         self.responsive[w].fetch_or(b, Ordering::Relaxed);
     }
 
     /// Whether `addr` has answered (a hashed set: rarely, a silent host shares a bit).
-    fn is_responsive(&self, addr: u32) -> bool {
+    fn is_responsive(&self, addr: u128) -> bool {
         let (w, b) = Self::responsive_bit(addr);
         self.responsive[w].load(Ordering::Relaxed) & b != 0
     }
@@ -207,10 +222,13 @@ impl Scan {
     /// synchronous; errors later arrive as `ScanEvent::Done(Err(..))`.
     pub fn start(cfg: ScanConfig, sink: Sink) -> Result<Scan> {
         check_limits(&cfg)?;
-        let space = ProbeSpace::new(cfg.ranges.clone(), cfg.ports.clone())?;
+        let space = match cfg.family() {
+            Family::V4 => ProbeSpace::new(cfg.ranges.clone(), cfg.ports.clone())?,
+            Family::V6 => ProbeSpace::of(Family::V6, cfg.ranges6.clone(), cfg.ports.clone())?,
+        };
         let total = space.len();
         let (first, end) = shard_positions(cfg.shard, total)?;
-        let start_at = cfg.start_position.clamp(first, end);
+        let start_at = (cfg.start_position as u128).clamp(first as u128, end) as u64;
         let pcap = cfg.pcap.as_deref().map(PcapWriter::create).transpose()?;
         let Network { route, rx, tx, next_hop, unresolved } = open_network(&cfg, &space)?;
         let sport = cfg.source_port.unwrap_or_else(random_source_port);
@@ -228,7 +246,11 @@ impl Scan {
                 None => ReceivePath::None,
             },
         };
-        let shared = Arc::new(Shared::new(&cfg, space, route, sport, start_at, end));
+        let mut shared = Shared::new(&cfg, space, route, sport, start_at, end);
+        if let (Family::V6, Some(i)) = (shared.family, cfg.interface.as_deref()) {
+            shared.scope_id = crate::net::socket::ifindex(i).map_or(0, |x| x as u32);
+        }
+        let shared = Arc::new(shared);
         if !cfg.technique.is_raw() && !cfg.dry_run {
             // connects are paced by their parallelism and timeouts; a rate given caps them
             shared.publish_rate(cfg.rate);
@@ -304,6 +326,7 @@ fn connect_loop(s: &Shared, rate: f64, sink: &mut Sink) -> Result<()> {
         perm: &s.perm,
         first: s.first_position,
         end: s.end_position,
+        scope_id: s.scope_id,
         max_retries: s.max_retries,
         rtt: &s.rtt,
         start: s.start,
@@ -344,16 +367,28 @@ fn check_limits(cfg: &ScanConfig) -> Result<()> {
     if cfg.max_retries > MAX_RETRIES_LIMIT {
         return Err(Error::InvalidOptions(format!("max-retries may be at most {MAX_RETRIES_LIMIT}")));
     }
+    if !cfg.ranges.is_empty() && !cfg.ranges6.is_empty() {
+        return Err(Error::InvalidOptions("a scan has IPv4 or IPv6 targets, not both: scan them separately".into()));
+    }
+    let family = cfg.family();
+    if !cfg.technique.exists_in(family) {
+        return Err(Error::InvalidOptions(format!("{:?} probes do not exist in {family:?}", cfg.technique)));
+    }
+    if let Some(s) = cfg.source.filter(|s| Family::of(*s) != family) {
+        return Err(Error::InvalidOptions(format!("source address {s} is not of the targets' family ({family:?})")));
+    }
     Ok(())
 }
 
-/// The positions [first, end) of a run: all of them, or one shard's.
-fn shard_positions(shard: Option<(u64, u64)>, total: u64) -> Result<(u64, u64)> {
+/// The positions [first, end) of a run: all of them, or one shard's. `total` is at most 2^64,
+/// so every first position fits a u64; an end may be 2^64.
+fn shard_positions(shard: Option<(u64, u64)>, total: u128) -> Result<(u64, u128)> {
     match shard {
         None => Ok((0, total)),
         Some((i, n)) if n > 0 && i < n => {
-            let at = |k: u64| ((total as u128 * k as u128) / n as u128) as u64;
-            Ok((at(i), at(i + 1)))
+            // total × k fits a u128: total ≤ 2^64 and k < 2^64
+            let at = |k: u64| (total * k as u128) / n as u128;
+            Ok((at(i) as u64, at(i + 1)))
         }
         Some((i, n)) => Err(Error::InvalidOptions(format!("shard {}/{n} does not exist (1 ≤ i ≤ N)", i + 1))),
     }

@@ -1,10 +1,12 @@
 //! Where a scan's frames go, decided before the first one leaves: the route to the targets
 //! (one for all of them), the next hop's hardware address (the gateway's, or each on-link
-//! target's by ARP), and the sockets on that route. Takes the configuration and the probe
-//! space; gives the open network path the send and receive threads use.
+//! target's by ARP or, for IPv6, neighbour solicitation), and the sockets on that route.
+//! Takes the configuration and the probe space; gives the open network path the send and
+//! receive threads use.
 
 use super::receive::{open_receiver, Receiver};
 use super::ScanConfig;
+use crate::addr::Family;
 use crate::error::{Error, Result};
 use crate::net::neighbor;
 use crate::net::route::{route_to, Route};
@@ -13,7 +15,7 @@ use crate::space::ProbeSpace;
 use crate::technique::Technique;
 use pnet_base::MacAddr;
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 /// On-link targets are resolved by ARP one by one; beyond this many, refuse for now.
@@ -26,19 +28,20 @@ pub(super) struct Network {
     pub(super) rx: Option<Receiver>,
     pub(super) tx: Sender,
     pub(super) next_hop: NextHop,
-    /// On-link targets that did not answer ARP, so get no probe.
-    pub(super) unresolved: Vec<Ipv4Addr>,
+    /// On-link targets that did not answer ARP or solicitation, so get no probe.
+    pub(super) unresolved: Vec<IpAddr>,
 }
 
 /// Plans the route and opens the sockets; the receiving one first, since it is where
 /// missing privileges show.
 pub(super) fn open_network(cfg: &ScanConfig, space: &ProbeSpace) -> Result<Network> {
+    let family = space.family();
     if cfg.dry_run || !cfg.technique.is_raw() {
         // a dry run asks nothing of the network: no routes, no sockets, no ARP; the
         // connect scan leaves routing to the kernel
         let route = Route {
             iface: cfg.interface.clone().unwrap_or_else(|| if cfg.dry_run { "none".into() } else { "kernel".into() }),
-            source: cfg.source.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            source: cfg.source.unwrap_or(family.unspecified()),
             gateway: None,
             loopback: false,
             src_mac: MacAddr::zero(),
@@ -47,36 +50,43 @@ pub(super) fn open_network(cfg: &ScanConfig, space: &ProbeSpace) -> Result<Netwo
     }
     // open the receiving socket first: it is where missing privileges show
     let route = plan_route(cfg, space)?;
-    if cfg.technique == Technique::Arp && (route.loopback || route.gateway.is_some()) {
+    let link_probe = matches!(cfg.technique, Technique::Arp | Technique::Ndp);
+    if link_probe && (route.loopback || route.gateway.is_some()) {
         return Err(Error::Route(format!(
-            "ARP ping needs targets on the local link; {} is reached through {}",
-            Ipv4Addr::from(space.ranges()[0].0),
+            "{} needs targets on the local link; {} is reached through {}",
+            if cfg.technique == Technique::Arp { "ARP ping" } else { "neighbour discovery" },
+            family.ip(space.ranges()[0].0),
             route.gateway.map_or("loopback".to_string(), |g| g.to_string())
         )));
     }
     let rx = open_receiver(&route, cfg.technique)?;
     let tx = if route.loopback {
-        Sender::Loopback(RawIpSocket::open()?)
+        Sender::Loopback(if family == Family::V6 { RawIpSocket::open6()? } else { RawIpSocket::open()? })
     } else {
         let s = PacketSocket::open(&route.iface, 0)?;
         s.bypass_qdisc();
         Sender::Link(s)
     };
-    // ARP probes are broadcasts: there is nothing to resolve first
-    let (next_hop, unresolved) =
-        if cfg.technique == Technique::Arp { (NextHop::All(MacAddr::broadcast()), vec![]) } else { plan_next_hop(&route, space)? };
+    // ARP probes are broadcasts, solicitations go to each target's multicast group (the frame
+    // builder sets it): there is nothing to resolve first
+    let (next_hop, unresolved) = match cfg.technique {
+        Technique::Arp => (NextHop::All(MacAddr::broadcast()), vec![]),
+        Technique::Ndp => (NextHop::All(MacAddr::zero()), vec![]),
+        _ => plan_next_hop(&route, space)?,
+    };
     Ok(Network { route, rx: Some(rx), tx, next_hop, unresolved })
 }
 
 /// How frames reach each target's next hop.
 pub(super) enum NextHop {
     All(MacAddr),
-    PerTarget(HashMap<u32, MacAddr>),
+    /// By address value (addr.rs).
+    PerTarget(HashMap<u128, MacAddr>),
 }
 
 impl NextHop {
     #[inline]
-    pub(super) fn mac(&self, addr: u32) -> Option<MacAddr> {
+    pub(super) fn mac(&self, addr: u128) -> Option<MacAddr> {
         match self {
             NextHop::All(m) => Some(*m),
             NextHop::PerTarget(t) => t.get(&addr).copied(),
@@ -87,17 +97,18 @@ impl NextHop {
 /// Picks the route for every target range and checks they agree.
 fn plan_route(cfg: &ScanConfig, space: &ProbeSpace) -> Result<Route> {
     let mut chosen: Option<Route> = None;
+    let family = space.family();
     for &(s, e) in space.ranges() {
         for a in [s, e] {
-            let r = route_to(Ipv4Addr::from(a), cfg.interface.as_deref(), cfg.source)?;
+            let r = route_to(family.ip(a), cfg.interface.as_deref(), cfg.source)?;
             match &chosen {
                 None => chosen = Some(r),
                 Some(c) if c.iface != r.iface || c.source != r.source || c.gateway != r.gateway => {
                     return Err(Error::Route(format!(
                         "targets need different routes ({} via {}, {} via {}); scan them separately",
-                        Ipv4Addr::from(space.ranges()[0].0),
+                        family.ip(space.ranges()[0].0),
                         c.iface,
-                        Ipv4Addr::from(a),
+                        family.ip(a),
                         r.iface
                     )))
                 }
@@ -108,24 +119,41 @@ fn plan_route(cfg: &ScanConfig, space: &ProbeSpace) -> Result<Route> {
     chosen.ok_or_else(|| Error::InvalidOptions("no targets to scan".into()))
 }
 
-fn plan_next_hop(route: &Route, space: &ProbeSpace) -> Result<(NextHop, Vec<Ipv4Addr>)> {
+fn plan_next_hop(route: &Route, space: &ProbeSpace) -> Result<(NextHop, Vec<IpAddr>)> {
     if route.loopback {
         return Ok((NextHop::All(MacAddr::zero()), vec![]));
     }
+    let family = space.family();
     if let Some(gw) = route.gateway {
-        let m = neighbor::resolve(route, &[gw], 3, Duration::from_millis(500))?;
-        let mac = m.get(&gw).copied().ok_or_else(|| Error::Route(format!("the gateway {gw} on {} does not answer ARP", route.iface)))?;
+        let mac = resolve(route, family, &[crate::addr::value(gw)], Duration::from_millis(500))?.get(&crate::addr::value(gw)).copied();
+        let what = if family == Family::V6 { "neighbour solicitation" } else { "ARP" };
+        let mac = mac.ok_or_else(|| Error::Route(format!("the gateway {gw} on {} does not answer {what}", route.iface)))?;
         return Ok((NextHop::All(mac), vec![]));
     }
-    if space.addresses() > MAX_ONLINK_TARGETS {
+    if space.addresses() > MAX_ONLINK_TARGETS as u128 {
         return Err(Error::Route(format!(
             "{} on-link targets on {}: more than {MAX_ONLINK_TARGETS} are not supported yet",
             space.addresses(),
             route.iface
         )));
     }
-    let wanted: Vec<Ipv4Addr> = space.ranges().iter().flat_map(|&(s, e)| (s..=e).map(Ipv4Addr::from)).collect();
-    let found = neighbor::resolve(route, &wanted, 3, Duration::from_millis(300))?;
-    let unresolved = wanted.iter().copied().filter(|a| !found.contains_key(a)).collect();
-    Ok((NextHop::PerTarget(found.into_iter().map(|(a, m)| (u32::from(a), m)).collect()), unresolved))
+    let wanted: Vec<u128> = space.ranges().iter().flat_map(|&(s, e)| s..=e).collect();
+    let found = resolve(route, family, &wanted, Duration::from_millis(300))?;
+    let unresolved = wanted.iter().filter(|a| !found.contains_key(a)).map(|a| family.ip(*a)).collect();
+    Ok((NextHop::PerTarget(found), unresolved))
+}
+
+/// The hardware addresses of `wanted` (address values) that answer ARP (IPv4) or neighbour
+/// solicitation (IPv6), three rounds of `wait` each.
+fn resolve(route: &Route, family: Family, wanted: &[u128], wait: Duration) -> Result<HashMap<u128, MacAddr>> {
+    Ok(match family {
+        Family::V4 => {
+            let w: Vec<Ipv4Addr> = wanted.iter().map(|v| Ipv4Addr::from(*v as u32)).collect();
+            neighbor::resolve(route, &w, 3, wait)?.into_iter().map(|(a, m)| (u32::from(a) as u128, m)).collect()
+        }
+        Family::V6 => {
+            let w: Vec<Ipv6Addr> = wanted.iter().map(|v| Ipv6Addr::from(*v)).collect();
+            neighbor::resolve6(route, &w, 3, wait)?.into_iter().map(|(a, m)| (u128::from(a), m)).collect()
+        }
+    })
 }

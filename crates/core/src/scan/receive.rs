@@ -37,7 +37,13 @@ pub(super) enum Receiver {
 /// that could be replies (the kernel filters the rest and keeps our own outgoing frames),
 /// read through a TPACKET_V3 ring where it can be set up, else with recvfrom.
 pub(super) fn open_receiver(route: &Route, technique: Technique) -> Result<Receiver> {
-    let (ethertype, replies) = if technique == Technique::Arp { (ETH_P_ARP, Replies::Arp) } else { (ETH_P_IP, Replies::Ipv4) };
+    let (ethertype, replies) = if technique == Technique::Arp {
+        (ETH_P_ARP, Replies::Arp)
+    } else if route.source.is_ipv6() {
+        (crate::packet::ipv6::ETHERTYPE, Replies::Ipv6)
+    } else {
+        (ETH_P_IP, Replies::Ipv4)
+    };
     let filter = ring::reply_filter(replies, route.source);
     let open = || -> Result<PacketSocket> {
         let sock = PacketSocket::open(&route.iface, ethertype)?;
@@ -113,14 +119,16 @@ fn on_frame(s: &Shared, frame: &[u8], arrived_us: u64, batch: &mut Vec<u8>) {
         rec.mac.copy_from_slice(&frame[6..12]);
     }
     s.received.fetch_add(1, Ordering::Relaxed);
-    if pos >= s.sent_upto.load(Ordering::Acquire) {
+    // sent_upto saturates at u64::MAX in a space of 2^64 probes: every position is sent by then
+    let sent_upto = s.sent_upto.load(Ordering::Acquire);
+    if pos >= sent_upto && sent_upto != u64::MAX {
         // valid cookie for a probe not sent yet: cannot be genuine
         s.discarded.fetch_add(1, Ordering::Relaxed);
         return;
     }
     let emit = match s.window.mark(pos) {
         Mark::First { resolved_now, last_attempt, sent_at_us } => {
-            s.mark_responsive(u32::from(rec.target));
+            s.mark_responsive(crate::addr::value(rec.target));
             if rec.attempt == 0 {
                 s.first_answers.fetch_add(1, Ordering::Relaxed);
                 if last_attempt == 0 {

@@ -17,11 +17,14 @@ use crate::error::Result;
 use crate::net::socket::Sender;
 use crate::pace::{PaceLedger, BUCKET_US};
 use crate::packet::icmp::{self, IcmpTemplate};
+use crate::packet::icmp6::Echo6Template;
 use crate::packet::template::TcpTemplate;
+use crate::packet::template6::Tcp6Template;
 use crate::packet::udp::{UdpTemplate, MAX_FRAME};
 use crate::pcap::PcapWriter;
 use crate::rate::{RateLimiter, RAMP_CATCH_UP};
 use crate::technique::Technique;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -57,9 +60,10 @@ struct SendLoop<'a> {
     frames: Vec<[u8; MAX_FRAME]>,
     lens: [usize; SEND_BATCH],
     traced: Vec<u8>,
-    /// The next position to send for the first time, and one past the last.
-    next_pos: u64,
-    end: u64,
+    /// The next position to send for the first time, and one past the last (u128: a space of
+    /// 2^64 probes ends past every u64).
+    next_pos: u128,
+    end: u128,
     /// Window slots: a probe may not leave this far ahead of the oldest unresolved one.
     cap: u64,
     /// Epoch start, answers and packets sent until then, drops seen in it.
@@ -105,7 +109,7 @@ impl<'a> SendLoop<'a> {
             frames: vec![[0u8; MAX_FRAME]; SEND_BATCH],
             lens: [0usize; SEND_BATCH],
             traced: Vec::new(),
-            next_pos: s.first_position,
+            next_pos: s.first_position as u128,
             end: s.end_position,
             cap: s.window.capacity(),
             epoch: (Instant::now(), 0u64, 0u64),
@@ -118,6 +122,11 @@ impl<'a> SendLoop<'a> {
         }
     }
 
+    /// The next first-send position as a u64, saturating (see `Shared::sent_upto`).
+    fn next_u64(&self) -> u64 {
+        self.next_pos.min(u64::MAX as u128) as u64
+    }
+
     fn run(&mut self) -> Result<()> {
         let s = self.s;
         while !s.abort.load(Ordering::Acquire) {
@@ -127,10 +136,10 @@ impl<'a> SendLoop<'a> {
             let timeout = s.rtt.timeout_us();
             self.expire(now, timeout);
             let oldest = self.flight.oldest();
-            s.resume_position.store(oldest.unwrap_or(self.next_pos).min(self.next_pos), Ordering::Release);
+            s.resume_position.store(oldest.unwrap_or(self.next_u64()).min(self.next_u64()), Ordering::Release);
             let window = self.control.as_ref().and_then(|c| c.window()).unwrap_or(u64::MAX);
             let room = self.flight.in_flight < window;
-            let can_start = room && self.next_pos < self.end && oldest.is_none_or(|o| self.next_pos - o < self.cap);
+            let can_start = room && self.next_pos < self.end && oldest.is_none_or(|o| self.next_pos - (o as u128) < self.cap as u128);
             let can_resend = room && !self.flight.ready.is_empty();
             if can_start || can_resend {
                 self.send_batch(window)?;
@@ -138,7 +147,7 @@ impl<'a> SendLoop<'a> {
                 break;
             }
         }
-        s.resume_position.store(self.flight.oldest().unwrap_or(self.next_pos).min(self.next_pos), Ordering::Release);
+        s.resume_position.store(self.flight.oldest().unwrap_or(self.next_u64()).min(self.next_u64()), Ordering::Release);
         if let Some(p) = self.pcap.as_mut() {
             p.flush()?;
         }
@@ -174,7 +183,7 @@ impl<'a> SendLoop<'a> {
             cut |= c.ring_loss(now, lag + BUCKET_US as u64, sent_rate, drops as f64 / (frames + drops) as f64);
         }
         if cut {
-            self.recovery_from = self.next_pos;
+            self.recovery_from = self.next_pos.min(u64::MAX as u128) as u64;
             s.backoffs.fetch_add(1, Ordering::Relaxed);
         }
         let rate = c.rate();
@@ -205,7 +214,7 @@ impl<'a> SendLoop<'a> {
             hold_us: now.saturating_sub(settled_until(s)) + BUCKET_US as u64,
         });
         if decision.backed_off {
-            self.recovery_from = self.next_pos;
+            self.recovery_from = self.next_pos.min(u64::MAX as u128) as u64;
             s.backoffs.fetch_add(1, Ordering::Relaxed);
         }
         if decision.rose {
@@ -316,10 +325,10 @@ impl<'a> SendLoop<'a> {
     fn first_sends(&mut self, mut k: usize, budget: usize, window: u64, now: u64, timeout: u64) -> usize {
         let s = self.s;
         while k < budget && self.next_pos < self.end && self.flight.in_flight < window {
-            if self.flight.oldest().is_some_and(|o| self.next_pos - o >= self.cap) {
+            if self.flight.oldest().is_some_and(|o| self.next_pos - (o as u128) >= self.cap as u128) {
                 break;
             }
-            let pos = self.next_pos;
+            let pos = self.next_pos as u64;
             self.next_pos += 1;
             let (addr, port) = s.space.probe(s.perm.at(pos));
             // an on-link target that did not answer ARP gets no probe
@@ -347,7 +356,7 @@ impl<'a> SendLoop<'a> {
             }
         }
         // published before the frames leave: a reply may beat the send call's return
-        s.sent_upto.store(self.next_pos, Ordering::Release);
+        s.sent_upto.store(self.next_u64(), Ordering::Release);
         let refs: Vec<&[u8]> = self.frames[..k].iter().zip(&self.lens[..k]).map(|(f, n)| &f[..*n]).collect();
         self.sock.send(&refs)?;
         s.sent.fetch_add(k as u64, Ordering::Relaxed);
@@ -391,14 +400,18 @@ fn settled_until(s: &Shared) -> u64 {
     by_order.max(by_time)
 }
 
-/// The frame template of the scan's technique.
+/// The frame template of the scan's technique and family.
 fn template_for(s: &Shared) -> Builder {
-    match s.technique {
-        Technique::Udp => Builder::Udp(UdpTemplate::new(s.route.src_mac, s.route.source, 64, s.udp_payloads.clone())),
-        Technique::Echo => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::ECHO_REQUEST)),
-        Technique::Timestamp => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::TIMESTAMP_REQUEST)),
-        Technique::Mask => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, s.route.source, 64, icmp::MASK_REQUEST)),
-        Technique::Arp => Builder::Arp,
-        _ => Builder::Tcp(TcpTemplate::new(s.route.src_mac, s.route.source, 64, 1024, s.technique.flags())),
+    let src = s.route.source;
+    match (s.technique, src) {
+        (Technique::Udp, _) => Builder::Udp(UdpTemplate::new(s.route.src_mac, src, 64, s.udp_payloads.clone())),
+        (Technique::Echo, IpAddr::V6(a)) => Builder::Echo6(Echo6Template::new(s.route.src_mac, a, 64)),
+        (Technique::Ndp, IpAddr::V6(a)) => Builder::Ndp(a),
+        (t, IpAddr::V6(a)) => Builder::Tcp6(Tcp6Template::new(s.route.src_mac, a, 64, 1024, t.flags())),
+        (Technique::Echo, IpAddr::V4(a)) => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, a, 64, icmp::ECHO_REQUEST)),
+        (Technique::Timestamp, IpAddr::V4(a)) => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, a, 64, icmp::TIMESTAMP_REQUEST)),
+        (Technique::Mask, IpAddr::V4(a)) => Builder::Icmp(IcmpTemplate::new(s.route.src_mac, a, 64, icmp::MASK_REQUEST)),
+        (Technique::Arp, IpAddr::V4(a)) => Builder::Arp(a),
+        (t, IpAddr::V4(a)) => Builder::Tcp(TcpTemplate::new(s.route.src_mac, a, 64, 1024, t.flags())),
     }
 }

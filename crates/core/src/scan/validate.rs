@@ -3,9 +3,10 @@
 //! position of the probe it answers, or nothing for a forged or stray packet.
 
 use super::{Shared, MAX_RETRIES_LIMIT};
-use crate::packet::icmp;
+use crate::addr::{self, Family};
 use crate::packet::reply::{ProbeTuple, Reply};
 use crate::packet::udp;
+use crate::packet::{icmp, icmp6};
 use crate::record::{Record, RecordKind};
 use crate::technique::Technique;
 
@@ -29,6 +30,7 @@ pub(super) fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
     };
     let tcp = s.technique.is_tcp();
     let is_icmp = matches!(s.technique, Technique::Echo | Technique::Timestamp | Technique::Mask);
+    let v6 = s.family == Family::V6;
     let (probe, rec) = match *reply {
         Reply::Tcp { ref probe, seq, ack, flags, window, ttl } if tcp => {
             let attempt = check_tcp(s, probe, s.technique.echoed(seq, ack))?;
@@ -36,6 +38,7 @@ pub(super) fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
         }
         Reply::IcmpReply { ref probe, icmp_type, echoed, ttl } if is_icmp => {
             let want = match s.technique {
+                Technique::Echo if v6 => icmp6::ECHO_REPLY,
                 Technique::Echo => icmp::ECHO_REPLY,
                 Technique::Timestamp => icmp::TIMESTAMP_REPLY,
                 _ => icmp::MASK_REPLY,
@@ -49,12 +52,23 @@ pub(super) fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
         Reply::Arp(a) if s.technique == Technique::Arp => {
             // ARP echoes nothing of ours: the reply must be addressed to us, from a target
             // whose request went out (checked against the window by the caller)
-            if a.target != s.route.source || a.target_mac != s.route.src_mac {
+            if std::net::IpAddr::V4(a.target) != s.route.source || a.target_mac != s.route.src_mac {
                 return None;
             }
-            let probe = ProbeTuple { src: a.target, sport: 0, dst: a.sender, dport: 0 };
-            let index = s.space.index_of(u32::from(a.sender), 0)?;
+            let probe = ProbeTuple { src: a.target.into(), sport: 0, dst: a.sender.into(), dport: 0 };
+            let index = s.space.index_of(u32::from(a.sender) as u128, 0)?;
             let rec = Record { mac: a.sender_mac.octets(), ..base(RecordKind::Arp, &probe, 0) };
+            return Some((rec, s.perm.position_of(index)));
+        }
+        Reply::Ndp(a) if s.technique == Technique::Ndp => {
+            // like ARP, an advertisement echoes nothing of ours: it must be addressed to us
+            // and advertise a target whose solicitation went out (checked by the caller)
+            if std::net::IpAddr::V6(a.to) != s.route.source {
+                return None;
+            }
+            let probe = ProbeTuple { src: a.to.into(), sport: 0, dst: a.target.into(), dport: 0 };
+            let index = s.space.index_of(u128::from(a.target), 0)?;
+            let rec = Record { mac: a.mac.map_or([0; 6], |m| m.octets()), ..base(RecordKind::Ndp, &probe, 255) };
             return Some((rec, s.perm.position_of(index)));
         }
         Reply::Udp { ref probe, len, ttl } if s.technique == Technique::Udp => {
@@ -66,14 +80,17 @@ pub(super) fn validate(s: &Shared, reply: &Reply) -> Option<(Record, u64)> {
             let attempt = match quoted_proto {
                 6 if tcp => check_tcp(s, probe, quoted_seq)?,
                 17 if s.technique == Technique::Udp => check_udp(s, probe)?,
-                1 if is_icmp => check_icmp(s, probe, quoted_seq)?,
+                1 | 58 if is_icmp => check_icmp(s, probe, quoted_seq)?,
                 _ => return None,
             };
             (probe, Record { icmp_type, icmp_code, attempt, responder, ..base(RecordKind::Icmp, probe, ttl) })
         }
         _ => return None,
     };
-    let index = s.space.index_of(u32::from(probe.dst), probe.dport)?;
+    if Family::of(probe.dst) != s.family {
+        return None;
+    }
+    let index = s.space.index_of(addr::value(probe.dst), probe.dport)?;
     Some((rec, s.perm.position_of(index)))
 }
 
