@@ -92,7 +92,7 @@ const cases: Case[] = [
   { args: ['-oA', '/nonexistent/base', T], message: /^cannot open normal output file "\/nonexistent\/base\.nmap" for writing: no such directory$/ },
   { args: ['-oG', 'FILE_A/x.gnmap', T], message: /^cannot open grepable output file "[^"]*\/a\.txt\/x\.gnmap" for writing: not a directory$/ },
   { args: ['--pcap', '/nonexistent/p.pcap', T], message: /^cannot open pcap file "\/nonexistent\/p\.pcap" for writing: no such directory$/ },
-  { args: ['--resume-file', '/nonexistent/r', T], message: /^cannot write the resume file "\/nonexistent\/r": no such directory$/ },
+  { args: ['--resume-file', '/nonexistent/r', T], message: /^cannot open resume file "\/nonexistent\/r" for writing: no such directory$/ },
   { args: [T, '-oX'], message: /^option -oX needs a file name/, outputs: false },
   { args: ['-oQ', 'x', T], message: /^unknown output format "-oQ"/ },
   { args: ['-oX', '-', '-oN', '-', T], message: /^only one output format can go to stdout/ },

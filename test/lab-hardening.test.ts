@@ -246,6 +246,25 @@ test.serial('under sudo, root is given up to the invoking user (SUDO_UID/SUDO_GI
   t.deepEqual(last.groups, [4343], 'an unknown name: its primary group only');
 });
 
+test.serial('output files where the unprivileged user may not rename them: root is kept (-v says so in one line), and every file is whole', async (t) => {
+  const l = lab();
+  const closed = scratch(t); // root's, mode 700
+  const { result, main } = await sampleWhileScanning(l, [...slowScan(l), '-v', '-oX', join(closed, 'kept.xml')]);
+  t.is(result.code, 0, describe('ferroscan', result));
+  t.regex(result.stderr, /^ferroscan: keeping root for this run: uid 65534 \(nobody\) may not rename files in ".*ferroscan-lab-hd-[^"]+", where its output goes \(.*\)$/m);
+  t.true(main.length > 0 && main.every((c) => c.uid[0] === 0), 'root throughout');
+  t.regex(readFileSync(join(closed, 'kept.xml'), 'utf8'), /<\/nmaprun>\n$/);
+  t.false(existsSync(join(closed, 'kept.xml.part')));
+  // where nobody may write, the drop happens and the file is renamed into place all the same
+  const open = scratch(t, 0o755);
+  chownSync(open, 65534, 65534);
+  const dropped = await sampleWhileScanning(l, [...slowScan(l), '-v', '-oX', join(open, 'dropped.xml')]);
+  t.is(dropped.result.code, 0, describe('ferroscan', dropped.result));
+  t.false(/keeping root/.test(dropped.result.stderr), dropped.result.stderr);
+  t.true(dropped.main.some((c) => c.uid[0] === 65534));
+  t.regex(readFileSync(join(open, 'dropped.xml'), 'utf8'), /<\/nmaprun>\n$/);
+});
+
 test.serial('--no-drop-privileges keeps root for the whole run', async (t) => {
   const l = lab();
   const { result, main } = await sampleWhileScanning(l, ['--no-drop-privileges', ...slowScan(l)]);
@@ -305,7 +324,9 @@ test.serial('-sV with a probe database only root can read: refused before anythi
   const dir = scratch(t);
   const db = join(dir, 'probes');
   writeFileSync(db, readFileSync('/usr/share/nmap/nmap-service-probes'));
-  const out = scratch(t);
+  // an output directory nobody may write: the run would give root up (elsewhere it keeps it)
+  const out = scratch(t, 0o755);
+  chownSync(out, 65534, 65534);
   const r = await l.ferroscan(['-n', '-sV', '--versiondb', db, '-p', '22', l.facts.targetAddr, '-oX', join(out, 'x.xml')]);
   t.is(r.code, 1, describe('ferroscan', r));
   t.is(r.stdout, '');

@@ -15,10 +15,12 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { NativeScan, NativeSummary } from '../engine/native.js';
 import { ResumeJournal } from '../engine/resume-journal.js';
-import { CHECKPOINT_MS, DEFAULT_RESUME_FILE, fileFingerprint, resumableArgv, resumeFileOwner, RESUME_VERSION, writeResumeFile, type ResumeOutput, type ResumeState } from '../engine/resume.js';
+import { CHECKPOINT_MS, continueCommand, DEFAULT_RESUME_FILE, fileFingerprint, resumableArgv, resumeFileOwner, RESUME_VERSION, writeResumeFile, type ResumeOutput, type ResumeState } from '../engine/resume.js';
 import type { ContinuedOutput, OutputMark, Outputs, OutputTarget } from '../output/outputs.js';
 import { errnoReason, targetKind } from '../output/paths.js';
 import { PRODUCT } from '../version.js';
+import { currentDrop } from '../engine/privilege.js';
+import { escapeText } from '../output/escape.js';
 
 export interface CheckpointOptions {
   argv: readonly string[];
@@ -42,7 +44,6 @@ export class Checkpoints {
   private phase: 'discovery' | 'ports';
   private engine: NativeScan | undefined;
   private unwritable: string | undefined;
-  private warned = false;
   private readonly t0 = performance.now();
   private written = false;
 
@@ -115,12 +116,15 @@ export class Checkpoints {
       process.stderr.write(`${PRODUCT}: interrupted; ${this.options.notResumable}\n`);
       return;
     }
-    if (this.unwritable !== undefined) {
-      process.stderr.write(`${PRODUCT}: interrupted; no resume file: ${this.unwritable}\n`);
+    const position = this.phase === 'discovery' ? 0 : (summary?.resumePosition ?? this.options.startPosition);
+    if (this.unwritable === undefined && this.save(position, marks, true)) {
+      process.stderr.write(`${PRODUCT}: interrupted; to continue: ${PRODUCT} --resume ${escapeText(this.options.resumeFile ?? DEFAULT_RESUME_FILE)}\n`);
       return;
     }
-    const position = this.phase === 'discovery' ? 0 : (summary?.resumePosition ?? this.options.startPosition);
-    if (this.save(position, marks, true)) process.stderr.write(`${PRODUCT}: interrupted; to continue: ${PRODUCT} --resume ${this.options.resumeFile ?? DEFAULT_RESUME_FILE}\n`);
+    // No resume file: the command line, seed and position continue the scan all the same
+    // (the output files start afresh).
+    const command = continueCommand(PRODUCT, this.options.argv, this.options.seed.toString(), position);
+    process.stderr.write(`${PRODUCT}: interrupted; ${this.unwritable ?? 'no resume file'}; to continue: ${escapeText(command)}\n`);
   }
 
   /** The scan finished: nothing is left to resume. */
@@ -166,7 +170,6 @@ export class Checkpoints {
         this.unwritable = `"${this.file}" belongs to another running scan (pid ${owner}); give this one its own --resume-file`;
         this.stop();
         if (!committed) process.stderr.write(`${PRODUCT}: no resume checkpoints: ${this.unwritable}\n`);
-        else process.stderr.write(`${PRODUCT}: interrupted; no resume file: ${this.unwritable}\n`);
         return false;
       }
     }
@@ -194,10 +197,14 @@ export class Checkpoints {
       this.written = true;
       return true;
     } catch (e) {
-      if (!this.warned) {
-        this.warned = true;
-        process.stderr.write(`${PRODUCT}: cannot write resume file "${this.file}": ${errnoReason(e)}\n`);
-      }
+      // Checkpoints stop here; the scan goes on, and an interrupt prints the command that
+      // continues it. Typically the account root was given up to (ts/engine/privilege.ts)
+      // may not write where the resume file lives.
+      const who = currentDrop();
+      const code = (e as NodeJS.ErrnoException).code ?? errnoReason(e);
+      this.unwritable = `cannot write the resume file "${this.options.resumeFile ?? DEFAULT_RESUME_FILE}" (${code}${who ? `, running as uid ${who.uid}` : ''})`;
+      this.stop();
+      this.journal?.close();
       return false;
     }
   }

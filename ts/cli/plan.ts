@@ -3,16 +3,17 @@
 // last the engine's options (targets resolved, ranges built). Each step throws the one-line
 // error of the first bad value it meets, before any packet is sent.
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UsageError, type TargetError } from '../errors.js';
 import { DEFAULT_OS_DB } from '../os/detect.js';
 import { DEFAULT_P0F_DB } from '../os/hints.js';
 import { DEFAULT_VERSION_DB, missingDbMessage, type DetectOptions } from '../service/detect.js';
-import { armDrop, currentDrop, dropAccount, readableBy } from '../engine/privilege.js';
+import { armDrop, currentDrop, dropAccount, readableBy, writableBy } from '../engine/privilege.js';
 import { describeRange, unroutableRanges } from '../engine/reachable.js';
 import { escapeText } from '../output/escape.js';
 import type { AddressRange } from '../targets/address.js';
 import type { NativeSummary } from '../engine/native.js';
-import { DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile, type ResumeState } from '../engine/resume.js';
+import { continueCommand, DEFAULT_RESUME_FILE, parseShard, randomSeed, resumableArgv, RESUME_VERSION, writeResumeFile, type ResumeState } from '../engine/resume.js';
 import { prepareScan, type PreparedScan } from '../engine/prepare.js';
 import type { RateOptions } from '../engine/rate.js';
 import { rateOptions, resolveTiming, type Timing } from '../engine/timing.js';
@@ -224,7 +225,15 @@ export async function prepare(plan: ScanPlan): Promise<PreparedScan> {
   if (sendsRaw(plan)) await skipUnroutable(plan, prepared);
   // Run as root: root goes once the first engine has its sockets (and the pcap file) open. A
   // dry run opens no socket and sends nothing: it keeps the user it was started as.
-  const account = args['drop-privileges'] && !args['dry-run'] ? dropAccount() : undefined;
+  let account = args['drop-privileges'] && !args['dry-run'] ? dropAccount() : undefined;
+  // Output files are renamed into place at the end, after the drop: where that account may
+  // not do it, the run keeps root rather than lose a file, as nmap runs (-v says so).
+  const blocked = account && plan.outputTargets.map((o) => (o.path === '-' ? undefined : dirname(resolve(o.path)))).find((d) => d !== undefined && !writableBy(d, account!));
+  if (account && blocked !== undefined) {
+    const who = `uid ${account.uid}${account.name ? ` (${account.name})` : ''}`;
+    if (args.v > 0) process.stderr.write(`${PRODUCT}: keeping root for this run: ${who} may not rename files in "${escapeText(blocked)}", where its output goes (write the outputs where that user can, or run under sudo; --no-drop-privileges keeps root without this notice)\n`);
+    account = undefined;
+  }
   if (account) {
     // -sV reads its probe database after the port scan, as that user: it must be able to.
     const db = plan.versionScan?.versionDb;
@@ -266,11 +275,6 @@ async function skipUnroutable(plan: ScanPlan, prepared: PreparedScan): Promise<v
   plan.unroutable = none;
 }
 
-/** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
-}
-
 /** An interrupted dry run's resume file: the command line, the seed and the settled position (a scan's are ts/cli/checkpoint.ts). */
 export function saveResume(plan: ScanPlan, summary: NativeSummary): void {
   const resumeFile = plan.args['resume-file'] ?? DEFAULT_RESUME_FILE;
@@ -282,7 +286,7 @@ export function saveResume(plan: ScanPlan, summary: NativeSummary): void {
     // may not write here: nothing is lost, the command to continue is the file's content.
     const who = currentDrop();
     const why = `${(e as NodeJS.ErrnoException).code ?? 'error'}${who ? `, running as uid ${who.uid}` : ''}`;
-    const command = [PRODUCT, ...state.argv, '--seed', state.seed, '--start-position', String(state.startPosition)].map(shellWord).join(' ');
+    const command = continueCommand(PRODUCT, plan.argv, state.seed, state.startPosition);
     process.stderr.write(`${PRODUCT}: interrupted; cannot write the resume file "${escapeText(resumeFile)}" (${why}); to continue: ${escapeText(command)}\n`);
     return;
   }

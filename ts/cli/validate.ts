@@ -136,7 +136,7 @@ function checkFiles(outputs: readonly OutputTarget[], args: CliArgs): void {
   }
   if (args['resume-file'] !== undefined) {
     const why = unwritable(args['resume-file']);
-    if (why) throw new UsageError(`cannot write the resume file "${args['resume-file']}": ${why}`);
+    if (why) throw new UsageError(`cannot open resume file "${args['resume-file']}" for writing: ${why}`);
   }
 }
 

@@ -88,6 +88,43 @@ export function readableBy(path: string, account: Account, groups: readonly numb
   return allowed(full, 4);
 }
 
+/**
+ * Whether `account` may create, rename and remove files in directory `dir` once root is
+ * gone (output files are written as NAME.part and renamed over NAME at the end): search
+ * permission on every directory above it, write and search permission on it. A sticky
+ * directory (such as /tmp) lets only a file's owner rename it, and the run's files are
+ * created before the drop, as root: there only a directory the account owns will do.
+ */
+export function writableBy(dir: string, account: Account, groups: readonly number[] = [account.gid]): boolean {
+  const full = resolve(dir);
+  let s: ReturnType<typeof statSync>;
+  try {
+    s = statSync(full);
+  } catch {
+    return false;
+  }
+  if ((s.mode & 0o1000) !== 0 && s.uid !== account.uid) return false;
+  const mode = s.mode & 0o777;
+  const bits = s.uid === account.uid ? mode >> 6 : s.gid === account.gid || groups.includes(s.gid) ? mode >> 3 : mode;
+  if ((bits & 3) !== 3) return false;
+  return searchable(full, account, groups);
+}
+
+/** Search permission on every directory above `path` (the directory itself is checked by the caller). */
+function searchable(path: string, account: Account, groups: readonly number[]): boolean {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    try {
+      const s = statSync(dir);
+      const mode = s.mode & 0o777;
+      const bits = s.uid === account.uid ? mode >> 6 : s.gid === account.gid || groups.includes(s.gid) ? mode >> 3 : mode;
+      if ((bits & 1) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (dir === dirname(dir)) return true;
+  }
+}
+
 /** Arms the drop: it happens right after the next engine start that opens the raw sockets (and the pcap). */
 export function armDrop(plan: DropPlan): void {
   pending = plan;

@@ -101,6 +101,8 @@ export class ResumeJournal {
   private written: number[] = [];
   /** Set by the first checkpoint: until then nothing is written (the file may be another scan's). */
   private armed = false;
+  /** The error that stopped the journal (it is then dropped; the next flush rethrows it). */
+  private broken: unknown;
 
   /** `keep`: the length of an interrupted run's journal to go on from (--resume); 0 starts afresh. */
   constructor(
@@ -144,6 +146,7 @@ export class ResumeJournal {
 
   /** Writes what is buffered; returns the journal's length, everything in it on disk. */
   flush(): number {
+    if (this.broken !== undefined) throw this.broken;
     this.armed = true;
     this.flushWritten();
     if (this.pending.length === 0) return this.length;
@@ -185,9 +188,19 @@ export class ResumeJournal {
   }
 
   private push(buf: Buffer): void {
+    if (this.broken !== undefined) return;
     this.pending.push(buf);
     this.pendingBytes += buf.length;
-    if (this.armed && this.pendingBytes >= BUFFER_LIMIT) this.flush();
+    if (this.armed && this.pendingBytes >= BUFFER_LIMIT) {
+      // between checkpoints: a failure is the next checkpoint's to report (flush rethrows it)
+      try {
+        this.flush();
+      } catch (e) {
+        this.broken = e;
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+    }
   }
 
   private open(): void {

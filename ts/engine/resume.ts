@@ -170,6 +170,19 @@ export function parseResumeFile(text: string, path: string): ResumeState {
 }
 
 /** The saved command line without the options that only steer resuming itself. */
+/** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The command that continues an interrupted run without a resume file: its command line, its
+ * seed and the settled position, as a shell reads it (said when the resume file cannot be written).
+ */
+export function continueCommand(product: string, argv: readonly string[], seed: string, position: number): string {
+  return [product, ...resumableArgv(argv), '--seed', seed, '--start-position', String(position)].map(shellWord).join(' ');
+}
+
 export function resumableArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
