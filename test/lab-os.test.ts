@@ -159,7 +159,13 @@ test("nmap's five tries: the same messages, distance, ports used, classes, and g
     if (perfect(n) !== perfect(f)) continue;
     // the top guess is the same; every guess both list is within TOLERANCE and carries the
     // same classes; one that only one lists sits at the other's edge (within TOLERANCE of its last)
-    t.is(f.matches[0]?.name, n.matches[0]?.name, `${name}: top guess`);
+    // (two guesses nmap rates within TOLERANCE of each other may trade the top place between
+    // runs: its five tries' SEQ values are random, and so are ours)
+    const [fTop, nTop] = [f.matches[0], n.matches[0]];
+    if (fTop?.name !== nTop?.name) {
+      const fTopByNmap = n.matches.find((m) => m.name === fTop?.name);
+      t.true(fTopByNmap !== undefined && nTop !== undefined && nTop.accuracy - fTopByNmap.accuracy <= TOLERANCE, `${name}: top guess ${fTop?.name} (${fTop?.accuracy}%), nmap's ${nTop?.name} (${nTop?.accuracy}%)`);
+    }
     const nAcc = new Map(n.matches.map((m) => [m.name, m.accuracy]));
     const fAcc = new Map(f.matches.map((m) => [m.name, m.accuracy]));
     const edge = (list: { accuracy: number }[]): number => Math.min(...list.map((m) => m.accuracy));
