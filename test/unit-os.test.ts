@@ -167,7 +167,7 @@ test("ports: nmap's choice of an open, a closed and a closed UDP port", (t) => {
   t.deepEqual(osTargetOf(both), { address: '198.18.24.2', openTcpPort: 22, closedTcpPort: 1, closedUdpPort: 161 });
 });
 
-test('options: -O with -sn, a bad --max-os-tries and a missing --osdb are one-line errors', (t) => {
+test('options: -O with -sn, a bad --max-os-tries, a missing --osdb and -O with -6 are one-line errors', (t) => {
   const plan = (argv: string[]) => {
     const c = parseCommand(argv);
     if (c.kind !== 'scan') throw new Error('not a scan');
@@ -176,6 +176,7 @@ test('options: -O with -sn, a bad --max-os-tries and a missing --osdb are one-li
   t.throws(() => plan(['-O', '-sn', '198.18.24.2']), { instanceOf: UsageError, message: /without a port scan/ });
   t.throws(() => plan(['-O', '--max-os-tries', '51', '198.18.24.2']), { instanceOf: UsageError, message: 'invalid --max-os-tries "51" (1 to 50)' });
   t.throws(() => plan(['-O', '--osdb', '/nonexistent/os-db', '198.18.24.2']), { instanceOf: UsageError, message: /does not exist/ });
+  for (const flag of ['-O', '-A']) t.throws(() => plan(['-6', flag, '2001:2::2']), { instanceOf: UsageError, message: /^OS detection \(-O, also part of -A\) is IPv4 only for now/ });
   const p = plan(['-A', '--fuzzy', '--max-os-tries', '2', '198.18.24.2']);
   t.deepEqual(p.os, { limit: false, guess: true, maxTries: 2, database: '/usr/share/nmap/nmap-os-db' });
   t.is(plan(['198.18.24.2']).os, undefined);

@@ -99,6 +99,7 @@ export function osPlan(args: CliArgs, pingScan: boolean): OsPlan | undefined {
   const maxTries = tries === undefined ? undefined : Number(tries);
   if (maxTries !== undefined && !(tries?.trim() && Number.isInteger(maxTries) && maxTries >= 1 && maxTries <= 50)) throw new UsageError(`invalid --max-os-tries "${tries}" (1 to 50)`);
   if (!args.O) return undefined;
+  if (args.ipv6) throw new UsageError('OS detection (-O, also part of -A) is IPv4 only for now: nmap\'s separate IPv6 engine is not ported; leave out -O (with -6, use -sV instead of -A)');
   if (pingScan) throw new UsageError('OS detection (-O) is unreliable without a port scan: use a scan type along with it (such as -sS or -sT) instead of -sn');
   // nmap stops before scanning when its database is missing; so do we (it is read during the scan)
   const database = args.osdb ?? DEFAULT_OS_DB;

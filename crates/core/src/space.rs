@@ -54,8 +54,9 @@ impl ProbeSpace {
         }
         let too_many = || {
             Error::InvalidOptions(format!(
-                "more than 2^64 probes (addresses × ports): the most one scan holds is 2^64, e.g. an IPv6 /64 × 1 port or a /80 × 65,536 ports; split the scan ({} ports per address here)",
-                ports.len()
+                "more than 2^64 probes (addresses times ports): the most one scan holds is 2^64, e.g. an IPv6 /64 with 1 port or a /80 with 65,536 ports; split the scan ({} port{} per address here)",
+                ports.len(),
+                if ports.len() == 1 { "" } else { "s" }
             ))
         };
         let mut prefix = Vec::with_capacity(ranges.len());
