@@ -103,6 +103,10 @@ async function capture(name: string): Promise<{ stop(): Promise<ReturnType<typeo
   return {
     stop: async () => {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      // tcpdump reads the kernel's capture ring a block at a time, and a block is handed over
+      // when full or after its timeout (about a second): frames of the last moment before a
+      // SIGTERM may still sit in an unfinished block, lost without a drop counted.
+      await new Promise((r) => setTimeout(r, 1500));
       child.kill('SIGTERM');
       await exited;
       if (!/(^|\n)0 packets dropped by kernel/.test(err)) throw new Error(`tcpdump dropped packets: ${err}`);

@@ -139,6 +139,10 @@ export async function runSweep(prepared: PreparedScan, options: SweepOptions, ho
   const startedAt = new Date();
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  // the progress call in flight, if any: the connection is closed only once it has settled
+  // (a call the SDK is retrying after a server restart would otherwise fire on a closed
+  // channel, and throw from its timer)
+  let inflight: Promise<unknown> | undefined;
   try {
     const client = new sdk.Client({ connection, namespace: options.namespace ?? 'default' });
     const workflowId = options.workflowId ?? `ferroscan-${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
@@ -154,7 +158,7 @@ export async function runSweep(prepared: PreparedScan, options: SweepOptions, ho
       timer = setInterval(() => {
         if (busy) return;
         busy = true;
-        sweepProgress(sdk, handle, total, shards, t0)
+        inflight = sweepProgress(sdk, handle, total, shards, t0)
           .then(report, () => undefined)
           .finally(() => (busy = false));
       }, options.progressInterval ?? 1000);
@@ -186,6 +190,7 @@ export async function runSweep(prepared: PreparedScan, options: SweepOptions, ho
     return { model, startedAt, elapsedSeconds: (performance.now() - t0) / 1000, workflowId, shards: found, sent, records };
   } finally {
     if (timer) clearInterval(timer);
+    if (inflight) await Promise.race([inflight.catch(() => undefined), new Promise((r) => setTimeout(r, 15_000).unref())]);
     await connection.close().catch(() => undefined);
   }
 }
