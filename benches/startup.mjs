@@ -68,10 +68,11 @@ async function firstProbe(args) {
 }
 
 /** The main thread's self time by module (and the top functions) before startScan first runs. */
+/** (run as root: root is kept, so the profile is written into this root-only scratch directory at exit) */
 function profileToEngine(args) {
   const dir = join(work, 'prof');
   rmSync(dir, { recursive: true, force: true });
-  spawnSync('ip', ['netns', 'exec', lab.LAB_SCAN_NS, process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '200', bin, ...args], { stdio: 'ignore' });
+  spawnSync('ip', ['netns', 'exec', lab.LAB_SCAN_NS, process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '200', bin, '--no-drop-privileges', ...args], { stdio: 'ignore' });
   const p = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))), 'utf8'));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map();
