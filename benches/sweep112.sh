@@ -4,7 +4,8 @@
 # another on the same fresh IPv6 lab (scripts/lab6.sh, ID b6). zmap has no IPv6. Prints a
 # table and appends it, dated, to benches/RESULTS.md; every tool runs under `timeout`.
 #
-#   benches/sweep112.sh           RATE=150000 (packets/s for ferroscan and masscan), RUNS=3
+#   benches/sweep112.sh           RATE=150000 (packets/s for masscan), RUNS=3; ferroscan runs with
+#                                 its default flags unless FERROSCAN_RATE=N fixes its rate
 #   TOOLS="ferroscan nmap" RUNS=1 benches/sweep112.sh
 #   NO_RESULTS=1 ...              print only; leave RESULTS.md alone
 #
@@ -62,7 +63,8 @@ walls=()
 count_grepable_open() { grep -E "\b$port/open/tcp" "$1" | awk '{ print $2 }' | sort -u | grep -c . || true; }
 
 bench_ferroscan() {
-  local args=(-6 -sS -Pn -n -p "$port" --open --rate "$rate" -oG "$work/ferroscan.gnmap" "$cidr")
+  # ferroscan with its default flags (the rate is found), unless FERROSCAN_RATE fixes one
+  local args=(-6 -sS -Pn -n -p "$port" --open ${FERROSCAN_RATE:+--rate "$FERROSCAN_RATE"} -oG "$work/ferroscan.gnmap" "$cidr")
   local t0 t1 rc=0
   t0=$(now)
   in_scan timeout -k 2 120 node "$repo/bin/ferroscan.js" "${args[@]}" >"$work/ferroscan.out" 2>"$work/ferroscan.err" || rc=$?
