@@ -81,6 +81,12 @@ struct SendLoop<'a> {
     rate_trace: bool,
 }
 
+/// The most probes the bench holds (16 bytes each: 1 MiB). Past it a probe out of retries is
+/// given up at once, as nmap gives it up: in a sweep where almost nothing answers the retry
+/// allowance may never rise, and an unbounded bench grew with every probe sent (the soak,
+/// benches/soak.mjs, measured 11 MiB per million probes).
+const BENCH_MAX: usize = 65_536;
+
 impl<'a> SendLoop<'a> {
     fn new(
         s: &'a Shared,
@@ -239,7 +245,7 @@ impl<'a> SendLoop<'a> {
             let allowed = self.control.as_ref().map_or(s.max_retries, |c| c.allowed_retries(s.max_retries));
             if attempt < allowed {
                 self.flight.ready.push_back((pos, attempt + 1));
-            } else if self.control.as_ref().is_some_and(|c| c.may_allow_more(s.max_retries)) {
+            } else if self.flight.bench.len() < BENCH_MAX && self.control.as_ref().is_some_and(|c| c.may_allow_more(s.max_retries)) {
                 self.flight.bench.push((pos, attempt));
             } else if s.window.give_up(pos) {
                 s.outstanding.fetch_sub(1, Ordering::AcqRel);
