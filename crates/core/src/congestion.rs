@@ -301,6 +301,9 @@ mod tests {
         let rise = Epoch { now_us: 1_000_000, hold_us: 10_000, ..ep(1, 1, 0, 1_000.0) };
         assert!(tcp.epoch(rise).backed_off);
         assert_eq!(tcp.rate(), 500.0);
-        assert!(!tcp.epoch(Epoch { now_us: 1_005_000, hold_us: 10_000, ..ep(2, 1, 0, 500.0) }).backed_off, "within the hold: the same episode");
+        assert!(
+            !tcp.epoch(Epoch { now_us: 1_005_000, hold_us: 10_000, ..ep(2, 1, 0, 500.0) }).backed_off,
+            "within the hold: the same episode"
+        );
     }
 }
